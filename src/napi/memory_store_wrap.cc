@@ -1,0 +1,297 @@
+#include "napi/memory_store_wrap.h"
+
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "common/clock.h"
+#include "napi/addon_data.h"
+#include "napi/errors.h"
+#include "napi/string_arg.h"
+
+namespace ncm::napi {
+namespace {
+
+// Above this many entries, `clear()` frees memory on the thread pool.
+constexpr uint64_t kBackgroundFreeThreshold = 10000;
+// Buckets examined per lock hold by the sweep: keeps the JS thread's wait short.
+constexpr size_t kSweepBucketsPerStep = 2048;
+
+bool ReadLimit(Napi::Object limits, const char* name, uint64_t* out) {
+  Napi::Value v = limits.Get(name);
+  if (!v.IsNumber()) {
+    ThrowWithCode(limits.Env(), "ERR_INVALID_ARG_TYPE",
+                  std::string("limit '") + name + "' must be a number", true);
+    return false;
+  }
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 9007199254740991.0 || std::floor(d) != d) {
+    ThrowWithCode(limits.Env(), "ERR_OUT_OF_RANGE",
+                  std::string("limit '") + name + "' must be a non-negative integer");
+    return false;
+  }
+  *out = static_cast<uint64_t>(d);
+  return true;
+}
+
+// Reads an expiry argument: epoch ms, 0 = never.
+bool ReadExpiry(const Napi::CallbackInfo& info, size_t index, int64_t* out) {
+  if (info.Length() <= index || info[index].IsUndefined()) {
+    *out = 0;
+    return true;
+  }
+  if (!info[index].IsNumber()) {
+    ThrowWithCode(info.Env(), "ERR_INVALID_ARG_TYPE", "expiresAt must be a number", true);
+    return false;
+  }
+  double d = info[index].As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || !std::isfinite(d)) {
+    ThrowWithCode(info.Env(), "ERR_OUT_OF_RANGE", "expiresAt must be a finite number >= 0");
+    return false;
+  }
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+bool ReadKey(const Napi::CallbackInfo& info, size_t index, StringArg* key) {
+  if (info.Length() <= index || !info[index].IsString()) {
+    ThrowWithCode(info.Env(), "ERR_INVALID_ARG_TYPE", "key must be a string", true);
+    return false;
+  }
+  return key->Read(info.Env(), info[index]);
+}
+
+class SweepWorker : public Napi::AsyncWorker {
+ public:
+  SweepWorker(Napi::Env env, std::shared_ptr<store::MemoryStore> store)
+      : Napi::AsyncWorker(env, "ncm:sweep"), store_(std::move(store)), deferred_(env) {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    const int64_t now = NowMs();
+    bool wrapped = false;
+    // One full pass over the table, one short lock hold per step.
+    while (!wrapped) removed_ += store_->SweepStep(now, kSweepBucketsPerStep, &wrapped);
+  }
+
+  void OnOK() override {
+    deferred_.Resolve(Napi::Number::New(Env(), static_cast<double>(removed_)));
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  std::shared_ptr<store::MemoryStore> store_;
+  Napi::Promise::Deferred deferred_;
+  size_t removed_ = 0;
+};
+
+class FreeWorker : public Napi::AsyncWorker {
+ public:
+  FreeWorker(Napi::Env env, std::unique_ptr<store::DetachedEntries> garbage)
+      : Napi::AsyncWorker(env, "ncm:free"), garbage_(std::move(garbage)) {}
+  void Execute() override { garbage_.reset(); }
+
+ private:
+  std::unique_ptr<store::DetachedEntries> garbage_;
+};
+
+}  // namespace
+
+Napi::Function MemoryStoreWrap::Define(Napi::Env env) {
+  return DefineClass(env, "MemoryStoreWrap",
+                     {
+                         InstanceMethod<&MemoryStoreWrap::Get>("get"),
+                         InstanceMethod<&MemoryStoreWrap::Set>("set"),
+                         InstanceMethod<&MemoryStoreWrap::Has>("has"),
+                         InstanceMethod<&MemoryStoreWrap::Delete>("delete"),
+                         InstanceMethod<&MemoryStoreWrap::ExpiresAt>("expiresAt"),
+                         InstanceMethod<&MemoryStoreWrap::DeletePrefix>("deletePrefix"),
+                         InstanceMethod<&MemoryStoreWrap::Clear>("clear"),
+                         InstanceMethod<&MemoryStoreWrap::Sweep>("sweep"),
+                         InstanceMethod<&MemoryStoreWrap::Stats>("stats"),
+                         InstanceMethod<&MemoryStoreWrap::Close>("close"),
+                     });
+}
+
+MemoryStoreWrap::MemoryStoreWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<MemoryStoreWrap>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::TypedArray>().ElementLength() < 2) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
+                  "MemoryStoreWrap(limits, meta) needs an object and a Float64Array(2)", true);
+    return;
+  }
+  Napi::Object limits_obj = info[0].As<Napi::Object>();
+  store::Limits limits;
+  if (!ReadLimit(limits_obj, "maxEntries", &limits.max_entries) ||
+      !ReadLimit(limits_obj, "maxBytes", &limits.max_bytes) ||
+      !ReadLimit(limits_obj, "maxValueBytes", &limits.max_value_bytes) ||
+      !ReadLimit(limits_obj, "maxKeyBytes", &limits.max_key_bytes)) {
+    return;
+  }
+  Napi::Float64Array meta = info[1].As<Napi::Float64Array>();
+  meta_ref_ = Napi::Persistent(meta);
+  meta_ = meta.Data();
+  store_ = std::make_shared<store::MemoryStore>(limits);
+}
+
+bool MemoryStoreWrap::CheckOpen(Napi::Env env) {
+  if (store_) return true;
+  ThrowWithCode(env, "ERR_STORE_CLOSED", "the memory store is closed");
+  return false;
+}
+
+Napi::Value MemoryStoreWrap::Get(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StringArg key;
+  if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
+  napi_value result = nullptr;
+  double* meta = meta_;
+  const bool found = store_->Get(key.view(), NowMs(), [&](const store::EntryView& view) {
+    meta[0] = view.tag;
+    meta[1] = static_cast<double>(view.expires_at);
+    if (view.is_text) {
+      napi_create_string_utf8(env, view.value.data(), view.value.size(), &result);
+    } else {
+      void* data = nullptr;
+      napi_create_buffer_copy(env, view.value.size(), view.value.data(), &data, &result);
+    }
+  });
+  if (!found) return env.Undefined();
+  if (result == nullptr) {
+    ThrowWithCode(env, "ERR_OUT_OF_MEMORY", "could not create the JS value for a cached entry");
+    return env.Undefined();
+  }
+  return Napi::Value(env, result);
+}
+
+Napi::Value MemoryStoreWrap::Set(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StringArg key;
+  if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
+  if (info.Length() < 3 || !info[2].IsNumber()) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "tag must be a number", true);
+    return env.Undefined();
+  }
+  const uint32_t tag = info[2].As<Napi::Number>().Uint32Value();
+  int64_t expires_at = 0;
+  if (!ReadExpiry(info, 3, &expires_at)) return env.Undefined();
+
+  Status status;
+  if (info[1].IsString()) {
+    StringArg text;
+    if (!text.Read(env, info[1])) return env.Undefined();
+    status = store_->Set(key.view(), text.view(), static_cast<uint8_t>(tag), true, expires_at,
+                         NowMs());
+  } else if (info[1].IsTypedArray() &&
+             info[1].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+    Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+    status = store_->Set(key.view(),
+                         std::string_view(reinterpret_cast<const char*>(bytes.Data()),
+                                          bytes.ByteLength()),
+                         static_cast<uint8_t>(tag), false, expires_at, NowMs());
+  } else {
+    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "payload must be a string or a Uint8Array", true);
+    return env.Undefined();
+  }
+  switch (status) {
+    case Status::kOk:
+      break;
+    case Status::kKeyTooLarge:
+      ThrowWithCode(env, "ERR_KEY_TOO_LARGE",
+                    "key is " + std::to_string(key.view().size()) + " bytes; maxKeyBytes is " +
+                        std::to_string(store_->limits().max_key_bytes));
+      break;
+    case Status::kValueTooLarge:
+      ThrowWithCode(env, "ERR_VALUE_TOO_LARGE",
+                    "serialized value exceeds maxValueBytes (" +
+                        std::to_string(store_->limits().max_value_bytes) + ")");
+      break;
+    default:
+      ThrowWithCode(env, "ERR_VALUE_TOO_LARGE",
+                    std::string("entry does not fit in the store: ") + StatusName(status) +
+                        " (maxBytes " + std::to_string(store_->limits().max_bytes) + ")");
+      break;
+  }
+  return env.Undefined();
+}
+
+Napi::Value MemoryStoreWrap::Has(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StringArg key;
+  if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
+  return Napi::Boolean::New(env, store_->Has(key.view(), NowMs()));
+}
+
+Napi::Value MemoryStoreWrap::Delete(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StringArg key;
+  if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
+  return Napi::Boolean::New(env, store_->Delete(key.view(), NowMs()));
+}
+
+Napi::Value MemoryStoreWrap::ExpiresAt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StringArg key;
+  if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
+  return Napi::Number::New(env, static_cast<double>(store_->ExpiresAt(key.view(), NowMs())));
+}
+
+Napi::Value MemoryStoreWrap::DeletePrefix(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StringArg prefix;
+  if (!CheckOpen(env) || !ReadKey(info, 0, &prefix)) return env.Undefined();
+  return Napi::Number::New(env, static_cast<double>(store_->DeletePrefix(prefix.view())));
+}
+
+Napi::Value MemoryStoreWrap::Clear(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  const uint64_t entries = store_->GetStats().entries;
+  std::unique_ptr<store::DetachedEntries> garbage = store_->DetachAll();
+  if (entries > kBackgroundFreeThreshold) {
+    (new FreeWorker(env, std::move(garbage)))->Queue();  // AsyncWorker deletes itself
+  }
+  return Napi::Number::New(env, static_cast<double>(entries));
+}
+
+Napi::Value MemoryStoreWrap::Sweep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  auto* worker = new SweepWorker(env, store_);  // AsyncWorker deletes itself
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value MemoryStoreWrap::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  const store::Stats s = store_->GetStats();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("hits", static_cast<double>(s.hits));
+  out.Set("misses", static_cast<double>(s.misses));
+  out.Set("sets", static_cast<double>(s.sets));
+  out.Set("deletes", static_cast<double>(s.deletes));
+  out.Set("evictions", static_cast<double>(s.evictions));
+  out.Set("expirations", static_cast<double>(s.expirations));
+  out.Set("entries", static_cast<double>(s.entries));
+  out.Set("bytes", static_cast<double>(s.bytes));
+  return out;
+}
+
+Napi::Value MemoryStoreWrap::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (store_) {
+    const uint64_t entries = store_->GetStats().entries;
+    std::unique_ptr<store::DetachedEntries> garbage = store_->DetachAll();
+    if (entries > kBackgroundFreeThreshold) (new FreeWorker(env, std::move(garbage)))->Queue();
+    store_.reset();
+  }
+  return env.Undefined();
+}
+
+}  // namespace ncm::napi

@@ -1,0 +1,47 @@
+// Reads a JS string argument as UTF-8 bytes without a heap allocation for the common
+// short case. Any byte sequence V8 produces is kept as is (NUL, CR, LF included).
+#ifndef NCM_NAPI_STRING_ARG_H_
+#define NCM_NAPI_STRING_ARG_H_
+
+#include <napi.h>
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace ncm::napi {
+
+class StringArg {
+ public:
+  // Returns false (with a pending JS exception) if `value` is not a string.
+  bool Read(napi_env env, napi_value value) {
+    size_t copied = 0;
+    napi_status s = napi_get_value_string_utf8(env, value, inline_.data(), inline_.size(),
+                                               &copied);
+    if (s != napi_ok) return false;
+    if (copied + 1 < inline_.size()) {
+      view_ = std::string_view(inline_.data(), copied);
+      return true;
+    }
+    // Possibly truncated: ask for the exact length and copy again.
+    size_t length = 0;
+    if (napi_get_value_string_utf8(env, value, nullptr, 0, &length) != napi_ok) return false;
+    heap_.resize(length + 1);
+    if (napi_get_value_string_utf8(env, value, heap_.data(), heap_.size(), &copied) != napi_ok) {
+      return false;
+    }
+    view_ = std::string_view(heap_.data(), copied);
+    return true;
+  }
+
+  std::string_view view() const { return view_; }
+
+ private:
+  std::array<char, 1024> inline_;
+  std::string heap_;
+  std::string_view view_;
+};
+
+}  // namespace ncm::napi
+
+#endif  // NCM_NAPI_STRING_ARG_H_

@@ -1,0 +1,60 @@
+// One cached item, allocated as a single block: this header, then the key bytes, then the
+// value bytes. Keeping everything in one allocation halves malloc traffic and keeps the
+// per-entry overhead (reported in `footprint()`) small and honest for byte budgets.
+#ifndef NCM_STORE_ENTRY_H_
+#define NCM_STORE_ENTRY_H_
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+namespace ncm::store {
+
+struct Entry {
+  static constexpr uint8_t kVisited = 1;  // SIEVE's "accessed since the hand passed" bit
+  static constexpr uint8_t kText = 2;     // the value was handed in as a JS string
+
+  Entry* chain_next;  // next entry in the same hash bucket
+  Entry* newer;       // towards the head of the eviction queue
+  Entry* older;       // towards the tail of the eviction queue
+  int64_t expires_at;  // epoch ms; 0 = never
+  uint64_t hash;
+  uint32_t key_len;
+  uint32_t value_len;
+  uint8_t tag;    // opaque to the store: the JS codec's type tag
+  uint8_t flags;  // kVisited | kText
+
+  const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }
+  const char* value_data() const { return key_data() + key_len; }
+  std::string_view key() const { return {key_data(), key_len}; }
+  std::string_view value() const { return {value_data(), value_len}; }
+  size_t footprint() const { return sizeof(Entry) + key_len + value_len; }
+  bool expired(int64_t now) const { return expires_at != 0 && expires_at <= now; }
+
+  // Returns nullptr when the allocation fails; the caller reports it as a full store.
+  static Entry* Create(std::string_view key, std::string_view value, uint64_t hash) {
+    void* block = std::malloc(sizeof(Entry) + key.size() + value.size());
+    if (block == nullptr) return nullptr;
+    Entry* e = static_cast<Entry*>(block);
+    e->chain_next = e->newer = e->older = nullptr;
+    e->expires_at = 0;
+    e->hash = hash;
+    e->key_len = static_cast<uint32_t>(key.size());
+    e->value_len = static_cast<uint32_t>(value.size());
+    e->tag = 0;
+    e->flags = 0;
+    char* data = reinterpret_cast<char*>(e + 1);
+    if (!key.empty()) std::memcpy(data, key.data(), key.size());
+    if (!value.empty()) std::memcpy(data + key.size(), value.data(), value.size());
+    return e;
+  }
+
+  static void Destroy(Entry* e) { std::free(e); }
+};
+
+static_assert(sizeof(Entry) == 56, "keep the entry header small: it is paid per item");
+
+}  // namespace ncm::store
+
+#endif  // NCM_STORE_ENTRY_H_

@@ -1,0 +1,163 @@
+#include "store/memory_store.h"
+
+#include <utility>
+
+namespace ncm::store {
+
+DetachedEntries::~DetachedEntries() {
+  Entry* e = oldest_;
+  while (e != nullptr) {
+    Entry* next = e->newer;
+    Entry::Destroy(e);
+    e = next;
+  }
+}
+
+MemoryStore::MemoryStore(const Limits& limits) : limits_(limits) {}
+
+MemoryStore::~MemoryStore() { DetachAll(); }
+
+Entry* MemoryStore::FindLiveLocked(std::string_view key, uint64_t hash, int64_t now) {
+  Entry* e = index_.FindLocked(key, hash);
+  if (e != nullptr && e->expired(now)) {
+    RemoveLocked(e);
+    ++stats_.expirations;
+    return nullptr;
+  }
+  return e;
+}
+
+void MemoryStore::RemoveLocked(Entry* e) {
+  index_.EraseLocked(e);
+  policy_.RemoveLocked(e);
+  stats_.bytes -= e->footprint();
+  --stats_.entries;
+  Entry::Destroy(e);
+}
+
+bool MemoryStore::MakeRoomLocked(uint64_t incoming_bytes) {
+  while (stats_.entries + 1 > limits_.max_entries ||
+         stats_.bytes + incoming_bytes > limits_.max_bytes) {
+    Entry* victim = policy_.VictimLocked();
+    if (victim == nullptr) return false;
+    RemoveLocked(victim);
+    ++stats_.evictions;
+  }
+  return true;
+}
+
+Status MemoryStore::Set(std::string_view key, std::string_view value, uint8_t tag,
+                        bool is_text, int64_t expires_at, int64_t now) {
+  if (key.size() > limits_.max_key_bytes) return Status::kKeyTooLarge;
+  if (value.size() > limits_.max_value_bytes) return Status::kValueTooLarge;
+  const uint64_t footprint = sizeof(Entry) + key.size() + value.size();
+  if (footprint > limits_.max_bytes || limits_.max_entries == 0) return Status::kEntryTooLarge;
+
+  const uint64_t hash = HashIndex::Hash(key);
+  // Allocate and copy outside the lock: the copy of a large value is the slow part.
+  Entry* fresh = Entry::Create(key, value, hash);
+  if (fresh == nullptr) return Status::kEntryTooLarge;
+  fresh->tag = tag;
+  fresh->flags = is_text ? Entry::kText : 0;
+  fresh->expires_at = expires_at;
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (Entry* old = index_.FindLocked(key, hash)) {
+    if (old->expired(now)) ++stats_.expirations;
+    RemoveLocked(old);
+  }
+  if (!MakeRoomLocked(footprint)) {
+    Entry::Destroy(fresh);
+    return Status::kEntryTooLarge;
+  }
+  index_.InsertLocked(fresh);
+  policy_.InsertLocked(fresh);
+  ++stats_.entries;
+  stats_.bytes += footprint;
+  ++stats_.sets;
+  return Status::kOk;
+}
+
+bool MemoryStore::Has(std::string_view key, int64_t now) {
+  const uint64_t hash = HashIndex::Hash(key);
+  std::lock_guard<std::mutex> lock(mutex_);
+  return FindLiveLocked(key, hash, now) != nullptr;
+}
+
+int64_t MemoryStore::ExpiresAt(std::string_view key, int64_t now) {
+  const uint64_t hash = HashIndex::Hash(key);
+  std::lock_guard<std::mutex> lock(mutex_);
+  Entry* e = FindLiveLocked(key, hash, now);
+  return e == nullptr ? -1 : e->expires_at;
+}
+
+bool MemoryStore::Delete(std::string_view key, int64_t now) {
+  const uint64_t hash = HashIndex::Hash(key);
+  std::lock_guard<std::mutex> lock(mutex_);
+  Entry* e = index_.FindLocked(key, hash);
+  if (e == nullptr) return false;
+  const bool live = !e->expired(now);
+  if (live) ++stats_.deletes; else ++stats_.expirations;
+  RemoveLocked(e);
+  return live;
+}
+
+size_t MemoryStore::DeletePrefix(std::string_view prefix) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t removed = 0;
+  Entry* e = policy_.oldest();
+  while (e != nullptr) {
+    Entry* next = e->newer;
+    if (e->key().starts_with(prefix)) {
+      RemoveLocked(e);
+      ++removed;
+    }
+    e = next;
+  }
+  stats_.deletes += removed;
+  return removed;
+}
+
+std::unique_ptr<DetachedEntries> MemoryStore::DetachAll() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto detached = std::make_unique<DetachedEntries>(policy_.oldest());
+  policy_.ResetLocked();
+  index_.ResetLocked();
+  stats_.deletes += stats_.entries;
+  stats_.entries = 0;
+  stats_.bytes = 0;
+  sweep_cursor_ = 0;
+  return detached;
+}
+
+size_t MemoryStore::SweepStep(int64_t now, size_t max_buckets, bool* wrapped) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t removed = 0;
+  *wrapped = false;
+  for (size_t n = 0; n < max_buckets; ++n) {
+    if (sweep_cursor_ >= index_.bucket_count()) {
+      sweep_cursor_ = 0;
+      *wrapped = true;
+      break;
+    }
+    Entry* e = index_.bucket(sweep_cursor_);
+    while (e != nullptr) {
+      Entry* next = e->chain_next;
+      if (e->expired(now)) {
+        RemoveLocked(e);
+        ++stats_.expirations;
+        ++removed;
+      }
+      e = next;
+    }
+    ++sweep_cursor_;
+  }
+  return removed;
+}
+
+Stats MemoryStore::GetStats() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+}  // namespace ncm::store

@@ -1,0 +1,132 @@
+// The off-heap memory store: a hash index plus a SIEVE eviction queue, bounded by entry
+// count and by bytes, with per-entry expiry (lazy on access, plus a bounded sweep that a
+// background thread may run).
+//
+// Thread safety: every public method may be called from any thread; one mutex guards the
+// whole store. The JS thread does O(1) work per call; the sweep and the freeing of a large
+// `DetachAll()` run elsewhere and hold the lock only for bounded steps.
+#ifndef NCM_STORE_MEMORY_STORE_H_
+#define NCM_STORE_MEMORY_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+#include "common/status.h"
+#include "store/entry.h"
+#include "store/eviction_policy.h"
+#include "store/hash_index.h"
+
+namespace ncm::store {
+
+struct Limits {
+  uint64_t max_entries = 1000000;
+  uint64_t max_bytes = 256ull << 20;   // counted as key + value + per-entry overhead
+  uint64_t max_value_bytes = 64ull << 20;
+  uint64_t max_key_bytes = 64ull << 10;
+};
+
+struct Stats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t sets = 0;
+  uint64_t deletes = 0;
+  uint64_t evictions = 0;
+  uint64_t expirations = 0;
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+};
+
+// What a reader sees of an entry while the store's lock is held.
+struct EntryView {
+  std::string_view value;
+  int64_t expires_at;  // epoch ms, 0 = never
+  uint8_t tag;
+  bool is_text;
+};
+
+// Entries removed from the store in one O(1) step by `DetachAll()`. Destroying it frees
+// them; that may take a while for millions of entries, so callers may destroy it off the
+// JS thread.
+class DetachedEntries {
+ public:
+  explicit DetachedEntries(Entry* oldest) : oldest_(oldest) {}
+  DetachedEntries(const DetachedEntries&) = delete;
+  DetachedEntries& operator=(const DetachedEntries&) = delete;
+  ~DetachedEntries();
+
+ private:
+  Entry* oldest_;  // the chain continues through Entry::newer
+};
+
+class MemoryStore {
+ public:
+  explicit MemoryStore(const Limits& limits);
+  MemoryStore(const MemoryStore&) = delete;
+  MemoryStore& operator=(const MemoryStore&) = delete;
+  ~MemoryStore();
+
+  const Limits& limits() const { return limits_; }
+
+  // Stores a copy of `value` under `key`, evicting as needed. `expires_at` is epoch ms
+  // (0 = never). Fails without changing anything when a size limit is exceeded.
+  Status Set(std::string_view key, std::string_view value, uint8_t tag, bool is_text,
+             int64_t expires_at, int64_t now);
+
+  // Calls `visit(const EntryView&)` with the lock held when `key` is live; returns whether
+  // it was. `visit` must not call back into the store.
+  template <typename Visitor>
+  bool Get(std::string_view key, int64_t now, Visitor&& visit) {
+    const uint64_t hash = HashIndex::Hash(key);
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* e = FindLiveLocked(key, hash, now);
+    if (e == nullptr) {
+      ++stats_.misses;
+      return false;
+    }
+    ++stats_.hits;
+    SievePolicy::TouchLocked(e);
+    visit(EntryView{e->value(), e->expires_at, e->tag, (e->flags & Entry::kText) != 0});
+    return true;
+  }
+
+  // Live-entry check; does not count as a hit or miss and does not mark the entry visited.
+  bool Has(std::string_view key, int64_t now);
+
+  // Expiry of a live entry: epoch ms, 0 = never, -1 = no such entry.
+  int64_t ExpiresAt(std::string_view key, int64_t now);
+
+  // Returns whether a live entry was removed.
+  bool Delete(std::string_view key, int64_t now);
+
+  // Removes every entry whose key starts with `prefix`; returns how many. O(n).
+  size_t DeletePrefix(std::string_view prefix);
+
+  // Empties the store in O(1); the caller frees the result when and where it likes.
+  std::unique_ptr<DetachedEntries> DetachAll();
+
+  // One bounded step of the expiry sweep: examines up to `max_buckets` buckets from where
+  // the last step stopped. Returns the number of entries removed; sets `*wrapped` when the
+  // step reached the end of the table.
+  size_t SweepStep(int64_t now, size_t max_buckets, bool* wrapped);
+
+  Stats GetStats();
+
+ private:
+  Entry* FindLiveLocked(std::string_view key, uint64_t hash, int64_t now);
+  void RemoveLocked(Entry* e);
+  bool MakeRoomLocked(uint64_t incoming_bytes);
+
+  const Limits limits_;
+  std::mutex mutex_;
+  HashIndex index_;
+  SievePolicy policy_;
+  Stats stats_;
+  size_t sweep_cursor_ = 0;
+};
+
+}  // namespace ncm::store
+
+#endif  // NCM_STORE_MEMORY_STORE_H_
