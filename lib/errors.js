@@ -1,0 +1,163 @@
+'use strict';
+
+/**
+ * Error classes with stable `code` values. Every error this package throws or rejects
+ * with is one of these (or a Node.js built-in error passed through from user code).
+ * Messages name the argument or option and the value received; they never contain a
+ * password.
+ */
+
+/** Base class of every error this package creates. */
+class NativeCacheError extends Error {
+  /**
+   * @param {string} message
+   * @param {string} code stable machine-readable code
+   * @param {object} [options] `{ cause }`
+   */
+  constructor(message, code, options) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A wrong type, a value out of range, or an unknown option. */
+class InvalidArgumentError extends NativeCacheError {
+  constructor(message, code = 'ERR_INVALID_ARG_VALUE') {
+    super(message, code);
+  }
+}
+
+/** A key longer (in UTF-8 bytes) than the store's `maxKeyBytes`. */
+class KeyTooLargeError extends NativeCacheError {
+  constructor(message) {
+    super(message, 'ERR_KEY_TOO_LARGE');
+  }
+}
+
+/** A serialized value larger than the store's `maxValueBytes` (or its whole budget). */
+class ValueTooLargeError extends NativeCacheError {
+  constructor(message) {
+    super(message, 'ERR_VALUE_TOO_LARGE');
+  }
+}
+
+/** The serializer could not encode or decode a value. */
+class SerializationError extends NativeCacheError {
+  constructor(message, options) {
+    super(message, 'ERR_SERIALIZATION', options);
+  }
+}
+
+/** A call on a store after its `disconnect()`. */
+class StoreClosedError extends NativeCacheError {
+  constructor(message = 'the store is closed: disconnect() was called') {
+    super(message, 'ERR_STORE_CLOSED');
+  }
+}
+
+/** A call on a cache after its `disconnect()` started. */
+class CacheDisconnectedError extends NativeCacheError {
+  constructor(message = 'the cache is disconnected: disconnect() was called') {
+    super(message, 'ERR_CACHE_DISCONNECTED');
+  }
+}
+
+/** `wrap(key, fn)` called again for the same key from inside its own `fn`. */
+class WrapRecursionError extends NativeCacheError {
+  constructor(key) {
+    super(`wrap('${String(key)}') was called from inside its own fn: that would wait for itself forever`,
+      'ERR_WRAP_RECURSION');
+    this.key = key;
+  }
+}
+
+/** Every error raised while disconnecting, reported together. */
+class DisconnectError extends NativeCacheError {
+  /** @param {Error[]} errors */
+  constructor(errors) {
+    super(`disconnect failed for ${errors.length} store(s): ${errors.map((e) => e.message).join('; ')}`,
+      'ERR_DISCONNECT');
+    this.errors = errors;
+  }
+}
+
+/** Base class of Redis errors; `address` is host:port or the unix socket path. */
+class RedisError extends NativeCacheError {
+  constructor(message, code, address, options) {
+    super(address ? `${message} (${address})` : message, code, options);
+    this.address = address;
+  }
+}
+
+/** The connection could not be opened or was lost (`syscall` errors such as ECONNREFUSED). */
+class RedisConnectionError extends RedisError {
+  constructor(message, address, errno, options) {
+    super(message, 'ERR_REDIS_CONNECTION', address, options);
+    this.errno = errno;
+  }
+}
+
+/** The connection did not open within `connectTimeout`. */
+class RedisConnectTimeoutError extends RedisError {
+  constructor(message, address) {
+    super(message, 'ERR_REDIS_CONNECT_TIMEOUT', address);
+  }
+}
+
+/** A command got no reply within `commandTimeout`. */
+class RedisTimeoutError extends RedisError {
+  constructor(message, address) {
+    super(message, 'ERR_REDIS_TIMEOUT', address);
+  }
+}
+
+/** The server sent bytes that are not valid RESP (or exceed the nesting/element caps). */
+class RedisProtocolError extends RedisError {
+  constructor(message, address) {
+    super(message, 'ERR_REDIS_PROTOCOL', address);
+  }
+}
+
+/** A reply exceeded `maxReplyBytes`. */
+class RedisReplyTooLargeError extends RedisError {
+  constructor(message, address) {
+    super(message, 'ERR_REDIS_REPLY_TOO_LARGE', address);
+  }
+}
+
+/** The client or its manager is closed (or closing). */
+class RedisClosedError extends RedisError {
+  constructor(message, address) {
+    super(message, 'ERR_REDIS_CLOSED', address);
+  }
+}
+
+/** An error reply from the server; `redisCode` is its first word (WRONGPASS, OOM, …). */
+class RedisServerError extends RedisError {
+  constructor(message, address) {
+    super(message, 'ERR_REDIS_SERVER', address);
+    const space = message.indexOf(' ');
+    this.redisCode = space > 0 ? message.slice(0, space) : message;
+  }
+}
+
+module.exports = {
+  NativeCacheError,
+  InvalidArgumentError,
+  KeyTooLargeError,
+  ValueTooLargeError,
+  SerializationError,
+  StoreClosedError,
+  CacheDisconnectedError,
+  WrapRecursionError,
+  DisconnectError,
+  RedisError,
+  RedisConnectionError,
+  RedisConnectTimeoutError,
+  RedisTimeoutError,
+  RedisProtocolError,
+  RedisReplyTooLargeError,
+  RedisClosedError,
+  RedisServerError,
+};

@@ -1,0 +1,17 @@
+'use strict';
+
+/**
+ * native-cache-manager: a cache-manager 7 compatible cache with a native memory store
+ * and a Redis connection manager.
+ */
+
+const errors = require('./errors');
+const { MemoryStore, MEMORY_STORE_DEFAULTS } = require('./memory-store');
+const { kTier } = require('./tier');
+
+module.exports = {
+  MemoryStore,
+  MEMORY_STORE_DEFAULTS,
+  kTier,
+  ...errors,
+};

@@ -1,0 +1,293 @@
+'use strict';
+
+/**
+ * MemoryStore: the off-heap native memory store, as a Keyv 5 storage adapter and as a
+ * fast tier for `createCache`.
+ */
+
+const { EventEmitter } = require('node:events');
+const binding = require('./binding');
+const { resolveCodec, describe } = require('./serializer');
+const { validateOptions, checkKey, checkTtl } = require('./options');
+const { kTier } = require('./tier');
+const {
+  InvalidArgumentError, KeyTooLargeError, ValueTooLargeError, StoreClosedError,
+} = require('./errors');
+
+const MiB = 1024 * 1024;
+
+/** Defaults, documented in the README and index.d.ts. */
+const MEMORY_STORE_DEFAULTS = Object.freeze({
+  maxEntries: 1_000_000,
+  maxBytes: 256 * MiB,
+  maxValueBytes: 64 * MiB,
+  maxKeyBytes: 64 * 1024,
+  sweepInterval: 1000,
+});
+
+const OPTION_SPEC = {
+  maxEntries: { type: 'integer', min: 1, max: 2 ** 40, default: MEMORY_STORE_DEFAULTS.maxEntries },
+  maxBytes: { type: 'integer', min: 1024, max: 2 ** 50, default: MEMORY_STORE_DEFAULTS.maxBytes },
+  maxValueBytes: { type: 'integer', min: 0, max: 2 ** 32 - 1, default: MEMORY_STORE_DEFAULTS.maxValueBytes },
+  maxKeyBytes: { type: 'integer', min: 0, max: 2 ** 32 - 1, default: MEMORY_STORE_DEFAULTS.maxKeyBytes },
+  sweepInterval: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: MEMORY_STORE_DEFAULTS.sweepInterval },
+  namespace: { type: 'string', default: undefined },
+  serializer: {
+    type: 'any',
+    allowed: "'auto', 'json', 'v8' or { serialize, deserialize }",
+    check: (v) => v === 'auto' || v === 'json' || v === 'v8' ||
+      (v !== null && typeof v === 'object' && typeof v.serialize === 'function' &&
+        typeof v.deserialize === 'function'),
+    default: 'auto',
+  },
+};
+
+function translateNativeError(error) {
+  switch (error?.code) {
+    case 'ERR_KEY_TOO_LARGE':
+      return new KeyTooLargeError(`set: ${error.message}`);
+    case 'ERR_VALUE_TOO_LARGE':
+      return new ValueTooLargeError(`set: ${error.message}`);
+    case 'ERR_STORE_CLOSED':
+      return new StoreClosedError();
+    default:
+      return error;
+  }
+}
+
+// Stops the sweep timer of a store that was garbage-collected without disconnect().
+const sweepTimers = new FinalizationRegistry((timer) => clearInterval(timer));
+
+/**
+ * The native memory store. All data lives outside the JS heap; values are copied in and
+ * out through the configured serializer, so a cached object can never be mutated by a
+ * caller.
+ */
+class MemoryStore extends EventEmitter {
+  #native;
+  #meta = new Float64Array(2);
+  #codec;
+  #encodeOut = { tag: 0 };
+  #closed = false;
+  #sweepTimer;
+  #sweeping = false;
+  #tier;
+
+  /**
+   * @param {object} [options] see README "MemoryStore options"
+   */
+  constructor(options) {
+    super();
+    const opts = validateOptions('MemoryStore', options, OPTION_SPEC);
+    this.opts = opts;
+    /** Keyv sets this; `clear()` then removes only keys under `${namespace}:`. */
+    this.namespace = opts.namespace;
+    this.#codec = resolveCodec(opts.serializer);
+    this.#native = new binding.MemoryStoreWrap({
+      maxEntries: opts.maxEntries,
+      maxBytes: opts.maxBytes,
+      maxValueBytes: opts.maxValueBytes,
+      maxKeyBytes: opts.maxKeyBytes,
+    }, this.#meta);
+    if (opts.sweepInterval > 0) this.#startSweep(opts.sweepInterval);
+  }
+
+  #startSweep(interval) {
+    const ref = new WeakRef(this);
+    const timer = setInterval(() => {
+      const store = ref.deref();
+      if (store === undefined) clearInterval(timer);
+      else store.#sweepOnce();
+    }, interval);
+    timer.unref();
+    this.#sweepTimer = timer;
+    sweepTimers.register(this, timer, this);
+  }
+
+  #sweepOnce() {
+    if (this.#sweeping || this.#closed) return;
+    this.#sweeping = true;
+    this.#native.sweep().then(
+      () => { this.#sweeping = false; },
+      (error) => { this.#sweeping = false; this.emit('error', error); });
+  }
+
+  /** Removes expired entries now (normally done by the background sweep). */
+  async sweep() {
+    this.#checkOpen();
+    return this.#native.sweep();
+  }
+
+  #checkOpen() {
+    if (this.#closed) throw new StoreClosedError('the memory store is closed: disconnect() was called');
+  }
+
+  // --- synchronous core, shared by the Keyv methods and the createCache tier -------------
+
+  /** @returns {unknown} the value, or undefined on a miss */
+  getSync(key) {
+    checkKey('get', key);
+    this.#checkOpen();
+    const payload = this.#native.get(key);
+    if (payload === undefined) return undefined;
+    return this.#codec.decode(this.#meta[0], payload);
+  }
+
+  /** @returns {{value: unknown, expires: number|undefined}|undefined} */
+  getEntrySync(key) {
+    checkKey('get', key);
+    this.#checkOpen();
+    const payload = this.#native.get(key);
+    if (payload === undefined) return undefined;
+    const expires = this.#meta[1];
+    return { value: this.#codec.decode(this.#meta[0], payload), expires: expires === 0 ? undefined : expires };
+  }
+
+  /**
+   * @param {string} key
+   * @param {unknown} value
+   * @param {number} [ttl] milliseconds; 0 or undefined = no expiry
+   */
+  setSync(key, value, ttl) {
+    checkKey('set', key);
+    checkTtl('set', ttl);
+    this.#checkOpen();
+    this.setUntilSync(key, value, ttl ? Date.now() + ttl : 0);
+  }
+
+  /**
+   * Stores `value` with an absolute expiry (epoch ms; 0 = never).
+   * @param {string} key
+   * @param {unknown} value
+   * @param {number} expiresAt
+   */
+  setUntilSync(key, value, expiresAt) {
+    const out = this.#encodeOut;
+    const payload = this.#codec.encode(value, out);
+    try {
+      this.#native.set(key, payload, out.tag, expiresAt);
+    } catch (error) {
+      throw translateNativeError(error);
+    }
+  }
+
+  /** @returns {boolean} whether a live entry was removed */
+  deleteSync(key) {
+    checkKey('delete', key);
+    this.#checkOpen();
+    return this.#native.delete(key);
+  }
+
+  /** @returns {boolean} */
+  hasSync(key) {
+    checkKey('has', key);
+    this.#checkOpen();
+    return this.#native.has(key);
+  }
+
+  /** @returns {number|undefined} absolute expiry in epoch ms; undefined if missing or no expiry */
+  expiresAtSync(key) {
+    checkKey('ttl', key);
+    this.#checkOpen();
+    const at = this.#native.expiresAt(key);
+    return at > 0 ? at : undefined;
+  }
+
+  /** Removes this store's namespace, or everything when it has none. */
+  clearSync() {
+    this.#checkOpen();
+    if (this.namespace) this.#native.deletePrefix(`${this.namespace}:`);
+    else this.#native.clear();
+  }
+
+  /** Counters and sizes: hits, misses, sets, deletes, evictions, expirations, entries, bytes. */
+  stats() {
+    this.#checkOpen();
+    return this.#native.stats();
+  }
+
+  // --- Keyv 5 storage adapter ------------------------------------------------------------
+
+  async get(key) { return this.getSync(key); }
+
+  async set(key, value, ttl) {
+    this.setSync(key, value, ttl);
+    return true;
+  }
+
+  async delete(key) { return this.deleteSync(key); }
+
+  async has(key) { return this.hasSync(key); }
+
+  async clear() { this.clearSync(); }
+
+  async getMany(keys) {
+    checkArray('getMany', keys);
+    return keys.map((key) => this.getSync(key));
+  }
+
+  async setMany(entries) {
+    checkArray('setMany', entries);
+    return entries.map((entry) => {
+      this.setSync(entry.key, entry.value, entry.ttl);
+      return true;
+    });
+  }
+
+  async deleteMany(keys) {
+    checkArray('deleteMany', keys);
+    let removed = false;
+    for (const key of keys) removed = this.deleteSync(key) || removed;
+    return removed;
+  }
+
+  /** Frees every entry and stops the sweep; later calls reject with StoreClosedError. */
+  async disconnect() {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#sweepTimer) {
+      clearInterval(this.#sweepTimer);
+      sweepTimers.unregister(this);
+    }
+    this.#native.close();
+  }
+
+  /** The fast path used by createCache (see lib/tier.js). */
+  get [kTier]() {
+    if (this.#tier === undefined) this.#tier = memoryTier(this);
+    return this.#tier;
+  }
+}
+
+function checkArray(method, value) {
+  if (!Array.isArray(value)) {
+    throw new InvalidArgumentError(`${method}: expected an array; received ${describe(value)}`,
+      'ERR_INVALID_ARG_TYPE');
+  }
+}
+
+/** @returns {import('./tier').TierOps} */
+function memoryTier(store) {
+  return {
+    name: 'memory',
+    store,
+    get: (key) => store.getSync(key),
+    getEntry: (key) => store.getEntrySync(key),
+    getMany: (keys) => keys.map((key) => store.getSync(key)),
+    set: (key, value, ttl) => store.setSync(key, value, ttl),
+    setMany: (entries) => {
+      for (const e of entries) store.setSync(e.key, e.value, e.ttl);
+    },
+    delete: (key) => store.deleteSync(key),
+    deleteMany: (keys) => {
+      let removed = false;
+      for (const key of keys) removed = store.deleteSync(key) || removed;
+      return removed;
+    },
+    clear: () => store.clearSync(),
+    expiresAt: (key) => store.expiresAtSync(key),
+    disconnect: () => store.disconnect(),
+  };
+}
+
+module.exports = { MemoryStore, MEMORY_STORE_DEFAULTS };

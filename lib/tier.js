@@ -1,0 +1,28 @@
+'use strict';
+
+/**
+ * The internal "tier" interface: how `createCache` talks to a store without Keyv's layers.
+ *
+ * A store that offers the fast path exposes `store[kTier]`, an object with the methods
+ * below. Each may return a value or a promise (the memory store answers synchronously,
+ * Redis asynchronously), and a synchronous method may throw: callers treat a throw like a
+ * rejection. Keys arrive unprefixed; the tier applies its own namespace/prefix.
+ *
+ * @typedef {object} TierOps
+ * @property {string} name label used in events
+ * @property {(key: string) => unknown} get value, or undefined on a miss
+ * @property {(key: string) => ({value: unknown, expires: number|undefined}|undefined)} getEntry
+ *   value plus absolute expiry (epoch ms; undefined = never)
+ * @property {(keys: string[]) => unknown[]} getMany
+ * @property {(key: string, value: unknown, ttl?: number) => void} set ttl in ms; 0 or undefined = never
+ * @property {(entries: {key: string, value: unknown, ttl?: number}[]) => void} setMany
+ * @property {(key: string) => boolean} delete whether something was removed
+ * @property {(keys: string[]) => boolean} deleteMany whether something was removed
+ * @property {() => void} clear removes this store's namespace (or everything without one)
+ * @property {(key: string) => number|undefined} expiresAt epoch ms; undefined if missing or no expiry
+ * @property {(options?: {timeout?: number}) => Promise<void>} disconnect
+ */
+
+const kTier = Symbol.for('native-cache-manager.tier');
+
+module.exports = { kTier };

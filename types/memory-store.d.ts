@@ -1,0 +1,66 @@
+import { EventEmitter } from 'node:events';
+
+/** A custom value serializer. */
+export interface Serializer {
+  serialize(value: unknown): string | Uint8Array;
+  deserialize(payload: string | Buffer): unknown;
+}
+
+export interface MemoryStoreOptions {
+  /** Most entries held; the eviction policy (SIEVE) makes room. Default 1,000,000. */
+  maxEntries?: number;
+  /** Most bytes held, counting key + value + 56 bytes per entry. Default 256 MiB. */
+  maxBytes?: number;
+  /** Largest serialized value accepted. Default 64 MiB. */
+  maxValueBytes?: number;
+  /** Longest key accepted, in UTF-8 bytes. Default 64 KiB. */
+  maxKeyBytes?: number;
+  /** Milliseconds between background expiry sweeps; 0 turns the sweep off. Default 1000. */
+  sweepInterval?: number;
+  /** With a namespace, `clear()` removes only keys starting with `${namespace}:`. */
+  namespace?: string;
+  /** Value codec. Default 'auto'. */
+  serializer?: 'auto' | 'json' | 'v8' | Serializer;
+}
+
+export interface MemoryStoreStats {
+  hits: number;
+  misses: number;
+  sets: number;
+  deletes: number;
+  evictions: number;
+  expirations: number;
+  entries: number;
+  bytes: number;
+}
+
+export declare const MEMORY_STORE_DEFAULTS: Readonly<Required<Omit<MemoryStoreOptions, 'namespace' | 'serializer'>>>;
+
+/** The native off-heap memory store; a Keyv 5 storage adapter. */
+export declare class MemoryStore extends EventEmitter {
+  constructor(options?: MemoryStoreOptions);
+  readonly opts: Required<Omit<MemoryStoreOptions, 'namespace'>> & { namespace?: string };
+  namespace: string | undefined;
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown, ttl?: number): Promise<boolean>;
+  delete(key: string): Promise<boolean>;
+  has(key: string): Promise<boolean>;
+  clear(): Promise<void>;
+  getMany<T = unknown>(keys: string[]): Promise<Array<T | undefined>>;
+  setMany(entries: Array<{ key: string; value: unknown; ttl?: number }>): Promise<boolean[]>;
+  deleteMany(keys: string[]): Promise<boolean>;
+  disconnect(): Promise<void>;
+  /** Removes expired entries now, off the JS thread; resolves with how many. */
+  sweep(): Promise<number>;
+  stats(): MemoryStoreStats;
+  getSync<T = unknown>(key: string): T | undefined;
+  getEntrySync<T = unknown>(key: string): { value: T; expires: number | undefined } | undefined;
+  setSync(key: string, value: unknown, ttl?: number): void;
+  deleteSync(key: string): boolean;
+  hasSync(key: string): boolean;
+  expiresAtSync(key: string): number | undefined;
+  clearSync(): void;
+}
+
+/** The symbol under which stores expose their fast path to createCache. */
+export declare const kTier: unique symbol;
