@@ -1,0 +1,73 @@
+'use strict';
+
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
+const { execFileSync } = require('node:child_process');
+
+const lib = path.join(__dirname, '..', '..', 'lib');
+
+// Each worker loads its own copy of the addon, fills a store, starts sweeps and clears
+// that run on the thread pool, then keeps working until it is terminated.
+const workerSource = `
+  const { parentPort, workerData } = require('node:worker_threads');
+  const { MemoryStore } = require(${JSON.stringify(lib)});
+  const store = new MemoryStore({ maxEntries: 5000, sweepInterval: 1 });
+  for (let i = 0; i < 20000; i++) store.setSync('k' + i, { i, pad: 'x'.repeat(i % 64) }, i % 3 ? 1 : 0);
+  const ok = store.getSync('k19998').i === 19998;
+  store.sweep();
+  store.clearSync();
+  for (let i = 0; i < 20000; i++) store.setSync('again' + i, i);
+  parentPort.postMessage({ ok, entries: store.stats().entries });
+  let n = 0;
+  (function spin() {
+    for (let i = 0; i < 1000; i++) store.setSync('spin' + (n++ % 10000), n);
+    store.sweep();
+    setImmediate(spin);
+  })();
+`;
+
+function runWorker() {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerSource, { eval: true });
+    worker.once('error', reject);
+    worker.once('message', async (msg) => {
+      try {
+        await new Promise((r) => setTimeout(r, 5));
+        const code = await worker.terminate();
+        resolve({ ...msg, code });
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+describe('the addon in worker threads', () => {
+  test('4 workers at a time, 10 rounds: each works and is terminated mid-work without a crash', async () => {
+    for (let round = 0; round < 10; round++) {
+      const results = await Promise.all([runWorker(), runWorker(), runWorker(), runWorker()]);
+      for (const r of results) {
+        expect(r.ok).toBe(true);
+        expect(r.entries).toBe(5000);
+        expect(r.code).toBe(1); // terminated
+      }
+    }
+  });
+
+  test('stores dropped without disconnect() are finalized by GC without a crash', () => {
+    const script = `
+      const { MemoryStore } = require(${JSON.stringify(lib)});
+      for (let round = 0; round < 50; round++) {
+        for (let i = 0; i < 20; i++) {
+          const s = new MemoryStore({ sweepInterval: 5 });
+          for (let j = 0; j < 2000; j++) s.setSync('k' + j, 'v'.repeat(100));
+        }
+        global.gc();
+      }
+      const s = new MemoryStore();
+      s.setSync('alive', 1);
+      console.log(JSON.stringify({ alive: s.getSync('alive') }));`;
+    const out = execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(JSON.parse(out)).toEqual({ alive: 1 });
+  });
+});
