@@ -150,7 +150,7 @@ Napi::Value MemoryStoreWrap::Get(const Napi::CallbackInfo& info) {
   if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
   napi_value result = nullptr;
   double* meta = meta_;
-  const bool found = store_->Get(key.view(), NowMs(), [&](const store::EntryView& view) {
+  const bool found = store_->Get(key.view(), CoarseNowMs(), [&](const store::EntryView& view) {
     meta[0] = view.tag;
     meta[1] = static_cast<double>(view.expires_at);
     if (view.is_text) {
@@ -185,14 +185,14 @@ Napi::Value MemoryStoreWrap::Set(const Napi::CallbackInfo& info) {
     StringArg text;
     if (!text.Read(env, info[1])) return env.Undefined();
     status = store_->Set(key.view(), text.view(), static_cast<uint8_t>(tag), true, expires_at,
-                         NowMs());
+                         CoarseNowMs());
   } else if (info[1].IsTypedArray() &&
              info[1].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
     Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
     status = store_->Set(key.view(),
                          std::string_view(reinterpret_cast<const char*>(bytes.Data()),
                                           bytes.ByteLength()),
-                         static_cast<uint8_t>(tag), false, expires_at, NowMs());
+                         static_cast<uint8_t>(tag), false, expires_at, CoarseNowMs());
   } else {
     ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "payload must be a string or a Uint8Array", true);
     return env.Undefined();
@@ -223,21 +223,21 @@ Napi::Value MemoryStoreWrap::Has(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StringArg key;
   if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
-  return Napi::Boolean::New(env, store_->Has(key.view(), NowMs()));
+  return Napi::Boolean::New(env, store_->Has(key.view(), CoarseNowMs()));
 }
 
 Napi::Value MemoryStoreWrap::Delete(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StringArg key;
   if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
-  return Napi::Boolean::New(env, store_->Delete(key.view(), NowMs()));
+  return Napi::Boolean::New(env, store_->Delete(key.view(), CoarseNowMs()));
 }
 
 Napi::Value MemoryStoreWrap::ExpiresAt(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StringArg key;
   if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
-  return Napi::Number::New(env, static_cast<double>(store_->ExpiresAt(key.view(), NowMs())));
+  return Napi::Number::New(env, static_cast<double>(store_->ExpiresAt(key.view(), CoarseNowMs())));
 }
 
 Napi::Value MemoryStoreWrap::DeletePrefix(const Napi::CallbackInfo& info) {

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "common/clock.h"
+
 namespace ncm::store {
 
 struct Entry {
@@ -30,7 +32,14 @@ struct Entry {
   std::string_view key() const { return {key_data(), key_len}; }
   std::string_view value() const { return {value_data(), value_len}; }
   size_t footprint() const { return sizeof(Entry) + key_len + value_len; }
-  bool expired(int64_t now) const { return expires_at != 0 && expires_at <= now; }
+  // `now` may be a coarse reading (never ahead of the real time, behind by less than
+  // kCoarseClockSlackMs): only entries that expire inside that slack read the precise clock.
+  bool expired(int64_t now) const {
+    if (expires_at == 0) return false;
+    if (expires_at <= now) return true;
+    if (expires_at > now + kCoarseClockSlackMs) return false;
+    return expires_at <= NowMs();
+  }
 
   // Returns nullptr when the allocation fails; the caller reports it as a full store.
   static Entry* Create(std::string_view key, std::string_view value, uint64_t hash) {
