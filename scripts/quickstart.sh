@@ -6,6 +6,6 @@ bash scripts/system-deps.sh
 if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node.h ]; then
   export npm_config_nodedir=/usr   # build against the installed Node headers, no download
 fi
-npm ci --no-audit --no-fund
+npm install --no-audit --no-fund
 node scripts/ensure-built.js
 npm run demo
