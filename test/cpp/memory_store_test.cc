@@ -1,0 +1,210 @@
+// Unit tests of the pure C++ memory store (no Node). Built by CMakeLists.txt, run by
+// ctest and by test/native/cpp-core.test.js.
+#include "store/memory_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace ncm::store {
+namespace {
+
+// A fixed "now" an hour ahead of the real clock: Entry::expired treats its argument as a
+// possibly lagging reading and asks the precise clock only near the boundary, which then
+// agrees that the entry is still alive.
+const int64_t kNow = NowMs() + 3'600'000;
+
+Limits SmallLimits() {
+  Limits limits;
+  limits.max_entries = 100;
+  limits.max_bytes = 1 << 20;
+  limits.max_value_bytes = 1 << 16;
+  limits.max_key_bytes = 256;
+  return limits;
+}
+
+std::string GetValue(MemoryStore& store, std::string_view key, int64_t now = kNow) {
+  std::string out = "<miss>";
+  store.Get(key, now, [&](const EntryView& view) { out.assign(view.value); });
+  return out;
+}
+
+TEST(MemoryStore, SetThenGetReturnsTheBytesTagAndExpiry) {
+  MemoryStore store(SmallLimits());
+  ASSERT_EQ(store.Set("k", std::string_view("a\0b", 3), 7, true, kNow + 100, kNow), Status::kOk);
+  bool seen = false;
+  store.Get("k", kNow, [&](const EntryView& view) {
+    seen = true;
+    EXPECT_EQ(view.value, std::string_view("a\0b", 3));
+    EXPECT_EQ(view.tag, 7);
+    EXPECT_TRUE(view.is_text);
+    EXPECT_EQ(view.expires_at, kNow + 100);
+  });
+  EXPECT_TRUE(seen);
+  EXPECT_EQ(GetValue(store, "other"), "<miss>");
+  Stats stats = store.GetStats();
+  EXPECT_EQ(stats.hits, 1u);
+  EXPECT_EQ(stats.misses, 1u);
+  EXPECT_EQ(stats.bytes, sizeof(Entry) + 1 + 3);
+}
+
+TEST(MemoryStore, ReplacingAKeyKeepsOneEntry) {
+  MemoryStore store(SmallLimits());
+  store.Set("k", "one", 0, false, 0, kNow);
+  store.Set("k", "three", 0, false, 0, kNow);
+  EXPECT_EQ(GetValue(store, "k"), "three");
+  EXPECT_EQ(store.GetStats().entries, 1u);
+  EXPECT_EQ(store.GetStats().bytes, sizeof(Entry) + 1 + 5);
+}
+
+TEST(MemoryStore, ExpiredEntriesAreMissesAndCounted) {
+  MemoryStore store(SmallLimits());
+  store.Set("k", "v", 0, false, kNow + 10, kNow);
+  EXPECT_EQ(GetValue(store, "k", kNow + 9), "v");
+  EXPECT_EQ(GetValue(store, "k", kNow + 10), "<miss>");
+  EXPECT_EQ(store.GetStats().expirations, 1u);
+  EXPECT_EQ(store.GetStats().entries, 0u);
+  EXPECT_EQ(store.ExpiresAt("k", kNow), -1);
+}
+
+TEST(MemoryStore, EntryCountLimitEvicts) {
+  MemoryStore store(SmallLimits());
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(store.Set("k" + std::to_string(i), "v", 0, false, 0, kNow), Status::kOk);
+  }
+  EXPECT_EQ(store.GetStats().entries, 100u);
+  EXPECT_EQ(store.GetStats().evictions, 900u);
+  EXPECT_EQ(GetValue(store, "k999"), "v");
+}
+
+TEST(MemoryStore, ByteBudgetIsNeverExceeded) {
+  Limits limits = SmallLimits();
+  limits.max_entries = 1'000'000;
+  limits.max_bytes = 10'000;
+  MemoryStore store(limits);
+  for (int i = 0; i < 5000; ++i) {
+    std::string value(static_cast<size_t>(i % 500), 'x');
+    ASSERT_EQ(store.Set("key" + std::to_string(i), value, 0, false, 0, kNow), Status::kOk);
+    ASSERT_LE(store.GetStats().bytes, limits.max_bytes);
+  }
+  EXPECT_GT(store.GetStats().evictions, 0u);
+}
+
+TEST(MemoryStore, SizeLimitsRejectWithoutSideEffects) {
+  MemoryStore store(SmallLimits());
+  store.Set("keep", "v", 0, false, 0, kNow);
+  EXPECT_EQ(store.Set(std::string(257, 'k'), "v", 0, false, 0, kNow), Status::kKeyTooLarge);
+  EXPECT_EQ(store.Set("k", std::string((1 << 16) + 1, 'v'), 0, false, 0, kNow),
+            Status::kValueTooLarge);
+  Limits tiny = SmallLimits();
+  tiny.max_bytes = 100;
+  MemoryStore small(tiny);
+  small.Set("keep", "v", 0, false, 0, kNow);
+  EXPECT_EQ(small.Set("big", std::string(60, 'v'), 0, false, 0, kNow), Status::kEntryTooLarge);
+  EXPECT_EQ(GetValue(small, "keep"), "v");
+  EXPECT_EQ(GetValue(store, "keep"), "v");
+  EXPECT_EQ(store.GetStats().entries, 1u);
+}
+
+TEST(MemoryStore, SieveKeepsAVisitedEntryThroughAScan) {
+  MemoryStore store(SmallLimits());
+  for (int i = 0; i < 100; ++i) store.Set("warm" + std::to_string(i), "v", 0, false, 0, kNow);
+  EXPECT_EQ(GetValue(store, "warm0"), "v");
+  for (int i = 0; i < 99; ++i) store.Set("scan" + std::to_string(i), "v", 0, false, 0, kNow);
+  EXPECT_EQ(GetValue(store, "warm0"), "v");
+  EXPECT_EQ(GetValue(store, "warm1"), "<miss>");
+}
+
+TEST(MemoryStore, DeletePrefixRemovesOnlyMatchingKeys) {
+  MemoryStore store(SmallLimits());
+  store.Set("ns:a", "1", 0, false, 0, kNow);
+  store.Set("ns:b", "2", 0, false, 0, kNow);
+  store.Set("other", "3", 0, false, 0, kNow);
+  EXPECT_EQ(store.DeletePrefix("ns:"), 2u);
+  EXPECT_EQ(GetValue(store, "other"), "3");
+  EXPECT_EQ(store.GetStats().entries, 1u);
+}
+
+TEST(MemoryStore, SweepRemovesExpiredEntriesInBoundedSteps) {
+  Limits limits = SmallLimits();
+  limits.max_entries = 100'000;
+  limits.max_bytes = 1ull << 30;
+  MemoryStore store(limits);
+  for (int i = 0; i < 10'000; ++i) {
+    store.Set("k" + std::to_string(i), "v", 0, false, i % 2 ? kNow + 5 : 0, kNow);
+  }
+  size_t removed = 0;
+  size_t steps = 0;
+  bool wrapped = false;
+  while (!wrapped) {
+    removed += store.SweepStep(kNow + 5, 64, &wrapped);
+    ++steps;
+  }
+  EXPECT_EQ(removed, 5000u);
+  EXPECT_GT(steps, 10u);  // many short lock holds, not one long one
+  EXPECT_EQ(store.GetStats().entries, 5000u);
+}
+
+TEST(MemoryStore, DetachAllEmptiesInConstantTime) {
+  MemoryStore store(SmallLimits());
+  for (int i = 0; i < 50; ++i) store.Set("k" + std::to_string(i), "v", 0, false, 0, kNow);
+  std::unique_ptr<DetachedEntries> detached = store.DetachAll();
+  EXPECT_EQ(store.GetStats().entries, 0u);
+  EXPECT_EQ(store.GetStats().bytes, 0u);
+  EXPECT_EQ(GetValue(store, "k1"), "<miss>");
+  detached.reset();
+  EXPECT_EQ(store.Set("again", "v", 0, false, 0, kNow), Status::kOk);
+}
+
+TEST(MemoryStore, CoarseNowStillExpiresExactly) {
+  MemoryStore store(SmallLimits());
+  const int64_t now = NowMs();
+  store.Set("k", "v", 0, false, now - 1, now);
+  // A coarse reading may lag; the entry expired 1 ms before the precise clock's now.
+  EXPECT_EQ(GetValue(store, "k", now - kCoarseClockSlackMs + 1), "<miss>");
+}
+
+TEST(MemoryStore, ConcurrentReadersWritersAndSweeperKeepInvariants) {
+  Limits limits = SmallLimits();
+  limits.max_entries = 2000;
+  limits.max_bytes = 1 << 20;
+  MemoryStore store(limits);
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0};
+  auto worker = [&](int id) {
+    for (int i = 0; i < 200'000; ++i) {
+      std::string key = "k" + std::to_string((i * 7 + id) % 5000);
+      if (i % 3 == 0) {
+        store.Set(key, key, 0, false, i % 5 ? 0 : NowMs() + 1, NowMs());
+      } else {
+        store.Get(key, NowMs(), [&](const EntryView& view) {
+          if (view.value != key) wrong.fetch_add(1);
+        });
+      }
+    }
+  };
+  std::thread sweeper([&] {
+    while (!stop.load()) {
+      bool wrapped = false;
+      store.SweepStep(NowMs(), 128, &wrapped);
+    }
+  });
+  std::thread a(worker, 1);
+  std::thread b(worker, 2);
+  a.join();
+  b.join();
+  stop.store(true);
+  sweeper.join();
+  EXPECT_EQ(wrong.load(), 0);
+  Stats stats = store.GetStats();
+  EXPECT_LE(stats.entries, limits.max_entries);
+  EXPECT_LE(stats.bytes, limits.max_bytes);
+}
+
+}  // namespace
+}  // namespace ncm::store
