@@ -5,7 +5,10 @@
 const path = require('node:path');
 
 function load() {
-  const file = path.join(__dirname, '..', 'build', 'Release', 'native_cache_manager.node');
+  // NATIVE_CACHE_MANAGER_ADDON selects another build of the addon (the sanitizer build of
+  // `npm run test:asan`); by default the release build is loaded.
+  const file = process.env.NATIVE_CACHE_MANAGER_ADDON ||
+    path.join(__dirname, '..', 'build', 'Release', 'native_cache_manager.node');
   try {
     return require(file);
   } catch (error) {
