@@ -8,8 +8,11 @@
 const errors = require('./errors');
 const { MemoryStore, MEMORY_STORE_DEFAULTS } = require('./memory-store');
 const { kTier } = require('./tier');
+const { createCache, DEFAULT_DISCONNECT_TIMEOUT } = require('./create-cache');
 
 module.exports = {
+  createCache,
+  DEFAULT_DISCONNECT_TIMEOUT,
   MemoryStore,
   MEMORY_STORE_DEFAULTS,
   kTier,

@@ -1,0 +1,82 @@
+'use strict';
+
+/**
+ * Shared bookkeeping for `wrap`: the per-`cacheId` tables of in-flight loads and
+ * refreshes (so that concurrent calls coalesce, like cache-manager's process-wide
+ * coalescing keyed by `cacheId` + key), and the async context that lets a `wrap` nested
+ * inside its own `fn` be recognised instead of waiting for itself forever.
+ *
+ * The context uses AsyncLocalStorage. On Node 20 an active AsyncLocalStorage turns on
+ * promise hooks for the whole process, which slows every promise down noticeably, so the
+ * storage is only enabled while some `fn` is running and is switched off again once the
+ * loop goes idle (checked from a setImmediate, so a burst of misses pays the switch once).
+ */
+
+const { AsyncLocalStorage } = require('node:async_hooks');
+
+/** @type {Map<string, {flights: Map<string, object>, refreshes: Map<string, Promise<void>>}>} */
+const registries = new Map();
+
+/**
+ * The tables shared by every cache with this `cacheId`.
+ * @param {string} cacheId
+ */
+function registryFor(cacheId) {
+  let registry = registries.get(cacheId);
+  if (registry === undefined) {
+    registry = { flights: new Map(), refreshes: new Map() };
+    registries.set(cacheId, registry);
+  }
+  return registry;
+}
+
+const storage = new AsyncLocalStorage();
+let running = 0;
+let idleCheck;
+
+function disableWhenIdle() {
+  idleCheck = undefined;
+  if (running === 0) storage.disable();
+}
+
+function fnDone() {
+  running--;
+  if (running === 0 && idleCheck === undefined) {
+    idleCheck = setImmediate(disableWhenIdle);
+    idleCheck.unref();
+  }
+}
+
+/**
+ * Calls `fn()` with `flight` recorded as the innermost running load of this async chain.
+ * @param {object} flight
+ * @param {() => unknown} fn
+ * @returns {Promise<unknown>} fn's result
+ */
+function runLoad(flight, fn) {
+  running++;
+  let result;
+  try {
+    result = storage.run({ flight, parent: storage.getStore() }, fn);
+  } catch (error) {
+    fnDone();
+    return Promise.reject(error);
+  }
+  const promise = Promise.resolve(result);
+  promise.then(fnDone, fnDone);
+  return promise;
+}
+
+/**
+ * Whether the current async chain runs inside the `fn` of `flight` (directly or through
+ * other nested loads): joining it would then wait for itself.
+ * @param {object} flight
+ */
+function isInside(flight) {
+  for (let node = storage.getStore(); node !== undefined; node = node.parent) {
+    if (node.flight === flight) return true;
+  }
+  return false;
+}
+
+module.exports = { registryFor, runLoad, isInside };
