@@ -1,0 +1,100 @@
+'use strict';
+
+const { Keyv } = require('keyv');
+const cacheManager = require('cache-manager');
+const { createCache, MemoryStore, StoreClosedError } = require('../../lib');
+
+const EVENTS = ['get', 'mget', 'set', 'mset', 'del', 'mdel', 'clear', 'ttl', 'refresh'];
+
+function record(cache) {
+  const seen = [];
+  for (const name of EVENTS) cache.on(name, (payload) => seen.push([name, payload]));
+  return seen;
+}
+
+// Expiry timestamps differ between two runs; everything else must match exactly.
+function normalize(value) {
+  return JSON.parse(JSON.stringify(value, (k, v) => (k === 'expires' && typeof v === 'number' ? 'ms' : v)));
+}
+
+async function scenario(cache, putInSecondary) {
+  await cache.set('a', 1);
+  await cache.get('a');
+  await cache.get('missing');
+  await putInSecondary('b', 2);
+  await cache.get('b');
+  await cache.mget(['a', 'b', 'zz']);
+  await cache.mset([{ key: 'm', value: 3, ttl: 1000 }]);
+  await cache.ttl('m');
+  await cache.ttl('nope');
+  await cache.del('a');
+  await cache.mdel(['m']);
+  await cache.wrap('w', () => 5, 1000);
+  await cache.clear();
+}
+
+describe('createCache events', () => {
+  test('names, payloads, order and per-store labels match cache-manager 7.2.9', async () => {
+    const theirs = cacheManager.createCache({ stores: [new Keyv(), new Keyv()] });
+    const theirEvents = record(theirs);
+    await scenario(theirs, (k, v) => theirs.stores[1].set(k, v));
+
+    const ours = createCache({ stores: [new MemoryStore(), new MemoryStore()] });
+    const ourEvents = record(ours);
+    await scenario(ours, (k, v) => ours.stores[1].set(k, v));
+
+    expect(normalize(ourEvents)).toEqual(normalize(theirEvents));
+    expect(ourEvents.map(([name]) => name)).toContain('clear');
+    expect(ourEvents).toContainEqual(['get', { key: 'b', value: 2, store: 'secondary:0' }]);
+    expect(ourEvents).toContainEqual(['set', { key: 'a', value: 1, store: 'secondary:0' }]);
+    await ours.disconnect();
+    await theirs.disconnect();
+  });
+
+  test('on returns the emitter (chainable) and off removes a listener', async () => {
+    const cache = createCache();
+    const seen = [];
+    const listener = (e) => seen.push(e.key);
+    const emitter = cache.on('set', listener);
+    expect(typeof emitter.on).toBe('function');
+    await cache.set('one', 1);
+    cache.off('set', listener);
+    await cache.set('two', 2);
+    expect(seen).toEqual(['one', 'one']);
+    await cache.disconnect();
+  });
+
+  test('a failing store: get reports the error and misses, set rejects and reports it', async () => {
+    const store = new MemoryStore();
+    const cache = createCache({ stores: [store] });
+    await store.disconnect();
+    const gets = [];
+    const sets = [];
+    cache.on('get', (e) => gets.push(e));
+    cache.on('set', (e) => sets.push(e));
+    expect(await cache.get('k')).toBeUndefined();
+    expect(gets).toEqual([{ key: 'k', error: expect.any(StoreClosedError), store: 'primary' }]);
+    await expect(cache.set('k', 1)).rejects.toThrow(StoreClosedError);
+    expect(sets).toEqual([{ key: 'k', value: 1, error: expect.any(StoreClosedError) }]);
+    const clears = [];
+    cache.on('clear', (e) => clears.push(e));
+    await expect(cache.clear()).rejects.toThrow(StoreClosedError);
+    expect(clears).toEqual([expect.any(StoreClosedError)]);
+  });
+
+  test('a failing lower tier does not hide the upper tier\'s answer', async () => {
+    const broken = new MemoryStore();
+    await broken.disconnect();
+    const cache = createCache({ stores: [new MemoryStore(), broken] });
+    const gets = [];
+    cache.on('get', (e) => gets.push(e));
+    await cache.stores[0].set('k', 'v');
+    expect(await cache.get('k')).toBe('v');
+    expect(await cache.get('other')).toBeUndefined();
+    expect(gets).toEqual([
+      { key: 'k', value: 'v', store: 'primary' },
+      { key: 'other', error: expect.any(StoreClosedError), store: 'secondary:0' },
+    ]);
+    await cache.stores[0].disconnect();
+  });
+});
