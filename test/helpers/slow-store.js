@@ -12,11 +12,15 @@ const { MemoryStore, kTier } = require('../../lib');
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 class SlowStore {
-  /** @param {{delay?: number}} [options] */
-  constructor({ delay = 10 } = {}) {
+  /**
+   * @param {{delay?: number, disconnectError?: Error}} [options] `disconnectError`: what
+   *   disconnect() rejects with (after closing the memory store), like a server that
+   *   refuses a clean shutdown
+   */
+  constructor({ delay = 10, disconnectError } = {}) {
     this.memory = new MemoryStore();
     this.delay = delay;
-    this.calls = { get: 0, set: 0, delete: 0, clear: 0 };
+    this.calls = { get: 0, set: 0, delete: 0, clear: 0, disconnect: 0 };
     this.namespace = undefined;
     const m = this.memory;
     const later = async (what, fn) => {
@@ -35,7 +39,10 @@ class SlowStore {
       deleteMany: (keys) => later('delete', () => keys.map((key) => m.deleteSync(key)).some(Boolean)),
       clear: () => later('clear', () => m.clearSync()),
       expiresAt: (key) => later(undefined, () => m.expiresAtSync(key)),
-      disconnect: () => later(undefined, () => m.disconnect()),
+      disconnect: () => later('disconnect', async () => {
+        await m.disconnect();
+        if (disconnectError) throw disconnectError;
+      }),
     };
   }
 
