@@ -13,7 +13,7 @@
 const { EventEmitter } = require('node:events');
 const { kTier } = require('./tier');
 const { isKeyvLike, keyvTier } = require('./keyv-tier');
-const { registryFor, runLoad, isInside } = require('./wrap-context');
+const { registryFor, runLoad, runDetached, isInside } = require('./wrap-context');
 const { MemoryStore } = require('./memory-store');
 const { validateOptions } = require('./options');
 const { describe } = require('./serializer');
@@ -576,9 +576,12 @@ class Cache {
   }
 
   #startFlight(key, fn, ttl, threshold, raw, waitUntil, index, pendingEntry) {
-    const flight = { key, promise: undefined };
+    // The promise exists before fn runs: fn (or a refresh it triggers) may join at once.
+    let settle;
+    let fail;
+    const flight = { key, promise: new Promise((resolve, reject) => { settle = resolve; fail = reject; }) };
     this.#flights.set(key, flight);
-    flight.promise = this.#fly(flight, key, fn, ttl, threshold, index, pendingEntry);
+    this.#fly(flight, key, fn, ttl, threshold, index, pendingEntry).then(settle, fail);
     this.#track(this.#foreground, flight.promise.then(undefined, () => {}));
     return flight.promise.then((outcome) => this.#deliver(outcome, raw, waitUntil));
   }
@@ -658,7 +661,7 @@ class Cache {
 
   async #runRefresh(key, fn, oldValue, tiers, ttl) {
     try {
-      const value = await fn();
+      const value = await runDetached(fn);
       const resolvedTtl = (typeof ttl === 'function' ? ttl(value) : ttl) ?? this.#defaultTtl;
       await this.#write(tiers, key, value, resolvedTtl, true);
       this.#emit('refresh', { key, value });

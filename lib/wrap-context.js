@@ -68,6 +68,15 @@ function runLoad(flight, fn) {
 }
 
 /**
+ * Calls `fn()` outside of any load: a background refresh is not awaited by the load that
+ * happened to start it, so a `wrap` inside the refresh may wait for that load safely.
+ * @param {() => unknown} fn
+ */
+function runDetached(fn) {
+  return storage.exit(fn);
+}
+
+/**
  * Whether the current async chain runs inside the `fn` of `flight` (directly or through
  * other nested loads): joining it would then wait for itself.
  * @param {object} flight
@@ -79,4 +88,4 @@ function isInside(flight) {
   return false;
 }
 
-module.exports = { registryFor, runLoad, isInside };
+module.exports = { registryFor, runLoad, runDetached, isInside };

@@ -169,3 +169,23 @@ describe('wrap nested inside its own fn (cache-manager 7.2.9 waits forever)', ()
     await expect(cache.wrap('k', () => cache.wrap('k', () => 1))).rejects.toThrow(WrapRecursionError);
   });
 });
+
+describe('wrap inside a background refresh', () => {
+  test('may wait for the load that started the refresh: that is not a cycle', async () => {
+    const cache = make();
+    await cache.set('b', 'old b', 1000);
+    let refreshedB;
+    const a = await cache.wrap('a', async () => {
+      const b = await cache.wrap('b', async () => {
+        refreshedB = await cache.wrap('a', () => 'unused');
+        return `b after ${refreshedB}`;
+      }, 10_000, 2000);
+      await sleep(10);
+      return `a with ${b}`;
+    });
+    expect(a).toBe('a with old b');
+    await cache.settled();
+    expect(refreshedB).toBe('a with old b');
+    expect(await cache.get('b')).toBe('b after a with old b');
+  });
+});
