@@ -1,5 +1,7 @@
 'use strict';
 
+const { Keyv } = require('keyv');
+const cacheManager = require('cache-manager');
 const { createCache, MemoryStore, InvalidArgumentError } = require('../../lib');
 const { sleep } = require('../helpers/slow-store');
 
@@ -125,5 +127,24 @@ describe('createCache: options and arguments', () => {
     const cache = make();
     await expect(cache.set('k', 1, -5)).rejects.toThrow(InvalidArgumentError);
     expect(await cache.get('k')).toBeUndefined();
+  });
+});
+
+describe('values are copies (cache-manager 7.2.9\'s default Map store keeps references)', () => {
+  test('cache-manager: mutating a value returned by get changes the cached value', async () => {
+    const theirs = cacheManager.createCache();
+    await theirs.set('k', { n: 1 });
+    (await theirs.get('k')).n = 2;
+    expect(await theirs.get('k')).toEqual({ n: 2 });
+    expect(theirs.stores[0]).toBeInstanceOf(Keyv);
+  });
+
+  test('ours: the cached value cannot be changed through a returned or stored object', async () => {
+    const cache = make();
+    const value = { n: 1 };
+    await cache.set('k', value);
+    value.n = 5;
+    (await cache.get('k')).n = 2;
+    expect(await cache.get('k')).toEqual({ n: 1 });
   });
 });

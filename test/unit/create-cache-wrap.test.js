@@ -69,6 +69,21 @@ describe('wrap: forms and options', () => {
     expect(await cache.wrap('never', () => 1, { raw: true })).toEqual({ value: 1, expires: undefined });
   });
 
+  test('raw on a miss without expiry: expires is undefined (cache-manager 7.2.9 gives NaN)', async () => {
+    const theirs = cacheManager.createCache({ stores: [new Keyv()] });
+    expect((await theirs.wrap('r', () => 1, { raw: true })).expires).toBeNaN();
+    const cache = make();
+    expect(await cache.wrap('r', () => 1, { raw: true })).toEqual({ value: 1, expires: undefined });
+  });
+
+  test('coalesced callers each get the shape they asked for', async () => {
+    const cache = make();
+    const fn = async () => { await sleep(5); return 'v'; };
+    const [plain, raw] = await Promise.all([cache.wrap('s', fn, 1000), cache.wrap('s', fn, { raw: true })]);
+    expect(plain).toBe('v');
+    expect(raw).toEqual({ value: 'v', expires: expect.any(Number) });
+  });
+
   test('an error from fn rejects every caller and caches nothing', async () => {
     const cache = make();
     const boom = new Error('boom');
