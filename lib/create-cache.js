@@ -555,7 +555,12 @@ class Cache {
         if (i === 0 && threshold === undefined && this.#defaultThreshold === undefined) {
           return Promise.resolve(raw ? entry : entry.value);
         }
-        const outcome = this.#hit(key, fn, entry, i, ttl, threshold);
+        let outcome;
+        try {
+          outcome = this.#hit(key, fn, entry, i, ttl, threshold); // calls the user's ttl/threshold
+        } catch (error) {
+          return Promise.reject(error);
+        }
         if (isThenable(outcome)) return outcome.then((o) => this.#deliver(o, raw, waitUntil));
         return Promise.resolve(this.#deliver(outcome, raw, waitUntil));
       }

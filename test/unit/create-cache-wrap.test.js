@@ -204,3 +204,16 @@ describe('wrap inside a background refresh', () => {
     expect(await cache.get('b')).toBe('b after a with old b');
   });
 });
+
+describe('wrap: errors from the ttl and threshold functions', () => {
+  test('reject the call instead of throwing synchronously', async () => {
+    const cache = make();
+    await cache.set('k', 'v', 1000);
+    const boom = () => { throw new Error('bad threshold'); };
+    let result;
+    expect(() => { result = cache.wrap('k', () => 'x', { refreshThreshold: boom }); }).not.toThrow();
+    await expect(result).rejects.toThrow('bad threshold');
+    await expect(cache.wrap('miss', () => 'x', () => { throw new Error('bad ttl'); })).rejects.toThrow('bad ttl');
+    expect(await cache.get('miss')).toBeUndefined();
+  });
+});
