@@ -3,6 +3,7 @@
 const { Keyv } = require('keyv');
 const cacheManager = require('cache-manager');
 const { createCache, MemoryStore, StoreClosedError } = require('../../lib');
+const { SlowStore } = require('../helpers/slow-store');
 
 const EVENTS = ['get', 'mget', 'set', 'mset', 'del', 'mdel', 'clear', 'ttl', 'refresh'];
 
@@ -96,5 +97,33 @@ describe('createCache events', () => {
       { key: 'other', error: expect.any(StoreClosedError), store: 'secondary:0' },
     ]);
     await cache.stores[0].disconnect();
+  });
+});
+
+describe('createCache events with a failing asynchronous tier', () => {
+  test('blocking writes reject with the store error; reads report it and fall through', async () => {
+    const broken = new SlowStore({ delay: 2 });
+    await broken.memory.disconnect();
+    const upper = new MemoryStore();
+    const cache = createCache({ stores: [upper, broken] });
+    const seen = [];
+    for (const name of ['get', 'set', 'del', 'mget', 'ttl']) cache.on(name, (e) => seen.push([name, e]));
+    await expect(cache.set('k', 1)).rejects.toThrow(StoreClosedError);
+    expect(upper.getSync('k')).toBe(1);
+    await expect(cache.del('k')).rejects.toThrow(StoreClosedError);
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await cache.mget(['k'])).toEqual([undefined]);
+    expect(await cache.ttl('k')).toBeUndefined();
+    const error = expect.any(StoreClosedError);
+    expect(seen).toEqual([
+      ['set', { key: 'k', value: 1, store: 'primary' }],
+      ['set', { key: 'k', value: 1, error }],
+      ['del', { key: 'k', error }],
+      ['get', { key: 'k', error, store: 'secondary:0' }],
+      ['mget', { keys: ['k'], error }],
+      ['mget', { keys: ['k'], values: [undefined] }],
+      ['ttl', { key: 'k', error }],
+    ]);
+    await upper.disconnect();
   });
 });
