@@ -462,16 +462,20 @@ class Cache {
    */
   mset = (list) => {
     if (this.#closed) return rejectDisconnected();
-    if (!Array.isArray(list)) return rejectArgument(`mset: list must be an array; received ${describe(list)}`);
+    if (!Array.isArray(list)) {
+      return rejectArgument(`mset: list must be an array; received ${describe(list)}`);
+    }
     const entries = [];
     for (const item of list) {
       if (item === null || typeof item !== 'object' || typeof item.key !== 'string') {
-        return rejectArgument(`mset: every entry must be { key: string, value, ttl? }; received ${describe(item)}`);
+        return rejectArgument(
+          `mset: every entry must be { key: string, value, ttl? }; received ${describe(item)}`);
       }
       entries.push({ key: item.key, value: item.value, ttl: item.ttl ?? this.#defaultTtl });
     }
     const pending = fanOut(this.#tiers, (tier) => tier.setMany(entries));
-    return this.#finish(pending, 'mset', { list: entries }, (error) => ({ list: entries, error }), entries);
+    return this.#finish(pending, 'mset', { list: entries },
+      (error) => ({ list: entries, error }), entries);
   };
 
   /**
@@ -517,7 +521,9 @@ class Cache {
   wrap = (key, fn, ttlOrOptions, refreshThresholdArg) => {
     if (this.#closed) return rejectDisconnected();
     if (typeof key !== 'string') return rejectKey('wrap', key);
-    if (typeof fn !== 'function') return rejectArgument(`wrap: fn must be a function; received ${describe(fn)}`);
+    if (typeof fn !== 'function') {
+      return rejectArgument(`wrap: fn must be a function; received ${describe(fn)}`);
+    }
     let ttl = ttlOrOptions;
     let threshold = refreshThresholdArg;
     let raw = false;
@@ -528,7 +534,8 @@ class Cache {
       raw = Boolean(ttlOrOptions.raw);
       if (ttlOrOptions.waitUntil !== undefined) {
         if (typeof ttlOrOptions.waitUntil !== 'function') {
-          return rejectArgument(`wrap: option 'waitUntil' must be a function; received ${describe(ttlOrOptions.waitUntil)}`);
+          return rejectArgument("wrap: option 'waitUntil' must be a function; received " +
+            describe(ttlOrOptions.waitUntil));
         }
         waitUntil = ttlOrOptions.waitUntil;
       }
@@ -550,7 +557,9 @@ class Cache {
       } catch {
         continue;
       }
-      if (isThenable(entry)) return this.#startFlight(key, fn, ttl, threshold, raw, waitUntil, i, entry);
+      if (isThenable(entry)) {
+        return this.#startFlight(key, fn, ttl, threshold, raw, waitUntil, i, entry);
+      }
       if (entry !== undefined && entry.value !== undefined) {
         if (i === 0 && threshold === undefined && this.#defaultThreshold === undefined) {
           return Promise.resolve(raw ? entry : entry.value);
@@ -613,7 +622,8 @@ class Cache {
       const value = await runLoad(flight, fn);
       const resolvedTtl = (typeof ttl === 'function' ? ttl(value) : ttl) ?? this.#defaultTtl;
       await this.#write(tiers, key, value, resolvedTtl, false);
-      return { value, raw: { value, expires: resolvedTtl ? Date.now() + resolvedTtl : undefined }, refresh: undefined };
+      const expires = resolvedTtl ? Date.now() + resolvedTtl : undefined;
+      return { value, raw: { value, expires }, refresh: undefined };
     } finally {
       if (this.#flights.get(key) === flight) this.#flights.delete(key);
     }
@@ -626,7 +636,8 @@ class Cache {
    */
   #hit(key, fn, entry, i, ttl, threshold) {
     const value = entry.value;
-    const limit = (typeof threshold === 'function' ? threshold(value) : threshold) ?? this.#defaultThreshold;
+    const limit = (typeof threshold === 'function' ? threshold(value) : threshold) ??
+      this.#defaultThreshold;
     const expires = entry.expires;
     let refresh;
     if (typeof limit === 'number' && typeof expires === 'number' &&
