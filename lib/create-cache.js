@@ -13,7 +13,9 @@
 const { EventEmitter } = require('node:events');
 const { kTier } = require('./tier');
 const { isKeyvLike, keyvTier } = require('./keyv-tier');
-const { registryFor, runLoad, runDetached, isInside } = require('./wrap-context');
+const {
+  registryFor, releaseRegistry, runLoad, runDetached, isInside,
+} = require('./wrap-context');
 const { MemoryStore } = require('./memory-store');
 const { validateOptions } = require('./options');
 const { describe } = require('./serializer');
@@ -129,7 +131,7 @@ class Cache {
     this.#nonBlocking = opts.nonBlocking;
     this.#waitUntil = opts.waitUntil;
     this.#cacheId = opts.cacheId ?? Math.random().toString(36).slice(2);
-    const registry = registryFor(this.#cacheId);
+    const registry = registryFor(this.#cacheId, this);
     this.#flights = registry.flights;
     this.#refreshes = registry.refreshes;
     /** The stores, in tier order (what was passed in `stores`, or the default MemoryStore). */
@@ -710,6 +712,7 @@ class Cache {
       return Promise.reject(error);
     }
     this.#closed = true;
+    releaseRegistry(this.#cacheId, this);
     this.#disconnecting = this.#close(timeout);
     return this.#disconnecting;
   };

@@ -14,20 +14,50 @@
 
 const { AsyncLocalStorage } = require('node:async_hooks');
 
-/** @type {Map<string, {flights: Map<string, object>, refreshes: Map<string, Promise<void>>}>} */
+/**
+ * cacheId → tables, with a count of the caches using them so that the entry goes away with
+ * the last of its caches (disconnected or garbage-collected): creating many short-lived
+ * caches must not grow this map.
+ * @type {Map<string, {flights: Map<string, object>, refreshes: Map<string, Promise<void>>, users: number}>}
+ */
 const registries = new Map();
 
+function release(cacheId) {
+  const registry = registries.get(cacheId);
+  if (registry !== undefined && --registry.users === 0) registries.delete(cacheId);
+}
+
+const finalizer = new FinalizationRegistry(release);
+
 /**
- * The tables shared by every cache with this `cacheId`.
+ * The tables shared by every cache with this `cacheId`, held for `owner` until
+ * `releaseRegistry(owner)` or until `owner` is garbage-collected.
  * @param {string} cacheId
+ * @param {object} owner the cache
  */
-function registryFor(cacheId) {
+function registryFor(cacheId, owner) {
   let registry = registries.get(cacheId);
   if (registry === undefined) {
-    registry = { flights: new Map(), refreshes: new Map() };
+    registry = { flights: new Map(), refreshes: new Map(), users: 0 };
     registries.set(cacheId, registry);
   }
+  registry.users++;
+  finalizer.register(owner, cacheId, owner);
   return registry;
+}
+
+/**
+ * Gives up `owner`'s hold on its tables (at most once).
+ * @param {string} cacheId
+ * @param {object} owner
+ */
+function releaseRegistry(cacheId, owner) {
+  if (finalizer.unregister(owner)) release(cacheId);
+}
+
+/** Number of cacheIds with live tables (for tests). */
+function registryCount() {
+  return registries.size;
 }
 
 const storage = new AsyncLocalStorage();
@@ -88,4 +118,6 @@ function isInside(flight) {
   return false;
 }
 
-module.exports = { registryFor, runLoad, runDetached, isInside };
+module.exports = {
+  registryFor, releaseRegistry, registryCount, runLoad, runDetached, isInside,
+};

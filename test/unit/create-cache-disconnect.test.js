@@ -1,9 +1,12 @@
 'use strict';
 
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const { Keyv } = require('keyv');
 const {
   createCache, MemoryStore, CacheDisconnectedError, DisconnectError, StoreClosedError, InvalidArgumentError,
 } = require('../../lib');
+const { registryCount } = require('../../lib/wrap-context');
 const { SlowStore, sleep } = require('../helpers/slow-store');
 
 describe('disconnect', () => {
@@ -93,5 +96,36 @@ describe('disconnect', () => {
     await cache[Symbol.asyncDispose]();
     await expect(cache.get('k')).rejects.toBeInstanceOf(CacheDisconnectedError);
     expect(() => memory.getSync('k')).toThrow(StoreClosedError);
+  });
+});
+
+describe('coalescing tables per cacheId', () => {
+  test('short-lived caches leave nothing behind once disconnected', async () => {
+    const before = registryCount();
+    const many = Array.from({ length: 50 }, () => createCache());
+    expect(registryCount()).toBe(before + 50);
+    await Promise.all(many.map((c) => c.disconnect()));
+    expect(registryCount()).toBe(before);
+  });
+
+  test('caches dropped without disconnect() release their tables when collected', () => {
+    const script = path.join(__dirname, '..', 'fixtures', 'cache-gc.js');
+    const run = spawnSync(process.execPath, ['--expose-gc', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(0);
+    const { before, after } = JSON.parse(run.stdout);
+    expect(before).toBe(200);
+    expect(after).toBeLessThan(10);
+  });
+
+  test('a cacheId stays shared while one of its caches is open', async () => {
+    const a = createCache({ cacheId: 'kept' });
+    const b = createCache({ cacheId: 'kept' });
+    await a.disconnect();
+    const c = createCache({ cacheId: 'kept' });
+    let calls = 0;
+    const fn = async () => { calls++; await sleep(5); return calls; };
+    expect(await Promise.all([b.wrap('k', fn), c.wrap('k', fn)])).toEqual([1, 1]);
+    await b.disconnect();
+    await c.disconnect();
   });
 });
