@@ -20,6 +20,7 @@ const TAG_JSON = 2;
 const TAG_V8 = 3;
 const TAG_UNDEFINED = 4;
 const TAG_CUSTOM = 5;
+const TAG_BUFFER = 6;
 
 // Deeper than this, the JSON-safety walk gives up and the v8 format is used (it also
 // handles cycles, which is why the walk needs a bound at all).
@@ -74,6 +75,8 @@ function decodeBuiltin(tag, payload) {
       return v8.deserialize(payload);
     case TAG_UNDEFINED:
       return undefined;
+    case TAG_BUFFER:
+      return payload; // the native store hands back a fresh Buffer copy
     default:
       throw new SerializationError(`entry has unknown codec tag ${tag}`);
   }
@@ -90,6 +93,11 @@ const autoCodec = {
     if (value === undefined) {
       out.tag = TAG_UNDEFINED;
       return '';
+    }
+    if (Buffer.isBuffer(value)) {
+      // Bytes are stored as they are: no encoding copy, and nothing extra for the GC.
+      out.tag = TAG_BUFFER;
+      return value;
     }
     if (isJsonSafe(value, 0)) {
       out.tag = TAG_JSON;
@@ -193,5 +201,5 @@ function describe(value) {
 
 module.exports = {
   resolveCodec, autoCodec, jsonCodec, v8Codec, customCodec, describe, isJsonSafe,
-  TAG_STRING, TAG_JSON, TAG_V8, TAG_UNDEFINED, TAG_CUSTOM,
+  TAG_STRING, TAG_JSON, TAG_V8, TAG_UNDEFINED, TAG_CUSTOM, TAG_BUFFER,
 };
