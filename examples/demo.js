@@ -24,9 +24,9 @@ async function main() {
     await sleep(20);
     return { version: loads };
   };
-  const options = { ttl: 200, refreshThreshold: 150 };
+  const options = { ttl: 1000, refreshThreshold: 900 };
   console.log('wrap (cold)       ->', await cache.wrap('report', load, options));
-  await sleep(80); // 120 ms left < 150 ms threshold
+  await sleep(150); // about 850 ms left: inside the 900 ms refresh window
   const refreshes = [];
   const stale = await cache.wrap('report', load, { ...options, waitUntil: (p) => refreshes.push(p) });
   console.log('wrap (stale hit)  ->', stale, `(refresh handed to waitUntil: ${refreshes.length})`);
