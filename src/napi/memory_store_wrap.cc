@@ -183,9 +183,27 @@ Napi::Value MemoryStoreWrap::Set(const Napi::CallbackInfo& info) {
   Status status;
   if (info[1].IsString()) {
     StringArg text;
-    if (!text.Read(env, info[1])) return env.Undefined();
-    status = store_->Set(key.view(), text.view(), static_cast<uint8_t>(tag), true, expires_at,
-                         CoarseNowMs());
+    bool fits = false;
+    if (!text.ReadIfShort(env, info[1], &fits)) return env.Undefined();
+    if (fits) {
+      status = store_->Set(key.view(), text.view(), static_cast<uint8_t>(tag), true, expires_at,
+                           CoarseNowMs());
+    } else {
+      // Long text: measure it, then let V8 write the UTF-8 straight into the new entry.
+      size_t length = 0;
+      if (napi_get_value_string_utf8(env, info[1], nullptr, 0, &length) != napi_ok) {
+        return env.Undefined();
+      }
+      napi_value text_value = info[1];
+      status = store_->SetFilled(key.view(), length, static_cast<uint8_t>(tag), true, expires_at,
+                                 CoarseNowMs(), [&](char* dst) {
+                                   size_t copied = 0;
+                                   return napi_get_value_string_utf8(env, text_value, dst,
+                                                                     length + 1, &copied) ==
+                                              napi_ok &&
+                                          copied == length;
+                                 });
+    }
   } else if (info[1].IsTypedArray() &&
              info[1].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
     Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
@@ -204,6 +222,9 @@ Napi::Value MemoryStoreWrap::Set(const Napi::CallbackInfo& info) {
       ThrowWithCode(env, "ERR_KEY_TOO_LARGE",
                     "key is " + std::to_string(key.view().size()) + " bytes; maxKeyBytes is " +
                         std::to_string(store_->limits().max_key_bytes));
+      break;
+    case Status::kAborted:
+      ThrowWithCode(env, "ERR_INVALID_ARG_VALUE", "the string value could not be read");
       break;
     case Status::kValueTooLarge:
       ThrowWithCode(env, "ERR_VALUE_TOO_LARGE",
