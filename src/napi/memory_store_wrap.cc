@@ -153,7 +153,10 @@ Napi::Value MemoryStoreWrap::Get(const Napi::CallbackInfo& info) {
   const bool found = store_->Get(key.view(), CoarseNowMs(), [&](const store::EntryView& view) {
     meta[0] = view.tag;
     meta[1] = static_cast<double>(view.expires_at);
-    if (view.is_text) {
+    if (view.is_ascii) {
+      // ASCII is a subset of Latin-1, whose conversion skips UTF-8 decoding.
+      napi_create_string_latin1(env, view.value.data(), view.value.size(), &result);
+    } else if (view.is_text) {
       napi_create_string_utf8(env, view.value.data(), view.value.size(), &result);
     } else {
       void* data = nullptr;

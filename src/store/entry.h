@@ -16,6 +16,7 @@ namespace ncm::store {
 struct Entry {
   static constexpr uint8_t kVisited = 1;  // SIEVE's "accessed since the hand passed" bit
   static constexpr uint8_t kText = 2;     // the value was handed in as a JS string
+  static constexpr uint8_t kAscii = 4;    // text whose bytes are all < 0x80
 
   Entry* chain_next;  // next entry in the same hash bucket
   Entry* newer;       // towards the head of the eviction queue
@@ -25,7 +26,7 @@ struct Entry {
   uint32_t key_len;
   uint32_t value_len;
   uint8_t tag;    // opaque to the store: the JS codec's type tag
-  uint8_t flags;  // kVisited | kText
+  uint8_t flags;  // kVisited | kText | kAscii
 
   const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }
   const char* value_data() const { return key_data() + key_len; }

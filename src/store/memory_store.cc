@@ -2,6 +2,16 @@
 
 #include <utility>
 
+namespace {
+
+bool IsAscii(std::string_view bytes) {
+  uint8_t any = 0;
+  for (char c : bytes) any |= static_cast<uint8_t>(c);  // vectorizes; no early exit needed
+  return (any & 0x80) == 0;
+}
+
+}  // namespace
+
 namespace ncm::store {
 
 DetachedEntries::~DetachedEntries() {
@@ -68,6 +78,7 @@ Status MemoryStore::InsertFresh(Entry* fresh, uint8_t tag, bool is_text, int64_t
                                 int64_t now) {
   fresh->tag = tag;
   fresh->flags = is_text ? Entry::kText : 0;
+  if (is_text && IsAscii(fresh->value())) fresh->flags |= Entry::kAscii;
   fresh->expires_at = expires_at;
   const uint64_t footprint = fresh->footprint();
 

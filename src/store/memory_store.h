@@ -45,6 +45,7 @@ struct EntryView {
   int64_t expires_at;  // epoch ms, 0 = never
   uint8_t tag;
   bool is_text;
+  bool is_ascii;  // text made only of ASCII bytes: readers may skip UTF-8 decoding
 };
 
 // Entries removed from the store in one O(1) step by `DetachAll()`. Destroying it frees
@@ -105,7 +106,8 @@ class MemoryStore {
     }
     ++stats_.hits;
     SievePolicy::TouchLocked(e);
-    visit(EntryView{e->value(), e->expires_at, e->tag, (e->flags & Entry::kText) != 0});
+    visit(EntryView{e->value(), e->expires_at, e->tag, (e->flags & Entry::kText) != 0,
+                    (e->flags & Entry::kAscii) != 0});
     return true;
   }
 
