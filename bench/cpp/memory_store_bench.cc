@@ -4,7 +4,8 @@
 //
 // Multi-threaded cases share one store (one mutex), so they show lock contention. Each
 // fixture builds its store on thread 0 in SetUp; Google Benchmark holds every thread at a
-// barrier until all have reached the timed loop, so the others see the finished store.
+// barrier until all have reached the timed loop, so the others see the finished store in
+// the loop, but not before it: code ahead of the loop must not read the fixture.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -79,7 +80,7 @@ class FilledStore : public benchmark::Fixture {
 };
 
 BENCHMARK_DEFINE_F(FilledStore, GetHit)(benchmark::State& state) {
-  const auto order = MakeOrder(keys_.size(), kOrderLength, 17 + state.thread_index());
+  const auto order = MakeOrder(static_cast<size_t>(state.range(0)), kOrderLength, 17 + state.thread_index());
   size_t pos = 0;
   size_t found = 0;
   for (auto _ : state) {
@@ -119,7 +120,7 @@ BENCHMARK_REGISTER_F(FilledStore, GetMiss)
 
 // Overwrites existing keys: allocate + copy + unlink the old entry, no eviction.
 BENCHMARK_DEFINE_F(FilledStore, SetOverwrite)(benchmark::State& state) {
-  const auto order = MakeOrder(keys_.size(), kOrderLength, 29 + state.thread_index());
+  const auto order = MakeOrder(static_cast<size_t>(state.range(0)), kOrderLength, 29 + state.thread_index());
   size_t pos = 0;
   for (auto _ : state) {
     FailUnless(state, store_->Set(keys_[order[pos++ & (kOrderLength - 1)]], value_, 2, false,
@@ -191,6 +192,31 @@ BENCHMARK(BM_SetEvictWorstCase)
     ->Iterations(20)
     ->Unit(benchmark::kMicrosecond);
 
+// The set that makes the hash index grow: with range(0) entries in a table of as many
+// buckets, the next insert rehashes every entry into a table twice the size, with the lock
+// held. Only that one set is timed.
+void BM_SetTriggersGrowth(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  const auto keys = MakeKeys(n + 1, "key:");
+  const std::string value(16, 'v');
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto store = std::make_unique<MemoryStore>(EntryLimit(n * 4));
+    for (size_t i = 0; i < n; ++i) store->Set(keys[i], value, 2, false, 0, kNow);
+    state.ResumeTiming();
+    FailUnless(state, store->Set(keys[n], value, 2, false, 0, kNow));
+    state.PauseTiming();
+    store.reset();
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_SetTriggersGrowth)
+    ->ArgNames({"entries"})
+    ->Arg(1 << 16)
+    ->Arg(1 << 20)
+    ->Iterations(5)
+    ->Unit(benchmark::kMillisecond);
+
 // Eviction driven by the byte budget: 4 KiB values into a 4 MiB store.
 void BM_SetEvictBytes(benchmark::State& state) {
   Limits limits;
@@ -208,14 +234,17 @@ void BM_SetEvictBytes(benchmark::State& state) {
 }
 BENCHMARK(BM_SetEvictBytes);
 
+constexpr size_t kChurnCapacity = 100'000;
+constexpr size_t kChurnKeys = 400'000;
+
 // Mixed churn from two threads: each does get, then set on a miss, over 4x more keys than
 // the store holds.
 class ChurnStore : public benchmark::Fixture {
  public:
   void SetUp(const benchmark::State& state) override {
     if (state.thread_index() != 0) return;
-    store_ = std::make_unique<MemoryStore>(EntryLimit(100'000));
-    keys_ = MakeKeys(400'000, "key:");
+    store_ = std::make_unique<MemoryStore>(EntryLimit(kChurnCapacity));
+    keys_ = MakeKeys(kChurnKeys, "key:");
   }
   void TearDown(const benchmark::State& state) override {
     if (state.thread_index() != 0) return;
@@ -229,7 +258,7 @@ class ChurnStore : public benchmark::Fixture {
 };
 
 BENCHMARK_DEFINE_F(ChurnStore, GetOrSet)(benchmark::State& state) {
-  const auto order = MakeOrder(keys_.size(), kOrderLength, 41 + state.thread_index());
+  const auto order = MakeOrder(kChurnKeys, kOrderLength, 41 + state.thread_index());
   const std::string value(64, 'v');
   size_t pos = 0;
   for (auto _ : state) {
