@@ -10,12 +10,40 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <string_view>
-#include <vector>
+#include <utility>
 
 #include "store/entry.h"
 
 namespace ncm::store {
+
+// A zero-filled array of bucket heads from calloc: for large tables the kernel hands out
+// zero pages lazily, so creating a 16 MiB array costs no up-front page faults (a zeroing
+// std::vector made a resize at 1M entries take ~27 ms).
+class BucketArray {
+ public:
+  BucketArray() = default;
+  explicit BucketArray(size_t size)
+      : data_(static_cast<Entry**>(std::calloc(size, sizeof(Entry*)))), size_(data_ ? size : 0) {}
+  bool ok() const { return data_ != nullptr; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  Entry*& operator[](size_t i) { return data_.get()[i]; }
+  Entry* operator[](size_t i) const { return data_.get()[i]; }
+  void swap(BucketArray& other) noexcept {
+    data_.swap(other.data_);
+    std::swap(size_, other.size_);
+  }
+
+ private:
+  struct Free {
+    void operator()(Entry** p) const { std::free(p); }
+  };
+  std::unique_ptr<Entry*[], Free> data_;
+  size_t size_ = 0;
+};
 
 class HashIndex {
  public:
@@ -24,7 +52,7 @@ class HashIndex {
   // buckets and the next resize is S inserts away, so 16 per insert finishes in time.
   static constexpr size_t kMigrateStep = 16;
 
-  HashIndex() : buckets_(kInitialBuckets, nullptr) {}
+  HashIndex() : buckets_(kInitialBuckets) {}
 
   static uint64_t Hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
 
@@ -44,10 +72,13 @@ class HashIndex {
     if (!old_.empty()) {
       MigrateLocked(kMigrateStep);
     } else if (size_ >= buckets_.size()) {
-      old_.swap(buckets_);
-      buckets_.assign(old_.size() * 2, nullptr);
-      migrated_ = 0;
-      MigrateLocked(kMigrateStep);
+      BucketArray bigger(buckets_.size() * 2);
+      if (bigger.ok()) {  // out of memory: stay at the current size, chains get longer
+        old_.swap(buckets_);
+        buckets_.swap(bigger);
+        migrated_ = 0;
+        MigrateLocked(kMigrateStep);
+      }
     }
     Entry*& slot = buckets_[e->hash & (buckets_.size() - 1)];
     e->chain_next = slot;
@@ -69,8 +100,13 @@ class HashIndex {
 
   // Drops every bucket (the entries are owned and freed by the caller).
   void ResetLocked() {
-    std::vector<Entry*>(kInitialBuckets, nullptr).swap(buckets_);
-    std::vector<Entry*>().swap(old_);
+    BucketArray fresh(kInitialBuckets);
+    if (fresh.ok()) {
+      buckets_.swap(fresh);
+    } else {
+      for (size_t i = 0; i < buckets_.size(); ++i) buckets_[i] = nullptr;
+    }
+    BucketArray().swap(old_);
     migrated_ = 0;
     size_ = 0;
   }
@@ -100,11 +136,11 @@ class HashIndex {
         head = following;
       }
     }
-    if (migrated_ == old_.size()) std::vector<Entry*>().swap(old_);
+    if (migrated_ == old_.size()) BucketArray().swap(old_);
   }
 
-  std::vector<Entry*> buckets_;
-  std::vector<Entry*> old_;  // non-empty while a resize is under way
+  BucketArray buckets_;
+  BucketArray old_;  // non-empty while a resize is under way
   size_t migrated_ = 0;      // old buckets already moved
   size_t size_ = 0;
 };
