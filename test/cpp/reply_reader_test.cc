@@ -1,6 +1,6 @@
 // Unit tests of RespReader (the capped hiredis reader): no Node, no network, no libuv.
 // Built by CMakeLists.txt (target reply_reader_test, run by ctest); by hand:
-//   g++ -std=c++20 -Isrc src/redis/reply_reader.cc test/cpp/reply_reader_test.cc \
+//   g++ -std=c++20 -Isrc src/redis/reply_reader.cc test/cpp/reply_reader_test.cc
 //     -lgtest -lgtest_main -lhiredis -lpthread
 #include "redis/reply_reader.h"
 
