@@ -1,3 +1,4 @@
 // Type definitions for native-cache-manager. Each part lives in types/ next to its topic.
 export * from './types/errors';
 export * from './types/memory-store';
+export * from './types/redis';
