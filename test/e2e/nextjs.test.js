@@ -255,6 +255,8 @@ describe('Next.js example app', () => {
     timings.exitAfterSigtermWithoutAfter = server.exitedAt - stale.ended;
     await sleep(300);
     expect((await redisEntry('term-2')).value.generatedAt).toBe(first.json.value.generatedAt);
+    // Its lock was never released: other processes wait for it to expire (refreshLockTtl).
+    expect(Number(await redis.cli('PTTL', 'keyv::ncm-refresh-lock:term-2'))).toBeGreaterThan(0);
   }, 30_000);
 
   test('200 requests open one Redis connection per process', async () => {
