@@ -16,6 +16,8 @@ const char* StatusName(Status status) {
       return "entry larger than the store's byte budget";
     case Status::kClosed:
       return "closed";
+    case Status::kAborted:
+      return "aborted";
   }
   return "unknown";
 }

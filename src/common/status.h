@@ -15,6 +15,7 @@ enum class Status : uint8_t {
   kValueTooLarge,
   kEntryTooLarge,  // key + value + overhead exceed the byte budget of the whole store
   kClosed,
+  kAborted,  // the caller's value writer gave up (SetFilled)
 };
 
 // Stable, human-readable name for logs and error messages.

@@ -153,7 +153,10 @@ Napi::Value MemoryStoreWrap::Get(const Napi::CallbackInfo& info) {
   const bool found = store_->Get(key.view(), CoarseNowMs(), [&](const store::EntryView& view) {
     meta[0] = view.tag;
     meta[1] = static_cast<double>(view.expires_at);
-    if (view.is_text) {
+    if (view.is_ascii) {
+      // ASCII is a subset of Latin-1, whose conversion skips UTF-8 decoding.
+      napi_create_string_latin1(env, view.value.data(), view.value.size(), &result);
+    } else if (view.is_text) {
       napi_create_string_utf8(env, view.value.data(), view.value.size(), &result);
     } else {
       void* data = nullptr;
@@ -183,9 +186,27 @@ Napi::Value MemoryStoreWrap::Set(const Napi::CallbackInfo& info) {
   Status status;
   if (info[1].IsString()) {
     StringArg text;
-    if (!text.Read(env, info[1])) return env.Undefined();
-    status = store_->Set(key.view(), text.view(), static_cast<uint8_t>(tag), true, expires_at,
-                         CoarseNowMs());
+    bool fits = false;
+    if (!text.ReadIfShort(env, info[1], &fits)) return env.Undefined();
+    if (fits) {
+      status = store_->Set(key.view(), text.view(), static_cast<uint8_t>(tag), true, expires_at,
+                           CoarseNowMs());
+    } else {
+      // Long text: measure it, then let V8 write the UTF-8 straight into the new entry.
+      size_t length = 0;
+      if (napi_get_value_string_utf8(env, info[1], nullptr, 0, &length) != napi_ok) {
+        return env.Undefined();
+      }
+      napi_value text_value = info[1];
+      status = store_->SetFilled(key.view(), length, static_cast<uint8_t>(tag), true, expires_at,
+                                 CoarseNowMs(), [&](char* dst) {
+                                   size_t copied = 0;
+                                   return napi_get_value_string_utf8(env, text_value, dst,
+                                                                     length + 1, &copied) ==
+                                              napi_ok &&
+                                          copied == length;
+                                 });
+    }
   } else if (info[1].IsTypedArray() &&
              info[1].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
     Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
@@ -204,6 +225,9 @@ Napi::Value MemoryStoreWrap::Set(const Napi::CallbackInfo& info) {
       ThrowWithCode(env, "ERR_KEY_TOO_LARGE",
                     "key is " + std::to_string(key.view().size()) + " bytes; maxKeyBytes is " +
                         std::to_string(store_->limits().max_key_bytes));
+      break;
+    case Status::kAborted:
+      ThrowWithCode(env, "ERR_INVALID_ARG_VALUE", "the string value could not be read");
       break;
     case Status::kValueTooLarge:
       ThrowWithCode(env, "ERR_VALUE_TOO_LARGE",

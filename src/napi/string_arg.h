@@ -13,16 +13,25 @@ namespace ncm::napi {
 
 class StringArg {
  public:
+  // Reads `value` only if it fits the inline buffer; sets `*fits`. Returns false (with a
+  // pending JS exception) if `value` is not a string.
+  bool ReadIfShort(napi_env env, napi_value value, bool* fits) {
+    size_t copied = 0;
+    if (napi_get_value_string_utf8(env, value, inline_.data(), inline_.size(), &copied) !=
+        napi_ok) {
+      return false;
+    }
+    *fits = copied + 1 < inline_.size();
+    if (*fits) view_ = std::string_view(inline_.data(), copied);
+    return true;
+  }
+
   // Returns false (with a pending JS exception) if `value` is not a string.
   bool Read(napi_env env, napi_value value) {
+    bool fits = false;
+    if (!ReadIfShort(env, value, &fits)) return false;
+    if (fits) return true;
     size_t copied = 0;
-    napi_status s = napi_get_value_string_utf8(env, value, inline_.data(), inline_.size(),
-                                               &copied);
-    if (s != napi_ok) return false;
-    if (copied + 1 < inline_.size()) {
-      view_ = std::string_view(inline_.data(), copied);
-      return true;
-    }
     // Possibly truncated: ask for the exact length and copy again.
     size_t length = 0;
     if (napi_get_value_string_utf8(env, value, nullptr, 0, &length) != napi_ok) return false;

@@ -16,6 +16,7 @@ namespace ncm::store {
 struct Entry {
   static constexpr uint8_t kVisited = 1;  // SIEVE's "accessed since the hand passed" bit
   static constexpr uint8_t kText = 2;     // the value was handed in as a JS string
+  static constexpr uint8_t kAscii = 4;    // text whose bytes are all < 0x80
 
   Entry* chain_next;  // next entry in the same hash bucket
   Entry* newer;       // towards the head of the eviction queue
@@ -25,7 +26,7 @@ struct Entry {
   uint32_t key_len;
   uint32_t value_len;
   uint8_t tag;    // opaque to the store: the JS codec's type tag
-  uint8_t flags;  // kVisited | kText
+  uint8_t flags;  // kVisited | kText | kAscii
 
   const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }
   const char* value_data() const { return key_data() + key_len; }
@@ -41,21 +42,29 @@ struct Entry {
     return expires_at <= NowMs();
   }
 
-  // Returns nullptr when the allocation fails; the caller reports it as a full store.
-  static Entry* Create(std::string_view key, std::string_view value, uint64_t hash) {
-    void* block = std::malloc(sizeof(Entry) + key.size() + value.size());
+  // Allocates an entry whose value bytes are left for the caller to write; there is room
+  // for one byte past the value (for writers that append a NUL terminator). Returns
+  // nullptr when the allocation fails; the caller reports it as a full store.
+  static Entry* Allocate(std::string_view key, size_t value_len, uint64_t hash) {
+    void* block = std::malloc(sizeof(Entry) + key.size() + value_len + 1);
     if (block == nullptr) return nullptr;
     Entry* e = static_cast<Entry*>(block);
     e->chain_next = e->newer = e->older = nullptr;
     e->expires_at = 0;
     e->hash = hash;
     e->key_len = static_cast<uint32_t>(key.size());
-    e->value_len = static_cast<uint32_t>(value.size());
+    e->value_len = static_cast<uint32_t>(value_len);
     e->tag = 0;
     e->flags = 0;
-    char* data = reinterpret_cast<char*>(e + 1);
-    if (!key.empty()) std::memcpy(data, key.data(), key.size());
-    if (!value.empty()) std::memcpy(data + key.size(), value.data(), value.size());
+    if (!key.empty()) std::memcpy(e + 1, key.data(), key.size());
+    return e;
+  }
+
+  char* mutable_value_data() { return reinterpret_cast<char*>(this + 1) + key_len; }
+
+  static Entry* Create(std::string_view key, std::string_view value, uint64_t hash) {
+    Entry* e = Allocate(key, value.size(), hash);
+    if (e != nullptr && !value.empty()) std::memcpy(e->mutable_value_data(), value.data(), value.size());
     return e;
   }
 

@@ -2,6 +2,16 @@
 
 #include <utility>
 
+namespace {
+
+bool IsAscii(std::string_view bytes) {
+  uint8_t any = 0;
+  for (char c : bytes) any |= static_cast<uint8_t>(c);  // vectorizes; no early exit needed
+  return (any & 0x80) == 0;
+}
+
+}  // namespace
+
 namespace ncm::store {
 
 DetachedEntries::~DetachedEntries() {
@@ -46,23 +56,34 @@ bool MemoryStore::MakeRoomLocked(uint64_t incoming_bytes) {
   return true;
 }
 
+Status MemoryStore::CheckSizes(size_t key_len, size_t value_len) const {
+  if (key_len > limits_.max_key_bytes) return Status::kKeyTooLarge;
+  if (value_len > limits_.max_value_bytes) return Status::kValueTooLarge;
+  const uint64_t footprint = sizeof(Entry) + key_len + value_len;
+  if (footprint > limits_.max_bytes || limits_.max_entries == 0) return Status::kEntryTooLarge;
+  return Status::kOk;
+}
+
 Status MemoryStore::Set(std::string_view key, std::string_view value, uint8_t tag,
                         bool is_text, int64_t expires_at, int64_t now) {
-  if (key.size() > limits_.max_key_bytes) return Status::kKeyTooLarge;
-  if (value.size() > limits_.max_value_bytes) return Status::kValueTooLarge;
-  const uint64_t footprint = sizeof(Entry) + key.size() + value.size();
-  if (footprint > limits_.max_bytes || limits_.max_entries == 0) return Status::kEntryTooLarge;
-
-  const uint64_t hash = HashIndex::Hash(key);
+  Status status = CheckSizes(key.size(), value.size());
+  if (status != Status::kOk) return status;
   // Allocate and copy outside the lock: the copy of a large value is the slow part.
-  Entry* fresh = Entry::Create(key, value, hash);
+  Entry* fresh = Entry::Create(key, value, HashIndex::Hash(key));
   if (fresh == nullptr) return Status::kEntryTooLarge;
+  return InsertFresh(fresh, tag, is_text, expires_at, now);
+}
+
+Status MemoryStore::InsertFresh(Entry* fresh, uint8_t tag, bool is_text, int64_t expires_at,
+                                int64_t now) {
   fresh->tag = tag;
   fresh->flags = is_text ? Entry::kText : 0;
+  if (is_text && IsAscii(fresh->value())) fresh->flags |= Entry::kAscii;
   fresh->expires_at = expires_at;
+  const uint64_t footprint = fresh->footprint();
 
   std::lock_guard<std::mutex> lock(mutex_);
-  if (Entry* old = index_.FindLocked(key, hash)) {
+  if (Entry* old = index_.FindLocked(fresh->key(), fresh->hash)) {
     if (old->expired(now)) ++stats_.expirations;
     RemoveLocked(old);
   }

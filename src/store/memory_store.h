@@ -45,6 +45,7 @@ struct EntryView {
   int64_t expires_at;  // epoch ms, 0 = never
   uint8_t tag;
   bool is_text;
+  bool is_ascii;  // text made only of ASCII bytes: readers may skip UTF-8 decoding
 };
 
 // Entries removed from the store in one O(1) step by `DetachAll()`. Destroying it frees
@@ -75,6 +76,23 @@ class MemoryStore {
   Status Set(std::string_view key, std::string_view value, uint8_t tag, bool is_text,
              int64_t expires_at, int64_t now);
 
+  // Like Set, but `fill(char* dst)` writes the `value_len` value bytes straight into the new
+  // entry (dst has room for value_len + 1 bytes) before the lock is taken; `fill` returns
+  // false to abandon the write (kAborted, nothing changed). Saves a copy for large values.
+  template <typename Fill>
+  Status SetFilled(std::string_view key, size_t value_len, uint8_t tag, bool is_text,
+                   int64_t expires_at, int64_t now, Fill&& fill) {
+    Status status = CheckSizes(key.size(), value_len);
+    if (status != Status::kOk) return status;
+    Entry* fresh = Entry::Allocate(key, value_len, HashIndex::Hash(key));
+    if (fresh == nullptr) return Status::kEntryTooLarge;
+    if (!fill(fresh->mutable_value_data())) {
+      Entry::Destroy(fresh);
+      return Status::kAborted;
+    }
+    return InsertFresh(fresh, tag, is_text, expires_at, now);
+  }
+
   // Calls `visit(const EntryView&)` with the lock held when `key` is live; returns whether
   // it was. `visit` must not call back into the store.
   template <typename Visitor>
@@ -88,7 +106,8 @@ class MemoryStore {
     }
     ++stats_.hits;
     SievePolicy::TouchLocked(e);
-    visit(EntryView{e->value(), e->expires_at, e->tag, (e->flags & Entry::kText) != 0});
+    visit(EntryView{e->value(), e->expires_at, e->tag, (e->flags & Entry::kText) != 0,
+                    (e->flags & Entry::kAscii) != 0});
     return true;
   }
 
@@ -115,6 +134,9 @@ class MemoryStore {
   Stats GetStats();
 
  private:
+  Status CheckSizes(size_t key_len, size_t value_len) const;
+  // Takes ownership of `fresh` (key and value already written) and links it in.
+  Status InsertFresh(Entry* fresh, uint8_t tag, bool is_text, int64_t expires_at, int64_t now);
   Entry* FindLiveLocked(std::string_view key, uint64_t hash, int64_t now);
   void RemoveLocked(Entry* e);
   bool MakeRoomLocked(uint64_t incoming_bytes);
