@@ -116,6 +116,10 @@ function redactUrl(url) {
  * @param {object} options
  */
 function resolveConnection(where, options) {
+  // Checked first and without echoing the value: a password must never reach a message.
+  if (options && options.password !== undefined && typeof options.password !== 'string') {
+    throw new InvalidArgumentError(`${where}: option 'password' must be a string; received a value of type ${typeof options.password}`);
+  }
   const opts = validateOptions(where, options, CONNECTION_SPEC);
   const fromUrl = opts.url !== undefined ? parseRedisUrl(opts.url) : {};
   const config = {
@@ -205,7 +209,8 @@ class RedisClient {
    * `{ buffers: true }`; integers as numbers; nil as null; arrays as arrays), rejects with
    * RedisServerError for an error reply or another RedisError when there is no reply.
    * @param {Array<string|Buffer|Uint8Array|number>} args e.g. ['SET', key, value, 'PX', 1000]
-   * @param {{buffers?: boolean, timeout?: number}} [options]
+   * @param {{buffers?: boolean, timeout?: number}} [options] `timeout` in ms overrides
+   *   commandTimeout for this call (e.g. for blocking commands)
    * @returns {Promise<unknown>}
    */
   command(args, options) {
@@ -222,6 +227,9 @@ class RedisClient {
     const id = this.#nextId++;
     const flags = options?.buffers ? FLAG_BUFFERS : 0;
     const timeout = options?.timeout ?? 0;
+    if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1) {
+      return Promise.reject(new InvalidArgumentError(`command: option 'timeout' must be an integer number of milliseconds in [1, ${2 ** 31 - 1}] (0 = commandTimeout); received ${describe(timeout)}`));
+    }
     let accepted;
     try {
       accepted = this.#native.submit(id, args, flags, timeout);
@@ -309,6 +317,7 @@ class RedisClient {
       entry.reject(new RedisClosedError('the Redis client was destroyed before the reply arrived', this.address));
     }
     this.#pending.clear();
+    this.#closeDone?.();
   }
 }
 

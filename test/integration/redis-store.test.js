@@ -41,7 +41,7 @@ describe('RedisStore round trips', () => {
   });
 
   test('a 16 MiB value round-trips byte for byte', async () => {
-    const s = store();
+    const s = store({ commandTimeout: 10_000 }); // sanitizer builds are slow
     const big = Buffer.alloc(16 * 1024 * 1024);
     for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
     await s.client.command(['SET', 'big', big]);
@@ -91,6 +91,30 @@ describe('RedisStore round trips', () => {
     expect(await other.get('keep')).toBe('y');
     expect(await mine.client.command(['GET', 'mine-no-separator'])).toBe('z');
     expect(await redis.cli('EVAL', "return #redis.call('KEYS', 'mine::*')", '0')).toBe('0');
+  });
+
+  test("namespace '' stores keys as given; clear() then empties the selected database only", async () => {
+    const bare = store({ namespace: '', db: 7 });
+    const other = store({ namespace: '', db: 8 });
+    await bare.setMany([{ key: 'x1', value: '1' }, { key: 'x2', value: '2' }]);
+    await other.set('y', 'kept');
+    expect(await redis.cli('-n', '7', 'GET', 'x1')).toBe('1');
+    await bare.clear();
+    expect(await redis.cli('-n', '7', 'DBSIZE')).toBe('0');
+    expect(await other.get('y')).toBe('kept');
+  });
+
+  test('destroy() rejects pending calls and settles a pending disconnect()', async () => {
+    const client = new RedisClient(redis.url, { commandTimeout: 5000 });
+    await client.command(['PING']);
+    await redis.cli('CLIENT', 'PAUSE', '300');
+    const pending = client.command(['PING']).catch((e) => e);
+    const closing = client.disconnect({ timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 20));
+    client.destroy();
+    expect(await pending).toBeInstanceOf(RedisClosedError);
+    await expect(closing).resolves.toBeUndefined();
+    await new Promise((r) => setTimeout(r, 300));
   });
 
   test('keys and values over the caps are rejected before anything is sent', async () => {
@@ -181,9 +205,18 @@ describe('connections', () => {
     await s.disconnect();
   });
 
-  test('rediss:// is refused with a clear error; bad options name themselves', () => {
+  test('rediss:// is refused with a clear error; bad options and arguments name themselves', async () => {
     expect(() => new RedisStore('rediss://127.0.0.1:6380')).toThrow(/TLS/);
     expect(() => new RedisStore(redis.url, { commandTimeout: -1 })).toThrow(/commandTimeout/);
     expect(() => new RedisStore(redis.url, { nope: 1 })).toThrow(/nope/);
+    expect(() => new RedisStore(redis.url, { password: 987654321 })).toThrow(/password/);
+    const client = new RedisClient(redis.url);
+    await expect(client.command(['PING'], { timeout: -5 })).rejects.toThrow(/timeout/);
+    await expect(client.command([])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(client.command(['SET', 'k', { object: true }])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await client.disconnect();
+    expect(() => new RedisStore(redis.url, { password: 987654321 })).not.toThrow(/987654321/);
+    expect(() => new RedisStore('redis://u:sekret@[bad')).toThrow(/u:\*\*\*@/);
+    expect(() => new RedisStore('redis://u:sekret@[bad')).not.toThrow(/sekret/);
   });
 });
