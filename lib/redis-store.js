@@ -346,7 +346,8 @@ class RedisStore extends EventEmitter {
     const lockKey = this.#lockKey(key);
     this.#checkKeySize('tryLock', lockKey);
     const token = randomBytes(16).toString('hex');
-    const reply = await this.#call(['SET', lockKey, token, 'NX', 'PX', String(Math.max(1, Math.ceil(ttlMs)))]);
+    const px = String(Math.max(1, Math.ceil(ttlMs)));
+    const reply = await this.#call(['SET', lockKey, token, 'NX', 'PX', px]);
     return reply === null ? undefined : token;
   }
 

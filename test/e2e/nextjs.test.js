@@ -309,7 +309,9 @@ describe('Next.js example app', () => {
     try {
       const paths = [];
       for (let i = 0; i < 200; i++) {
-        paths.push(i % 4 === 0 ? `/?key=page-many-${i % 10}` : api(`many-${i % 40}`, { ttl: 60_000, threshold: 1000, delay: 5 }));
+        paths.push(i % 4 === 0
+          ? `/?key=page-many-${i % 10}`
+          : api(`many-${i % 40}`, { ttl: 60_000, threshold: 1000, delay: 5 }));
       }
       const started = Date.now();
       const statuses = [];
@@ -333,7 +335,8 @@ describe('Next.js example app', () => {
   test('with Redis down or stalled, requests still render from fn within the command timeout', async () => {
     const server = await startNext();
     try {
-      expect((await server.get(api('down-warm', { ttl: 60_000, threshold: 1000, delay: 20 }))).status).toBe(200);
+      const warm = await server.get(api('down-warm', { ttl: 60_000, threshold: 1000, delay: 20 }));
+      expect(warm.status).toBe(200);
       const results = [];
       let stop = false;
       let i = 0;

@@ -49,7 +49,8 @@ function startWorker(config) {
       return line !== undefined;
     };
     if (!check()) waiters.push(check);
-    worker.exited.then((code) => reject(new Error(`worker exited (${code}) before '${prefix}': ${worker.stderr}`)));
+    worker.exited.then((code) => reject(
+      new Error(`worker exited (${code}) before '${prefix}': ${worker.stderr}`)));
   });
   return worker;
 }
