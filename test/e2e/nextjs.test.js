@@ -34,11 +34,16 @@ let redis;
 let build;
 let buildTrapConnections = 0;
 
-/** Runs a command to completion; resolves with its exit code, output and duration. */
+/**
+ * Runs a command to completion; resolves with its exit code, output and duration. It gets
+ * its own process group so that afterAll can stop it with everything it started (node-gyp,
+ * the compiler, next build's workers).
+ */
 function run(command, args, options) {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    child.group = true;
     children.add(child);
     let output = '';
     child.stdout.on('data', (chunk) => { output += chunk; });
@@ -173,7 +178,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) {
+      process.kill(child.group ? -child.pid : child.pid, 'SIGKILL');
+    }
   }
   await redis?.cleanup();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
