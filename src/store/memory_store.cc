@@ -42,6 +42,7 @@ void MemoryStore::RemoveLocked(Entry* e) {
   policy_.RemoveLocked(e);
   stats_.bytes -= e->footprint();
   --stats_.entries;
+  if (e->expires_at != 0) --entries_with_expiry_;
   Entry::Destroy(e);
 }
 
@@ -96,6 +97,7 @@ Status MemoryStore::InsertFresh(Entry* fresh, uint8_t tag, bool is_text, int64_t
   ++stats_.entries;
   stats_.bytes += footprint;
   ++stats_.sets;
+  if (fresh->expires_at != 0) ++entries_with_expiry_;
   return Status::kOk;
 }
 
@@ -147,6 +149,7 @@ std::unique_ptr<DetachedEntries> MemoryStore::DetachAll() {
   stats_.deletes += stats_.entries;
   stats_.entries = 0;
   stats_.bytes = 0;
+  entries_with_expiry_ = 0;
   sweep_cursor_ = 0;
   return detached;
 }
@@ -155,6 +158,11 @@ size_t MemoryStore::SweepStep(int64_t now, size_t max_buckets, bool* wrapped) {
   std::lock_guard<std::mutex> lock(mutex_);
   size_t removed = 0;
   *wrapped = false;
+  if (entries_with_expiry_ == 0) {  // nothing can expire: skip the pass
+    sweep_cursor_ = 0;
+    *wrapped = true;
+    return 0;
+  }
   for (size_t n = 0; n < max_buckets; ++n) {
     if (sweep_cursor_ >= index_.bucket_count()) {
       sweep_cursor_ = 0;

@@ -146,6 +146,7 @@ class MemoryStore {
   HashIndex index_;
   SievePolicy policy_;
   Stats stats_;
+  uint64_t entries_with_expiry_ = 0;  // lets the sweep skip stores that use no TTLs
   size_t sweep_cursor_ = 0;
 };
 

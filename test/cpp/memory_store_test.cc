@@ -206,5 +206,66 @@ TEST(MemoryStore, ConcurrentReadersWritersAndSweeperKeepInvariants) {
   EXPECT_LE(stats.bytes, limits.max_bytes);
 }
 
+TEST(MemoryStore, GrowingTheIndexKeepsEveryEntryReachable) {
+  Limits limits = SmallLimits();
+  limits.max_entries = 1'000'000;
+  limits.max_bytes = 1ull << 30;
+  MemoryStore store(limits);
+  std::vector<bool> deleted(200'000, false);
+  // Inserts, deletes and reads interleaved across several incremental resizes.
+  for (int i = 0; i < 200'000; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    ASSERT_EQ(store.Set(key, key, 0, false, 0, kNow), Status::kOk);
+    if (i % 7 == 0) {
+      const int victim = i / 2;
+      EXPECT_EQ(store.Delete("k" + std::to_string(victim), kNow), !deleted[victim]);
+      deleted[victim] = true;
+    }
+    if (i % 997 == 0) {
+      const int probe = i / 3;
+      EXPECT_EQ(GetValue(store, "k" + std::to_string(probe)),
+                deleted[probe] ? "<miss>" : "k" + std::to_string(probe));
+    }
+  }
+  size_t present = 0;
+  for (int i = 0; i < 200'000; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    EXPECT_EQ(GetValue(store, key), deleted[i] ? "<miss>" : key);
+    if (!deleted[i]) ++present;
+  }
+  EXPECT_EQ(present, store.GetStats().entries);
+  store.Set("expiring", "v", 0, false, kNow + 1, kNow);
+  bool wrapped = false;
+  size_t removed = 0;
+  while (!wrapped) removed += store.SweepStep(kNow + 1, 4096, &wrapped);
+  EXPECT_EQ(removed, 1u);  // found wherever the resize had put it
+}
+
+TEST(MemoryStore, EvictionWhenEveryEntryWasReadIsBounded) {
+  Limits limits = SmallLimits();
+  limits.max_entries = 20'000;
+  limits.max_bytes = 1ull << 30;
+  MemoryStore store(limits);
+  for (int i = 0; i < 20'000; ++i) store.Set("k" + std::to_string(i), "v", 0, false, 0, kNow);
+  for (int i = 0; i < 20'000; ++i) GetValue(store, "k" + std::to_string(i));
+  // Every bit is set; one insert must still evict exactly one entry.
+  ASSERT_EQ(store.Set("new", "v", 0, false, 0, kNow), Status::kOk);
+  EXPECT_EQ(store.GetStats().evictions, 1u);
+  EXPECT_EQ(store.GetStats().entries, 20'000u);
+  EXPECT_EQ(GetValue(store, "new"), "v");
+}
+
+TEST(MemoryStore, SweepSkipsAStoreWithoutExpiringEntries) {
+  MemoryStore store(SmallLimits());
+  for (int i = 0; i < 50; ++i) store.Set("k" + std::to_string(i), "v", 0, false, 0, kNow);
+  bool wrapped = false;
+  EXPECT_EQ(store.SweepStep(kNow, 1, &wrapped), 0u);
+  EXPECT_TRUE(wrapped);  // one call, no bucket walk
+  store.Set("t", "v", 0, false, kNow + 1, kNow);
+  store.Delete("t", kNow);
+  EXPECT_EQ(store.SweepStep(kNow + 10, 1, &wrapped), 0u);
+  EXPECT_TRUE(wrapped);
+}
+
 }  // namespace
 }  // namespace ncm::store
