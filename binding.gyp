@@ -6,6 +6,9 @@
         "src/common/status.cc",
         "src/store/memory_store.cc",
         "src/napi/memory_store_wrap.cc",
+        "src/redis/reply_reader.cc",
+        "src/redis/connection_manager.cc",
+        "src/napi/redis_client_wrap.cc",
         "src/napi/addon.cc"
       ],
       "include_dirs": [

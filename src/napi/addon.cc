@@ -3,6 +3,7 @@
 
 #include "napi/addon_data.h"
 #include "napi/memory_store_wrap.h"
+#include "napi/redis_client_wrap.h"
 
 namespace ncm::napi {
 namespace {
@@ -13,6 +14,9 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   Napi::Function memory_store = MemoryStoreWrap::Define(env);
   data->memory_store_ctor = Napi::Persistent(memory_store);
   exports.Set("MemoryStoreWrap", memory_store);
+  Napi::Function redis_client = RedisClientWrap::Define(env);
+  data->redis_client_ctor = Napi::Persistent(redis_client);
+  exports.Set("RedisClientWrap", redis_client);
   return exports;
 }
 

@@ -1,0 +1,355 @@
+'use strict';
+
+/**
+ * RedisClient: a small promise API over the native connection manager, and the
+ * per-process registry that shares one manager between every store naming the same
+ * endpoint and options.
+ *
+ * Commands issued in the same tick leave in one write (the I/O thread drains its queue per
+ * wake-up); replies come back in batches and settle their promises in order.
+ */
+
+const binding = require('./binding');
+const { validateOptions } = require('./options');
+const { describe } = require('./serializer');
+const {
+  InvalidArgumentError, RedisConnectionError, RedisConnectTimeoutError, RedisTimeoutError,
+  RedisProtocolError, RedisReplyTooLargeError, RedisClosedError, RedisServerError,
+} = require('./errors');
+
+const MiB = 1024 * 1024;
+
+/** Connection defaults, documented in the README and types/redis.d.ts. */
+const REDIS_CLIENT_DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  port: 6379,
+  db: 0,
+  connectTimeout: 1000,
+  commandTimeout: 500,
+  offlineQueue: 0,
+  healthCheckInterval: 15000,
+  keepAlive: 1000,
+  maxReplyBytes: 64 * MiB,
+  maxReplyElements: 1_000_000,
+  maxReplyDepth: 32,
+  disconnectTimeout: 5000,
+});
+
+const CONNECTION_SPEC = {
+  url: { type: 'string', default: undefined },
+  host: { type: 'string', default: undefined },
+  port: { type: 'integer', min: 1, max: 65535, default: undefined },
+  path: { type: 'string', default: undefined },
+  username: { type: 'string', default: undefined },
+  password: { type: 'string', default: undefined },
+  db: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: undefined },
+  clientName: {
+    type: 'any', allowed: 'a string without spaces or newlines',
+    check: (v) => typeof v === 'string' && !/[\s]/.test(v), default: undefined,
+  },
+  connectTimeout: { type: 'integer', min: 1, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.connectTimeout },
+  commandTimeout: { type: 'integer', min: 1, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.commandTimeout },
+  offlineQueue: { type: 'integer', min: 0, max: 1_000_000, default: REDIS_CLIENT_DEFAULTS.offlineQueue },
+  healthCheckInterval: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.healthCheckInterval },
+  keepAlive: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.keepAlive },
+  maxReplyBytes: { type: 'integer', min: 1024, max: 2 ** 40, default: REDIS_CLIENT_DEFAULTS.maxReplyBytes },
+  maxReplyElements: { type: 'integer', min: 1, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.maxReplyElements },
+  maxReplyDepth: { type: 'integer', min: 1, max: 1000, default: REDIS_CLIENT_DEFAULTS.maxReplyDepth },
+};
+
+/**
+ * Parses `redis://[user:pass@]host:port/db` and `unix:///path/to.sock[?db=N]`.
+ * `rediss://` (TLS) is refused: the hiredis this package builds against has no TLS.
+ * @param {string} url
+ * @returns {{host?: string, port?: number, path?: string, username?: string, password?: string, db?: number}}
+ */
+function parseRedisUrl(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidArgumentError(`Redis url must look like redis://host:port/db or unix:///path; received ${describe(redactUrl(url))}`);
+  }
+  const out = {};
+  if (parsed.username) out.username = decodeURIComponent(parsed.username);
+  if (parsed.password) out.password = decodeURIComponent(parsed.password);
+  const dbText = parsed.searchParams.get('db');
+  switch (parsed.protocol) {
+    case 'redis:': {
+      if (parsed.hostname) out.host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+      if (parsed.port) out.port = Number(parsed.port);
+      const dbPath = parsed.pathname.replace(/^\//, '');
+      if (dbPath !== '') {
+        if (!/^\d+$/.test(dbPath)) {
+          throw new InvalidArgumentError(`Redis url: the path must be a database number; received '${dbPath}'`);
+        }
+        out.db = Number(dbPath);
+      }
+      break;
+    }
+    case 'unix:':
+      if (!parsed.pathname) throw new InvalidArgumentError('Redis url: unix:// needs a socket path, e.g. unix:///run/redis.sock');
+      out.path = decodeURIComponent(parsed.pathname);
+      break;
+    case 'rediss:':
+      throw new InvalidArgumentError(
+        'Redis url: rediss:// (TLS) is not supported yet: the hiredis version this package builds against has no TLS. Use a TLS-terminating proxy (e.g. stunnel) and redis://, or a unix socket',
+        'ERR_REDIS_TLS_UNSUPPORTED');
+    default:
+      throw new InvalidArgumentError(`Redis url: protocol must be redis: or unix:; received '${parsed.protocol}'`);
+  }
+  if (dbText !== null) {
+    if (!/^\d+$/.test(dbText)) throw new InvalidArgumentError(`Redis url: db must be a number; received '${dbText}'`);
+    out.db = Number(dbText);
+  }
+  return out;
+}
+
+/** The url with any password replaced, for messages. */
+function redactUrl(url) {
+  return typeof url === 'string' ? url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : url;
+}
+
+/**
+ * Validates connection options (url and/or discrete fields) and returns the full config.
+ * @param {string} where
+ * @param {object} options
+ */
+function resolveConnection(where, options) {
+  const opts = validateOptions(where, options, CONNECTION_SPEC);
+  const fromUrl = opts.url !== undefined ? parseRedisUrl(opts.url) : {};
+  const config = {
+    host: opts.host ?? fromUrl.host ?? REDIS_CLIENT_DEFAULTS.host,
+    port: opts.port ?? fromUrl.port ?? REDIS_CLIENT_DEFAULTS.port,
+    path: opts.path ?? fromUrl.path ?? '',
+    username: opts.username ?? fromUrl.username ?? '',
+    password: opts.password ?? fromUrl.password ?? '',
+    db: opts.db ?? fromUrl.db ?? REDIS_CLIENT_DEFAULTS.db,
+    clientName: opts.clientName ?? '',
+    connectTimeout: opts.connectTimeout,
+    commandTimeout: opts.commandTimeout,
+    offlineQueue: opts.offlineQueue,
+    healthCheckInterval: opts.healthCheckInterval,
+    keepAlive: opts.keepAlive,
+    maxReplyBytes: opts.maxReplyBytes,
+    maxReplyElements: opts.maxReplyElements,
+    maxReplyDepth: opts.maxReplyDepth,
+  };
+  if (config.username && !config.password) {
+    throw new InvalidArgumentError(`${where}: a username needs a password (ACL AUTH takes both)`);
+  }
+  return config;
+}
+
+function addressOf(config) {
+  if (config.path) return config.path;
+  return config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
+}
+
+// ErrorKind values from src/redis/request.h.
+function makeError(detail, address) {
+  const [kind, message, errno] = detail;
+  switch (kind) {
+    case 1: return new RedisConnectionError(message, address, errno || undefined);
+    case 2: return new RedisConnectTimeoutError(message, address);
+    case 3: return new RedisTimeoutError(message, address);
+    case 4: return new RedisProtocolError(message, address);
+    case 5: return new RedisReplyTooLargeError(message, address);
+    case 6: return new RedisClosedError(message, address);
+    case 7: return new RedisServerError(message, address);
+    default: return new RedisConnectionError(message, address, errno || undefined);
+  }
+}
+
+const FLAG_BUFFERS = 1;
+
+/**
+ * A connection manager for one endpoint: one I/O thread and one connection, opened on
+ * the first command. Usually obtained through the shared registry (see RedisStore);
+ * construct it directly for a private connection.
+ */
+class RedisClient {
+  #native;
+  #config;
+  #pending = new Map();
+  #nextId = 1;
+  #closing;
+  #closed = false;
+  #referenced = false;
+
+  /**
+   * @param {string|object} [urlOrOptions] a redis:// or unix:// url, or options
+   * @param {object} [options] options when the first argument is a url
+   */
+  constructor(urlOrOptions, options) {
+    const merged = typeof urlOrOptions === 'string'
+      ? { ...options, url: urlOrOptions }
+      : { ...urlOrOptions, ...options };
+    this.#config = resolveConnection('RedisClient', merged);
+    /** host:port or the socket path; used in error messages. */
+    this.address = addressOf(this.#config);
+    this.#native = new binding.RedisClientWrap(this.#config, (list) => this.#onEvents(list));
+  }
+
+  /** The resolved connection settings, without the password. */
+  get config() {
+    const { password, ...rest } = this.#config;
+    return { ...rest, password: password ? '***' : '' };
+  }
+
+  /** Whether disconnect() was called. */
+  get closed() { return this.#closing !== undefined; }
+
+  /**
+   * Sends one command; resolves with the reply (bulk strings as strings, or Buffers with
+   * `{ buffers: true }`; integers as numbers; nil as null; arrays as arrays), rejects with
+   * RedisServerError for an error reply or another RedisError when there is no reply.
+   * @param {Array<string|Buffer|Uint8Array|number>} args e.g. ['SET', key, value, 'PX', 1000]
+   * @param {{buffers?: boolean, timeout?: number}} [options]
+   * @returns {Promise<unknown>}
+   */
+  command(args, options) {
+    if (this.#closing !== undefined) {
+      return Promise.reject(new RedisClosedError('the Redis client is closed: disconnect() was called', this.address));
+    }
+    if (!Array.isArray(args) || args.length === 0) {
+      return Promise.reject(new InvalidArgumentError(`command: expected a non-empty array of arguments; received ${describe(args)}`,
+        'ERR_INVALID_ARG_TYPE'));
+    }
+    for (let i = 0; i < args.length; i++) {
+      if (typeof args[i] === 'number') args[i] = String(args[i]);
+    }
+    const id = this.#nextId++;
+    const flags = options?.buffers ? FLAG_BUFFERS : 0;
+    const timeout = options?.timeout ?? 0;
+    let accepted;
+    try {
+      accepted = this.#native.submit(id, args, flags, timeout);
+    } catch (error) {
+      return Promise.reject(error.code === 'ERR_INVALID_ARG_TYPE'
+        ? new InvalidArgumentError(`command: ${error.message}`, 'ERR_INVALID_ARG_TYPE')
+        : error);
+    }
+    if (!accepted) {
+      return Promise.reject(new RedisClosedError('the Redis client is closed', this.address));
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      if (!this.#referenced) {
+        this.#referenced = true;
+        this.#native.ref();
+      }
+    });
+  }
+
+  #onEvents(list) {
+    if (list === null) {
+      this.#onClosed();
+      return;
+    }
+    for (let i = 0; i < list.length; i += 3) {
+      const entry = this.#pending.get(list[i]);
+      if (entry === undefined) continue;
+      this.#pending.delete(list[i]);
+      const kind = list[i + 1];
+      const value = list[i + 2];
+      if (kind === 0) entry.resolve(value);
+      else if (kind === 2) entry.reject(new RedisServerError(value, this.address));
+      else entry.reject(makeError(value, this.address));
+    }
+    if (this.#pending.size === 0 && this.#referenced) {
+      this.#referenced = false;
+      this.#native.unref();
+    }
+  }
+
+  #onClosed() {
+    this.#closed = true;
+    this.#native.join();
+    for (const entry of this.#pending.values()) {
+      entry.reject(new RedisClosedError('the Redis client was closed before the reply arrived', this.address));
+    }
+    this.#pending.clear();
+    this.#closeDone?.();
+  }
+
+  #closeDone;
+
+  /**
+   * Stops accepting commands, waits for the ones in flight, sends QUIT and closes the
+   * socket; at `timeout` ms whatever is left is rejected with RedisClosedError and
+   * everything is closed. Idempotent: later calls return the same promise.
+   * @param {{timeout?: number}} [options] default 5000 ms
+   * @returns {Promise<void>}
+   */
+  disconnect(options) {
+    if (this.#closing !== undefined) return this.#closing;
+    const timeout = options?.timeout ?? REDIS_CLIENT_DEFAULTS.disconnectTimeout;
+    if (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2 ** 31 - 1) {
+      return Promise.reject(new InvalidArgumentError(`disconnect: timeout must be a number of milliseconds >= 0; received ${describe(timeout)}`));
+    }
+    this.#closing = new Promise((resolve) => {
+      this.#closeDone = resolve;
+      const started = this.#native.close(Math.floor(timeout));
+      if (!started) {
+        this.#closed = true;
+        resolve();
+      }
+    });
+    return this.#closing;
+  }
+
+  /** Closes at once (no QUIT, no waiting): pending commands reject. Synchronous. */
+  destroy() {
+    if (this.#closed) return;
+    this.#closing ??= Promise.resolve();
+    this.#native.destroy();
+    this.#closed = true;
+    for (const entry of this.#pending.values()) {
+      entry.reject(new RedisClosedError('the Redis client was destroyed before the reply arrived', this.address));
+    }
+    this.#pending.clear();
+  }
+}
+
+// --- sharing: one manager per endpoint + options per JS environment ------------------------
+
+// Module state is per environment: each worker thread loads its own copy of this module.
+const shared = new Map();
+
+/**
+ * Returns a lease on the shared client for these connection options. The client opens
+ * its connection on the first command; `release()` closes it when the last lease goes.
+ * @param {object} connection options accepted by RedisClient
+ * @returns {{client: RedisClient, release: (options?: {timeout?: number}) => Promise<void>}}
+ */
+function acquireSharedClient(connection) {
+  const config = resolveConnection('RedisStore', connection);
+  const key = JSON.stringify(config);
+  let slot = shared.get(key);
+  if (slot === undefined || slot.client.closed) {
+    slot = { client: new RedisClient(connection), refs: 0 };
+    shared.set(key, slot);
+  }
+  slot.refs++;
+  let released = false;
+  return {
+    client: slot.client,
+    release(options) {
+      if (released) return Promise.resolve();
+      released = true;
+      slot.refs--;
+      if (slot.refs > 0) return Promise.resolve();
+      if (shared.get(key) === slot) shared.delete(key);
+      return slot.client.disconnect(options);
+    },
+  };
+}
+
+module.exports = {
+  RedisClient,
+  REDIS_CLIENT_DEFAULTS,
+  CONNECTION_OPTION_NAMES: Object.freeze(Object.keys(CONNECTION_SPEC)),
+  parseRedisUrl,
+  acquireSharedClient,
+};

@@ -1,0 +1,366 @@
+#include "napi/redis_client_wrap.h"
+
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "napi/addon_data.h"
+#include "napi/errors.h"
+
+namespace ncm::napi {
+
+// Completions waiting for the JS thread. Shared by the I/O thread (as the manager's Sink)
+// and the thread-safe function (as its context), so it outlives whichever ends first.
+struct RedisInbox : public redis::Sink {
+  std::mutex mutex;
+  std::vector<redis::Completion> items;
+  bool closed = false;
+  bool notified = false;
+  napi_threadsafe_function tsfn = nullptr;
+
+  void Notify() {
+    // One call per batch: later completions join the batch until the JS thread drains it.
+    if (!notified) {
+      notified = true;
+      napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking);
+    }
+  }
+  void Deliver(std::vector<redis::Completion> batch) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (items.empty()) {
+      items = std::move(batch);
+    } else {
+      for (auto& c : batch) items.push_back(std::move(c));
+    }
+    Notify();
+  }
+  void Closed() override {
+    std::lock_guard<std::mutex> lock(mutex);
+    closed = true;
+    Notify();
+  }
+};
+
+namespace {
+
+Napi::Value ReplyToJs(Napi::Env env, const redis::Reply& reply, bool buffers) {
+  using redis::ReplyType;
+  switch (reply.type) {
+    case ReplyType::kNil:
+      return env.Null();
+    case ReplyType::kStatus:
+      return Napi::String::New(env, reply.str.data(), reply.str.size());
+    case ReplyType::kInteger:
+      return Napi::Number::New(env, static_cast<double>(reply.integer));
+    case ReplyType::kString:
+      if (buffers) return Napi::Buffer<char>::Copy(env, reply.str.data(), reply.str.size());
+      return Napi::String::New(env, reply.str.data(), reply.str.size());
+    case ReplyType::kError: {
+      // Only nested errors get here (e.g. inside EXEC results); top-level ones are kind 2.
+      Napi::Error error = Napi::Error::New(env, reply.str);
+      error.Set("code", Napi::String::New(env, "ERR_REDIS_SERVER"));
+      return error.Value();
+    }
+    case ReplyType::kArray: {
+      Napi::Array array = Napi::Array::New(env, reply.elements.size());
+      for (size_t i = 0; i < reply.elements.size(); ++i) {
+        array.Set(static_cast<uint32_t>(i), ReplyToJs(env, *reply.elements[i], buffers));
+      }
+      return array;
+    }
+  }
+  return env.Undefined();
+}
+
+constexpr uint8_t kFlagBuffers = 1;
+
+// Runs on the JS thread for each batch. `env` is null while the environment is torn down:
+// then nothing may call into JS.
+void CallJs(napi_env raw_env, napi_value js_callback, void* context, void*) {
+  auto* inbox = static_cast<std::shared_ptr<RedisInbox>*>(context)->get();
+  std::vector<redis::Completion> items;
+  bool closed;
+  {
+    std::lock_guard<std::mutex> lock(inbox->mutex);
+    items.swap(inbox->items);
+    closed = inbox->closed;
+    inbox->closed = false;
+    inbox->notified = false;
+  }
+  if (raw_env == nullptr || js_callback == nullptr) return;
+  Napi::Env env(raw_env);
+  Napi::HandleScope scope(env);
+  Napi::Function callback(env, js_callback);
+  if (!items.empty()) {
+    Napi::Array list = Napi::Array::New(env, items.size() * 3);
+    uint32_t at = 0;
+    for (redis::Completion& c : items) {
+      list.Set(at++, Napi::Number::New(env, static_cast<double>(c.id)));
+      if (c.error != redis::ErrorKind::kNone) {
+        Napi::Array detail = Napi::Array::New(env, 3);
+        detail.Set(0u, Napi::Number::New(env, static_cast<int>(c.error)));
+        detail.Set(1u, Napi::String::New(env, c.message));
+        detail.Set(2u, Napi::String::New(env, c.error_errno));
+        list.Set(at++, Napi::Number::New(env, 1));
+        list.Set(at++, detail);
+      } else if (c.reply->type == redis::ReplyType::kError) {
+        list.Set(at++, Napi::Number::New(env, 2));
+        list.Set(at++, Napi::String::New(env, c.reply->str));
+      } else {
+        list.Set(at++, Napi::Number::New(env, 0));
+        list.Set(at++, ReplyToJs(env, *c.reply, (c.flags & kFlagBuffers) != 0));
+      }
+      c.reply.reset();  // free large replies before the JS callback runs
+    }
+    callback.Call({list});
+    if (env.IsExceptionPending()) return;  // reported by Node as an uncaught exception
+  }
+  if (closed) callback.Call({env.Null()});
+}
+
+void FinalizeTsfn(napi_env, void* data, void*) {
+  // The thread-safe function owns its context (see EnsureStarted): reclaim it.
+  std::unique_ptr<std::shared_ptr<RedisInbox>> owned(
+      static_cast<std::shared_ptr<RedisInbox>*>(data));
+}
+
+uint32_t GetU32(Napi::Object config, const char* name, uint32_t fallback) {
+  Napi::Value v = config.Get(name);
+  if (!v.IsNumber()) return fallback;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0)) return fallback;
+  if (d > 4294967295.0) return 4294967295u;
+  return static_cast<uint32_t>(d);
+}
+
+std::string GetString(Napi::Object config, const char* name) {
+  Napi::Value v = config.Get(name);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+}
+
+}  // namespace
+
+Napi::Function RedisClientWrap::Define(Napi::Env env) {
+  return DefineClass(env, "RedisClientWrap",
+                     {
+                         InstanceMethod<&RedisClientWrap::Submit>("submit"),
+                         InstanceMethod<&RedisClientWrap::Close>("close"),
+                         InstanceMethod<&RedisClientWrap::Join>("join"),
+                         InstanceMethod<&RedisClientWrap::Destroy>("destroy"),
+                         InstanceMethod<&RedisClientWrap::Ref>("ref"),
+                         InstanceMethod<&RedisClientWrap::Unref>("unref"),
+                     });
+}
+
+RedisClientWrap::RedisClientWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<RedisClientWrap>(info), env_(info.Env()) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
+                  "RedisClientWrap(config, onEvents): expected an object and a function", true);
+    return;
+  }
+  Napi::Object c = info[0].As<Napi::Object>();
+  config_.host = GetString(c, "host");
+  config_.port = static_cast<uint16_t>(GetU32(c, "port", 6379));
+  config_.path = GetString(c, "path");
+  config_.username = GetString(c, "username");
+  config_.password = GetString(c, "password");
+  config_.db = GetU32(c, "db", 0);
+  config_.client_name = GetString(c, "clientName");
+  config_.connect_timeout_ms = GetU32(c, "connectTimeout", config_.connect_timeout_ms);
+  config_.command_timeout_ms = GetU32(c, "commandTimeout", config_.command_timeout_ms);
+  config_.offline_queue = GetU32(c, "offlineQueue", config_.offline_queue);
+  config_.health_interval_ms = GetU32(c, "healthCheckInterval", config_.health_interval_ms);
+  config_.keepalive_ms = GetU32(c, "keepAlive", config_.keepalive_ms);
+  config_.reconnect_base_ms = GetU32(c, "reconnectBase", config_.reconnect_base_ms);
+  config_.reconnect_max_ms = GetU32(c, "reconnectMax", config_.reconnect_max_ms);
+  config_.limits.max_depth = GetU32(c, "maxReplyDepth", config_.limits.max_depth);
+  config_.limits.max_elements = GetU32(c, "maxReplyElements", 1'000'000);
+  Napi::Value bytes = c.Get("maxReplyBytes");
+  if (bytes.IsNumber() && bytes.As<Napi::Number>().DoubleValue() >= 1) {
+    config_.limits.max_reply_bytes = static_cast<uint64_t>(bytes.As<Napi::Number>().DoubleValue());
+  }
+  if (config_.host.empty()) config_.host = "127.0.0.1";
+  on_events_ = Napi::Persistent(info[1].As<Napi::Function>());
+  inbox_ = std::make_shared<RedisInbox>();
+  manager_ = std::make_unique<redis::ConnectionManager>(config_, inbox_);
+}
+
+RedisClientWrap::~RedisClientWrap() {
+  Shutdown();
+  if (hook_registered_) {
+    napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+    hook_registered_ = false;
+  }
+}
+
+void RedisClientWrap::CleanupHook(void* arg) {
+  auto* self = static_cast<RedisClientWrap*>(arg);
+  self->hook_registered_ = false;
+  self->Shutdown();
+}
+
+void RedisClientWrap::Shutdown() {
+  if (manager_) manager_->StopAndJoin();  // bounded: closes sockets without waiting on them
+  ReleaseTsfn(napi_tsfn_abort);
+}
+
+void RedisClientWrap::ReleaseTsfn(napi_threadsafe_function_release_mode mode) {
+  if (tsfn_ == nullptr) return;
+  napi_release_threadsafe_function(tsfn_, mode);
+  tsfn_ = nullptr;
+}
+
+bool RedisClientWrap::EnsureStarted(Napi::Env env) {
+  if (tsfn_ != nullptr) return true;
+  auto context = std::make_unique<std::shared_ptr<RedisInbox>>(inbox_);
+  napi_value name = Napi::String::New(env, "native-cache-manager:redis");
+  napi_status s = napi_create_threadsafe_function(
+      env, on_events_.Value(), nullptr, name, 0, 1, context.get(), FinalizeTsfn, context.get(),
+      CallJs, &tsfn_);
+  if (s != napi_ok) {
+    tsfn_ = nullptr;
+    ThrowWithCode(env, "ERR_REDIS_CLOSED", "could not start the Redis client");
+    return false;
+  }
+  context.release();  // owned by the thread-safe function; freed in FinalizeTsfn
+  inbox_->tsfn = tsfn_;
+  if (!referenced_) napi_unref_threadsafe_function(env, tsfn_);
+  // Registered after the thread-safe function, so this hook runs before Node's own
+  // cleanup of it (hooks run last-in, first-out).
+  if (!hook_registered_) {
+    napi_add_env_cleanup_hook(env, CleanupHook, this);
+    hook_registered_ = true;
+  }
+  return true;
+}
+
+Napi::Value RedisClientWrap::Submit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsArray()) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "submit(id, args): expected a number and an array",
+                  true);
+    return env.Undefined();
+  }
+  if (!manager_) return Napi::Boolean::New(env, false);
+  Napi::Array args = info[1].As<Napi::Array>();
+  const uint32_t count = args.Length();
+  if (count == 0) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_VALUE", "a Redis command needs at least one argument");
+    return env.Undefined();
+  }
+  // Two passes: sizes first, so the request is built in one allocation and strings are
+  // encoded straight into it.
+  std::vector<napi_value> values(count);
+  std::vector<size_t> sizes(count);
+  size_t total = 16;
+  for (uint32_t i = 0; i < count; ++i) {
+    napi_value v = args.Get(i);
+    values[i] = v;
+    napi_valuetype type;
+    napi_typeof(env, v, &type);
+    bool is_typed = false;
+    if (type == napi_string) {
+      napi_get_value_string_utf8(env, v, nullptr, 0, &sizes[i]);
+    } else if (napi_is_typedarray(env, v, &is_typed) == napi_ok && is_typed) {
+      napi_typedarray_type ta;
+      size_t length;
+      void* data;
+      napi_value ab;
+      size_t offset;
+      napi_get_typedarray_info(env, v, &ta, &length, &data, &ab, &offset);
+      if (ta != napi_uint8_array) {
+        ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
+                      "command arguments must be strings or Buffers/Uint8Arrays", true);
+        return env.Undefined();
+      }
+      sizes[i] = length;
+    } else {
+      ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
+                    "command arguments must be strings or Buffers/Uint8Arrays", true);
+      return env.Undefined();
+    }
+    total += sizes[i] + 24;
+  }
+  auto request = std::make_unique<redis::Request>();
+  std::string& out = request->bytes;
+  out.reserve(total);
+  out.push_back('*');
+  out.append(std::to_string(count));
+  out.append("\r\n");
+  for (uint32_t i = 0; i < count; ++i) {
+    out.push_back('$');
+    out.append(std::to_string(sizes[i]));
+    out.append("\r\n");
+    const size_t at = out.size();
+    out.resize(at + sizes[i] + 2);
+    napi_valuetype type;
+    napi_typeof(env, values[i], &type);
+    if (type == napi_string) {
+      size_t copied = 0;
+      // Room for the terminating NUL napi writes: it lands on the '\r' set below.
+      napi_get_value_string_utf8(env, values[i], out.data() + at, sizes[i] + 1, &copied);
+    } else {
+      napi_typedarray_type ta;
+      size_t length;
+      void* data;
+      napi_value ab;
+      size_t offset;
+      napi_get_typedarray_info(env, values[i], &ta, &length, &data, &ab, &offset);
+      if (length > 0) std::memcpy(out.data() + at, data, length);
+    }
+    out[at + sizes[i]] = '\r';
+    out[at + sizes[i] + 1] = '\n';
+  }
+  request->id = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+  if (info.Length() > 2 && info[2].IsNumber()) {
+    request->flags = static_cast<uint8_t>(info[2].As<Napi::Number>().Uint32Value());
+  }
+  if (info.Length() > 3 && info[3].IsNumber()) {
+    request->timeout_ms = info[3].As<Napi::Number>().Uint32Value();
+  }
+  if (!EnsureStarted(env)) return env.Undefined();
+  return Napi::Boolean::New(env, manager_->Submit(std::move(request)));
+}
+
+Napi::Value RedisClientWrap::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t timeout = info.Length() > 0 && info[0].IsNumber()
+                         ? info[0].As<Napi::Number>().Uint32Value()
+                         : 5000;
+  if (!manager_) return Napi::Boolean::New(env, false);
+  bool started = manager_->Close(timeout);
+  if (started && tsfn_ != nullptr) {
+    // Keep the process alive until the close finishes (it is bounded by `timeout`).
+    napi_ref_threadsafe_function(env, tsfn_);
+  }
+  return Napi::Boolean::New(env, started);
+}
+
+Napi::Value RedisClientWrap::Join(const Napi::CallbackInfo& info) {
+  if (manager_) manager_->Join();
+  ReleaseTsfn(napi_tsfn_release);
+  return info.Env().Undefined();
+}
+
+Napi::Value RedisClientWrap::Destroy(const Napi::CallbackInfo& info) {
+  Shutdown();
+  return info.Env().Undefined();
+}
+
+Napi::Value RedisClientWrap::Ref(const Napi::CallbackInfo& info) {
+  referenced_ = true;
+  if (tsfn_ != nullptr) napi_ref_threadsafe_function(info.Env(), tsfn_);
+  return info.Env().Undefined();
+}
+
+Napi::Value RedisClientWrap::Unref(const Napi::CallbackInfo& info) {
+  referenced_ = false;
+  if (tsfn_ != nullptr) napi_unref_threadsafe_function(info.Env(), tsfn_);
+  return info.Env().Undefined();
+}
+
+}  // namespace ncm::napi

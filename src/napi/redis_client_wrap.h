@@ -1,0 +1,62 @@
+// JS face of ncm::redis::ConnectionManager.
+//
+// new RedisClientWrap(config, onEvents): `config` was validated in lib/redis-client.js;
+// `onEvents(list)` is called on the JS thread with completions in batches, flattened as
+// [id, kind, value, id, kind, value, ...] (kind 0 = reply, 1 = client-side failure with
+// value [errorKind, message, errno], 2 = error reply with value = its text), and once with
+// `null` after the manager closed.
+//
+// All methods run on the JS thread. Replies cross from the I/O thread through a
+// thread-safe function and become JS values here, on the JS thread. The wrapper registers
+// an environment cleanup hook, so a terminating worker stops the I/O thread without
+// calling into the dying environment.
+#ifndef NCM_NAPI_REDIS_CLIENT_WRAP_H_
+#define NCM_NAPI_REDIS_CLIENT_WRAP_H_
+
+#include <napi.h>
+
+#include <memory>
+
+#include "redis/connection_manager.h"
+
+namespace ncm::napi {
+
+struct RedisInbox;
+
+class RedisClientWrap : public Napi::ObjectWrap<RedisClientWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit RedisClientWrap(const Napi::CallbackInfo& info);
+  ~RedisClientWrap() override;
+
+ private:
+  // submit(id, args, flags, timeoutMs) -> boolean (false when closed)
+  Napi::Value Submit(const Napi::CallbackInfo& info);
+  // close(timeoutMs) -> boolean (false when nothing was ever opened)
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  // join(): after the `null` event
+  Napi::Value Join(const Napi::CallbackInfo& info);
+  // destroy(): reject everything, close at once, join
+  Napi::Value Destroy(const Napi::CallbackInfo& info);
+  // ref()/unref(): whether outstanding commands keep the event loop alive
+  Napi::Value Ref(const Napi::CallbackInfo& info);
+  Napi::Value Unref(const Napi::CallbackInfo& info);
+
+  bool EnsureStarted(Napi::Env env);
+  void Shutdown();
+  void ReleaseTsfn(napi_threadsafe_function_release_mode mode);
+  static void CleanupHook(void* arg);
+
+  napi_env env_;
+  redis::Config config_;
+  std::shared_ptr<RedisInbox> inbox_;
+  std::unique_ptr<redis::ConnectionManager> manager_;
+  Napi::FunctionReference on_events_;
+  napi_threadsafe_function tsfn_ = nullptr;
+  bool referenced_ = false;
+  bool hook_registered_ = false;
+};
+
+}  // namespace ncm::napi
+
+#endif  // NCM_NAPI_REDIS_CLIENT_WRAP_H_

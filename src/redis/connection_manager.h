@@ -1,0 +1,179 @@
+// ConnectionManager: one Redis endpoint, one I/O thread, one connection (for now; the
+// node set is kept behind this class so Cluster/Sentinel can add more later).
+//
+// Threads:
+// - The JS thread (the owner) calls Submit, Close and StopAndJoin. Submit only appends to a
+//   mutex-protected queue and wakes the I/O thread with uv_async_send.
+// - The I/O thread runs its own uv_loop_t. It owns the socket, the RESP reader and every
+//   timer, drains the whole submit queue per wake-up and writes everything it got in one
+//   uv_write (automatic pipelining), and hands completions to the Sink in batches.
+//
+// Connection states: idle (never used: nothing open) -> connecting -> handshake (AUTH,
+// SELECT, CLIENT SETNAME) -> ready; on loss -> reconnecting at once, then backoff
+// (50 * 2^n ms, capped, with jitter; reset after a successful reply) while Redis is down.
+// While Redis is known to be down, commands fail fast unless an offline queue is set.
+// A command that was written and not answered is never re-sent: on connection loss or a
+// command timeout it is rejected and the connection is recycled, so a late reply can
+// never reach the wrong caller.
+#ifndef NCM_REDIS_CONNECTION_MANAGER_H_
+#define NCM_REDIS_CONNECTION_MANAGER_H_
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "redis/reply_reader.h"
+#include "redis/request.h"
+
+namespace ncm::redis {
+
+struct Config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 6379;
+  std::string path;  // unix socket; used instead of host:port when not empty
+  std::string username;
+  std::string password;
+  uint32_t db = 0;
+  std::string client_name;
+  uint32_t connect_timeout_ms = 1000;
+  uint32_t command_timeout_ms = 500;
+  uint32_t offline_queue = 0;          // commands held while Redis is down; 0 = fail fast
+  uint32_t health_interval_ms = 15000;  // PING an idle connection this often; 0 = never
+  uint32_t keepalive_ms = 1000;        // TCP keepalive delay; 0 = off
+  uint32_t reconnect_base_ms = 50;
+  uint32_t reconnect_max_ms = 2000;
+  ReaderLimits limits;
+};
+
+// Receives completions. Called on the I/O thread; must not block for long.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void Deliver(std::vector<Completion> batch) = 0;
+  // The I/O thread has finished (after Close or StopAndJoin); nothing is delivered after.
+  virtual void Closed() = 0;
+};
+
+class ConnectionManager {
+ public:
+  ConnectionManager(Config config, std::shared_ptr<Sink> sink);
+  ~ConnectionManager();  // StopAndJoin()
+  ConnectionManager(const ConnectionManager&) = delete;
+  ConnectionManager& operator=(const ConnectionManager&) = delete;
+
+  // JS thread. Starts the I/O thread on first use (lazy connect). Returns false when the
+  // manager is closing or the thread could not start; the request is then not taken.
+  bool Submit(std::unique_ptr<Request> request);
+
+  // JS thread. Graceful close: queued and in-flight commands finish, QUIT is sent, the
+  // socket closes; at `timeout_ms` whatever is left is rejected and everything closes.
+  // Sink::Closed() reports the end. Returns false when the thread never started (nothing
+  // to close: Closed() is not called).
+  bool Close(uint32_t timeout_ms);
+
+  // JS thread. Rejects everything, closes at once, joins the thread. Idempotent. Used by
+  // finalizers and the environment cleanup hook: it never waits for the network.
+  void StopAndJoin();
+
+  // JS thread. Joins a thread that already reported Closed().
+  void Join();
+
+  std::string Address() const;
+
+ private:
+  // Defined in the .cc; public there only to the file's callbacks.
+ public:
+  struct Connection;
+  struct WriteBatch;
+
+ private:
+  enum class State : uint8_t { kIdle, kConnecting, kHandshake, kReady, kBackoff, kClosed };
+
+  // I/O thread only from here on.
+  void Run();
+  void OnWake();
+  void Admit(std::unique_ptr<Request> request);
+  void StartConnect();
+  void ConnectTo(const sockaddr* addr);
+  void OnConnected(Connection* conn, int status);
+  void OnRead(Connection* conn, ssize_t nread, const uv_buf_t* buf);
+  void OnReply(std::unique_ptr<Reply> reply);
+  void OnInternalReply(const Request& request, const Reply& reply);
+  void SendHandshake();
+  void BecomeReady();
+  void Flush();  // writes pending_ when ready
+  void WriteNow(std::deque<std::unique_ptr<Request>>* queue);  // one uv_write for all
+  void OnWriteDone(WriteBatch* batch, int status);
+  void ArmDeadlineTimer();
+  void OnDeadline();
+  void OnConnectTimeout();
+  void OnHealthTick();
+  void OnReconnectTimer();
+  void OnCloseTimeout();
+  // Drops the socket: written commands are rejected with (kind, message, errno).
+  void DropConnection(ErrorKind kind, const std::string& message, const std::string& err);
+  // A connect attempt failed: Redis is down. Pending commands fail fast (or wait in the
+  // offline queue) and a reconnect is scheduled.
+  void ConnectFailed(ErrorKind kind, const std::string& message, const std::string& err);
+  // A working connection broke: reconnect (at once, then with backoff).
+  void OnConnectionLost(ErrorKind kind, const std::string& message, const std::string& err);
+  void ScheduleReconnect();
+  void RejectPending(ErrorKind kind, const std::string& message, const std::string& err);
+  void Reject(std::unique_ptr<Request> request, ErrorKind kind, const std::string& message,
+              const std::string& err);
+  void MaybeFinishClose();
+  void Finish();
+  void FlushOutbox();
+  void SendInternal(uint8_t kind, std::string bytes, uint32_t timeout_ms);
+
+  const Config config_;
+  const std::shared_ptr<Sink> sink_;
+
+  // Shared between threads, guarded by mutex_.
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Request>> submitted_;
+  bool started_ = false;
+  bool closing_ = false;  // no more Submit
+  bool close_requested_ = false;
+  uint32_t close_timeout_ms_ = 0;
+  bool stop_requested_ = false;
+  bool wake_closed_ = false;  // set by the I/O thread before it closes wake_
+  bool joined_ = false;
+
+  std::thread thread_;
+  uv_loop_t loop_;
+  uv_async_t wake_;
+
+  // I/O thread state.
+  State state_ = State::kIdle;
+  bool graceful_close_ = false;
+  bool quit_sent_ = false;
+  bool finished_ = false;
+  uint32_t attempt_ = 0;       // failed attempts since the last success
+  uint64_t last_activity_ms_ = 0;
+  std::unique_ptr<Connection> conn_;  // the live connection, if any
+  std::deque<std::unique_ptr<Request>> pending_;   // not yet written
+  std::deque<std::unique_ptr<Request>> inflight_;  // written, waiting for a reply
+  std::vector<Completion> outbox_;
+  uv_timer_t deadline_timer_;
+  uv_timer_t connect_timer_;
+  uv_timer_t health_timer_;
+  uv_timer_t reconnect_timer_;
+  uv_timer_t close_timer_;
+  uint64_t generation_ = 0;  // bumped per connect attempt; stale DNS answers are ignored
+  ErrorKind last_error_ = ErrorKind::kConnection;
+  std::string last_message_;
+  std::string last_errno_;
+  uint64_t rng_state_;
+  std::vector<char> read_buffer_;
+};
+
+}  // namespace ncm::redis
+
+#endif  // NCM_REDIS_CONNECTION_MANAGER_H_

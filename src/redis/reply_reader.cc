@@ -1,0 +1,172 @@
+#include "redis/reply_reader.h"
+
+#include <utility>
+
+namespace ncm::redis {
+namespace {
+
+using Budget = RespReader::Budget;
+
+// The root task carries the reader's privdata in every hiredis version; nested tasks only
+// in some, so walk up to the root.
+Budget* BudgetOf(const redisReadTask* task, uint32_t* depth) {
+  uint32_t d = 0;
+  while (task->parent != nullptr) {
+    task = task->parent;
+    ++d;
+  }
+  *depth = d;
+  return static_cast<Budget*>(task->privdata);
+}
+
+bool Refuse(Budget* budget, ReadStatus status, std::string reason) {
+  if (budget->failure == ReadStatus::kOk) {
+    budget->failure = status;
+    budget->reason = std::move(reason);
+  }
+  return false;
+}
+
+// Counts one more value against the reply's budget; false when a cap is hit.
+bool Charge(Budget* budget, uint32_t depth, uint64_t bytes) {
+  if (depth > budget->limits.max_depth) {
+    return Refuse(budget, ReadStatus::kProtocol,
+                  "reply nested deeper than " + std::to_string(budget->limits.max_depth));
+  }
+  if (++budget->elements > budget->limits.max_elements) {
+    return Refuse(budget, ReadStatus::kProtocol,
+                  "reply has more than " + std::to_string(budget->limits.max_elements) +
+                      " elements");
+  }
+  budget->bytes += bytes;
+  if (budget->bytes > budget->limits.max_reply_bytes) {
+    return Refuse(budget, ReadStatus::kTooLarge,
+                  "reply larger than maxReplyBytes (" +
+                      std::to_string(budget->limits.max_reply_bytes) + " bytes)");
+  }
+  return true;
+}
+
+// Hands a new value to hiredis. The C callback interface needs raw pointers: a nested value
+// is owned by its parent array at once; the root is owned by hiredis until Next() takes it
+// back (or FreeObject frees it on error).
+void* Attach(const redisReadTask* task, std::unique_ptr<Reply> reply) {
+  Reply* raw = reply.get();
+  if (task->parent != nullptr) {
+    auto* parent = static_cast<Reply*>(task->parent->obj);
+    parent->elements.push_back(std::move(reply));
+  } else {
+    reply.release();  // owned by hiredis (see above)
+  }
+  return raw;
+}
+
+void* CreateString(const redisReadTask* task, char* str, size_t len) {
+  uint32_t depth;
+  Budget* budget = BudgetOf(task, &depth);
+  if (!Charge(budget, depth, len)) return nullptr;
+  auto reply = std::make_unique<Reply>();
+  switch (task->type) {
+    case REDIS_REPLY_ERROR:
+      reply->type = ReplyType::kError;
+      break;
+    case REDIS_REPLY_STATUS:
+      reply->type = ReplyType::kStatus;
+      break;
+    default:
+      reply->type = ReplyType::kString;
+      break;
+  }
+  reply->str.assign(str, len);
+  return Attach(task, std::move(reply));
+}
+
+void* CreateArray(const redisReadTask* task, int elements) {
+  uint32_t depth;
+  Budget* budget = BudgetOf(task, &depth);
+  if (!Charge(budget, depth + 1, 0)) return nullptr;
+  if (elements < 0 || static_cast<uint64_t>(elements) > budget->limits.max_elements ||
+      budget->elements + static_cast<uint64_t>(elements) > budget->limits.max_elements + 1) {
+    Refuse(budget, ReadStatus::kProtocol,
+           "array header announces " + std::to_string(elements) + " elements (cap " +
+               std::to_string(budget->limits.max_elements) + ")");
+    return nullptr;
+  }
+  auto reply = std::make_unique<Reply>();
+  reply->type = ReplyType::kArray;
+  // Never trust the header for the allocation size: grow as elements actually arrive.
+  reply->elements.reserve(elements < 1024 ? elements : 1024);
+  return Attach(task, std::move(reply));
+}
+
+void* CreateInteger(const redisReadTask* task, long long value) {  // NOLINT(runtime/int)
+  uint32_t depth;
+  Budget* budget = BudgetOf(task, &depth);
+  if (!Charge(budget, depth, 0)) return nullptr;
+  auto reply = std::make_unique<Reply>();
+  reply->type = ReplyType::kInteger;
+  reply->integer = value;
+  return Attach(task, std::move(reply));
+}
+
+void* CreateNil(const redisReadTask* task) {
+  uint32_t depth;
+  Budget* budget = BudgetOf(task, &depth);
+  if (!Charge(budget, depth, 0)) return nullptr;
+  return Attach(task, std::make_unique<Reply>());
+}
+
+// hiredis frees only roots (an unfinished one on error); children go with their parent.
+void FreeObject(void* object) { std::unique_ptr<Reply> owned(static_cast<Reply*>(object)); }
+
+}  // namespace
+
+RespReader::RespReader(const ReaderLimits& limits) {
+  budget_.limits = limits;
+  functions_ = {CreateString, CreateArray, CreateInteger, CreateNil, FreeObject};
+  reader_ = redisReaderCreateWithFunctions(&functions_);
+  if (reader_ != nullptr) reader_->privdata = &budget_;
+}
+
+RespReader::~RespReader() {
+  if (reader_ != nullptr) redisReaderFree(reader_);
+}
+
+ReadStatus RespReader::Fail(ReadStatus status, std::string message) {
+  error_ = std::move(message);
+  return status;
+}
+
+ReadStatus RespReader::Feed(const char* data, size_t length) {
+  if (reader_ == nullptr) return Fail(ReadStatus::kProtocol, "out of memory for the reader");
+  if (reader_->err != 0) return Fail(ReadStatus::kProtocol, reader_->errstr);
+  // Bytes of an unfinished reply wait in hiredis's buffer: cap them too, so a bulk header
+  // announcing gigabytes cannot make us buffer gigabytes.
+  const uint64_t buffered = reader_->len - reader_->pos;
+  if (buffered + length > budget_.limits.max_reply_bytes + 64 * 1024) {
+    return Fail(ReadStatus::kTooLarge, "reply larger than maxReplyBytes (" +
+                                           std::to_string(budget_.limits.max_reply_bytes) +
+                                           " bytes)");
+  }
+  if (redisReaderFeed(reader_, data, length) != REDIS_OK) {
+    return Fail(ReadStatus::kProtocol, reader_->errstr);
+  }
+  return ReadStatus::kOk;
+}
+
+ReadStatus RespReader::Next(std::unique_ptr<Reply>* out) {
+  out->reset();
+  if (reader_ == nullptr) return Fail(ReadStatus::kProtocol, "out of memory for the reader");
+  void* raw = nullptr;
+  if (redisReaderGetReply(reader_, &raw) != REDIS_OK) {
+    if (budget_.failure != ReadStatus::kOk) return Fail(budget_.failure, budget_.reason);
+    return Fail(ReadStatus::kProtocol, reader_->errstr);
+  }
+  if (raw == nullptr) return ReadStatus::kOk;
+  out->reset(static_cast<Reply*>(raw));
+  budget_.elements = 0;
+  budget_.bytes = 0;
+  return ReadStatus::kOk;
+}
+
+}  // namespace ncm::redis
