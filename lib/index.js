@@ -9,12 +9,19 @@ const errors = require('./errors');
 const { MemoryStore, MEMORY_STORE_DEFAULTS } = require('./memory-store');
 const { kTier } = require('./tier');
 const { createCache, DEFAULT_DISCONNECT_TIMEOUT } = require('./create-cache');
+const { RedisStore, REDIS_STORE_DEFAULTS } = require('./redis-store');
+const { RedisClient, REDIS_CLIENT_DEFAULTS, parseRedisUrl } = require('./redis-client');
 
 module.exports = {
   createCache,
   DEFAULT_DISCONNECT_TIMEOUT,
   MemoryStore,
   MEMORY_STORE_DEFAULTS,
+  RedisStore,
+  REDIS_STORE_DEFAULTS,
+  RedisClient,
+  REDIS_CLIENT_DEFAULTS,
+  parseRedisUrl,
   kTier,
   ...errors,
 };

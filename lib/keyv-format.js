@@ -1,0 +1,80 @@
+'use strict';
+
+/**
+ * The on-Redis value format shared with Keyv 5: the text Keyv's default serializer
+ * (`@keyv/serialize`) produces for `{ value, expires }`, so entries written by
+ * cache-manager + Keyv + `@keyv/redis` and entries written by RedisStore read the same.
+ *
+ * Rules of that format, implemented here independently and checked against the real
+ * package in test/integration/redis-interop.test.js:
+ * - JSON text; `expires` (epoch ms) is left out when there is no expiry;
+ * - a string starting with ':' gets one more ':' in front (so it cannot look like a tag);
+ * - a Buffer becomes the string ':base64:<base64>';
+ * - objects with toJSON (Date) are stored as their toJSON() result; undefined object
+ *   properties and functions are dropped; undefined in arrays becomes null;
+ * - BigInt and Symbol cannot be stored (SerializationError).
+ */
+
+const { SerializationError } = require('./errors');
+
+function serialize(data, escapeColon) {
+  if (data === undefined || data === null) return 'null';
+  if (typeof data === 'string') {
+    return JSON.stringify(escapeColon && data.charCodeAt(0) === 58 ? `:${data}` : data);
+  }
+  if (Buffer.isBuffer(data)) return JSON.stringify(`:base64:${data.toString('base64')}`);
+  if (typeof data.toJSON === 'function') data = data.toJSON();
+  if (typeof data === 'object' && data !== null) {
+    const isArray = Array.isArray(data);
+    const parts = [];
+    for (const k in data) {
+      if (!Object.hasOwn(data, k)) continue;
+      const item = data[k];
+      if (typeof item === 'function') continue;
+      if (isArray) parts.push(serialize(item, escapeColon));
+      else if (item !== undefined) parts.push(`${JSON.stringify(k)}:${serialize(item, escapeColon)}`);
+    }
+    return isArray ? `[${parts.join(',')}]` : `{${parts.join(',')}}`;
+  }
+  if (typeof data === 'symbol') throw new SerializationError('a Symbol cannot be stored in Redis');
+  try {
+    return JSON.stringify(data);
+  } catch (error) {
+    throw new SerializationError(`value cannot be stored in the Keyv format: ${error.message}`, { cause: error });
+  }
+}
+
+/**
+ * @param {unknown} value
+ * @param {number|undefined} expires epoch ms, or undefined for no expiry
+ * @returns {string}
+ */
+function encodeEnvelope(value, expires) {
+  const body = `{"value":${serialize(value, true)}`;
+  return expires === undefined ? `${body}}` : `${body},"expires":${expires}}`;
+}
+
+function revive(_key, value) {
+  if (typeof value === 'string' && value.charCodeAt(0) === 58) {
+    return value.startsWith(':base64:') ? Buffer.from(value.slice(8), 'base64') : value.slice(1);
+  }
+  return value;
+}
+
+/**
+ * @param {string} text
+ * @returns {{value: unknown, expires: number|undefined}|undefined} undefined if the text is
+ *   not an envelope
+ */
+function decodeEnvelope(text) {
+  let data;
+  try {
+    data = JSON.parse(text, revive);
+  } catch (error) {
+    throw new SerializationError(`entry is not in the Keyv format: ${error.message}`, { cause: error });
+  }
+  if (data === null || typeof data !== 'object') return undefined;
+  return { value: data.value, expires: typeof data.expires === 'number' ? data.expires : undefined };
+}
+
+module.exports = { encodeEnvelope, decodeEnvelope, serializeKeyvValue: (v) => serialize(v, true) };

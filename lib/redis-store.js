@@ -1,0 +1,340 @@
+'use strict';
+
+/**
+ * RedisStore: a Keyv 5 storage adapter over the shared native Redis connection manager,
+ * and a fast tier for `createCache`.
+ *
+ * Key layout and value format follow `@keyv/redis` under Keyv so a fleet can move over
+ * gradually (see README "RedisStore" → interoperability):
+ * - as a Keyv adapter, Keyv hands us `keyv:foo` and a serialized string; we store it under
+ *   `${namespace}${keyPrefixSeparator}keyv:foo`, i.e. `keyv::keyv:foo` by default;
+ * - as a createCache tier, `foo` is stored under the same key with the same text Keyv's
+ *   default serializer makes (lib/keyv-format.js).
+ */
+
+const { EventEmitter } = require('node:events');
+const { validateOptions } = require('./options');
+const { checkKey, checkTtl } = require('./options');
+const { describe } = require('./serializer');
+const { kTier } = require('./tier');
+const { acquireSharedClient, RedisClient, CONNECTION_OPTION_NAMES } = require('./redis-client');
+const { encodeEnvelope, decodeEnvelope } = require('./keyv-format');
+const {
+  InvalidArgumentError, KeyTooLargeError, ValueTooLargeError, RedisClosedError,
+} = require('./errors');
+
+const MiB = 1024 * 1024;
+
+/** Store defaults (connection defaults are in REDIS_CLIENT_DEFAULTS). */
+const REDIS_STORE_DEFAULTS = Object.freeze({
+  namespace: 'keyv',
+  keyPrefixSeparator: '::',
+  maxKeyBytes: 64 * 1024,
+  maxValueBytes: 64 * MiB,
+  clearBatchSize: 1000,
+  shared: true,
+});
+
+const STORE_SPEC = {
+  namespace: { type: 'any', allowed: 'a string or undefined', check: (v) => typeof v === 'string', default: REDIS_STORE_DEFAULTS.namespace },
+  keyPrefixSeparator: { type: 'string', default: REDIS_STORE_DEFAULTS.keyPrefixSeparator },
+  maxKeyBytes: { type: 'integer', min: 1, max: 512 * MiB, default: REDIS_STORE_DEFAULTS.maxKeyBytes },
+  maxValueBytes: { type: 'integer', min: 0, max: 512 * MiB, default: REDIS_STORE_DEFAULTS.maxValueBytes },
+  clearBatchSize: { type: 'integer', min: 1, max: 1_000_000, default: REDIS_STORE_DEFAULTS.clearBatchSize },
+  shared: { type: 'boolean', default: REDIS_STORE_DEFAULTS.shared },
+};
+
+function splitOptions(urlOrOptions, options) {
+  const all = typeof urlOrOptions === 'string'
+    ? { ...options, url: urlOrOptions }
+    : { ...urlOrOptions, ...options };
+  const connection = {};
+  const store = {};
+  for (const [name, value] of Object.entries(all)) {
+    if (CONNECTION_OPTION_NAMES.includes(name)) connection[name] = value;
+    else store[name] = value;
+  }
+  return { connection, store };
+}
+
+function escapeGlob(text) {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/** A Redis-backed cache store. Constructing one opens nothing: the first command does. */
+class RedisStore extends EventEmitter {
+  #lease;
+  #client;
+  #closed = false;
+  #tier;
+
+  /**
+   * @param {string|object} [urlOrOptions] `redis://…`/`unix://…` url, or options
+   * @param {object} [options] options when the first argument is a url
+   */
+  constructor(urlOrOptions, options) {
+    super();
+    if (urlOrOptions !== undefined && typeof urlOrOptions !== 'string' &&
+        (urlOrOptions === null || typeof urlOrOptions !== 'object')) {
+      throw new InvalidArgumentError(`RedisStore: expected a url string or an options object; received ${describe(urlOrOptions)}`,
+        'ERR_INVALID_ARG_TYPE');
+    }
+    const { connection, store } = splitOptions(urlOrOptions ?? {}, options);
+    const opts = validateOptions('RedisStore', store, STORE_SPEC);
+    this.opts = { ...opts, dialect: 'redis' };
+    /** Keyv sets this; keys are stored under `${namespace}${keyPrefixSeparator}${key}`. */
+    this.namespace = opts.namespace;
+    this.keyPrefixSeparator = opts.keyPrefixSeparator;
+    if (opts.shared) {
+      this.#lease = acquireSharedClient(connection);
+      this.#client = this.#lease.client;
+    } else {
+      this.#client = new RedisClient(connection);
+    }
+  }
+
+  /** The connection manager this store uses (shared by default): `client.command([...])`. */
+  get client() { return this.#client; }
+
+  #redisKey(key) {
+    return this.namespace ? `${this.namespace}${this.keyPrefixSeparator}${key}` : key;
+  }
+
+  /** Redis key of an unprefixed createCache key: the key Keyv + @keyv/redis would use. */
+  #tierKey(key) {
+    return this.namespace ? this.#redisKey(`${this.namespace}:${key}`) : key;
+  }
+
+  #checkKeySize(method, redisKey) {
+    if (redisKey.length > this.opts.maxKeyBytes / 3 &&
+        Buffer.byteLength(redisKey) > this.opts.maxKeyBytes) {
+      throw new KeyTooLargeError(`${method}: key is ${Buffer.byteLength(redisKey)} bytes (with its prefix); maxKeyBytes is ${this.opts.maxKeyBytes}`);
+    }
+  }
+
+  #checkValueSize(method, payload) {
+    const max = this.opts.maxValueBytes;
+    if (payload.length > max / 3) {
+      const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+      if (bytes > max) {
+        throw new ValueTooLargeError(`${method}: value is ${bytes} bytes serialized; maxValueBytes is ${max}`);
+      }
+    }
+  }
+
+  #call(args, options) {
+    if (this.#closed) {
+      return Promise.reject(new RedisClosedError('the Redis store is closed: disconnect() was called', this.#client.address));
+    }
+    return this.#client.command(args, options);
+  }
+
+  #setArgs(method, redisKey, payload, ttl) {
+    this.#checkKeySize(method, redisKey);
+    this.#checkValueSize(method, payload);
+    const args = ['SET', redisKey, payload];
+    if (ttl !== undefined && ttl > 0) args.push('PX', String(Math.max(1, Math.ceil(ttl))));
+    return args;
+  }
+
+  // --- Keyv 5 storage adapter: raw strings (Keyv serializes) ------------------------------
+
+  /** @returns {Promise<string|undefined>} */
+  async get(key) {
+    checkKey('get', key);
+    const reply = await this.#call(['GET', this.#redisKey(key)]);
+    return reply === null ? undefined : reply;
+  }
+
+  async getMany(keys) {
+    checkArray('getMany', keys);
+    if (keys.length === 0) return [];
+    for (const key of keys) checkKey('getMany', key);
+    const replies = await this.#call(['MGET', ...keys.map((k) => this.#redisKey(k))]);
+    return replies.map((r) => (r === null ? undefined : r));
+  }
+
+  /**
+   * @param {string} key
+   * @param {string|Buffer} value Keyv's serialized text
+   * @param {number} [ttl] ms; 0 or undefined = no expiry
+   */
+  async set(key, value, ttl) {
+    checkKey('set', key);
+    checkTtl('set', ttl);
+    checkPayload('set', value);
+    await this.#call(this.#setArgs('set', this.#redisKey(key), value, ttl));
+    return true;
+  }
+
+  /** Pipelined: every SET leaves in one write. */
+  async setMany(entries) {
+    checkArray('setMany', entries);
+    const calls = entries.map(({ key, value, ttl }) => {
+      checkKey('setMany', key);
+      checkTtl('setMany', ttl);
+      checkPayload('setMany', value);
+      return this.#setArgs('setMany', this.#redisKey(key), value, ttl);
+    });
+    const results = await Promise.allSettled(calls.map((args) => this.#call(args)));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return results.map(() => true);
+  }
+
+  /** @returns {Promise<boolean>} whether the key existed */
+  async delete(key) {
+    checkKey('delete', key);
+    return (await this.#call(['UNLINK', this.#redisKey(key)])) > 0;
+  }
+
+  /** @returns {Promise<boolean>} whether any key existed */
+  async deleteMany(keys) {
+    checkArray('deleteMany', keys);
+    if (keys.length === 0) return false;
+    for (const key of keys) checkKey('deleteMany', key);
+    return (await this.#call(['UNLINK', ...keys.map((k) => this.#redisKey(k))])) > 0;
+  }
+
+  async has(key) {
+    checkKey('has', key);
+    return (await this.#call(['EXISTS', this.#redisKey(key)])) === 1;
+  }
+
+  async hasMany(keys) {
+    checkArray('hasMany', keys);
+    return Promise.all(keys.map((k) => this.has(k)));
+  }
+
+  /**
+   * Removes this store's namespace: SCAN MATCH `${namespace}${separator}*` + UNLINK in
+   * batches (never FLUSHDB). Without a namespace it removes every key of the database,
+   * still with SCAN + UNLINK.
+   */
+  async clear() {
+    const match = this.namespace ? `${escapeGlob(this.namespace + this.keyPrefixSeparator)}*` : '*';
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.#call(['SCAN', cursor, 'MATCH', match, 'COUNT', String(this.opts.clearBatchSize)]);
+      cursor = next;
+      if (keys.length > 0) await this.#call(['UNLINK', ...keys]);
+    } while (cursor !== '0');
+  }
+
+  /**
+   * Releases this store's lease on the shared connection; the connection closes (in-flight
+   * replies awaited, QUIT, socket closed, thread joined) when the last store lets go.
+   * Idempotent. Later calls on this store reject with RedisClosedError.
+   * @param {{timeout?: number}} [options] force-close after this many ms (default 5000)
+   */
+  async disconnect(options) {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#lease) await this.#lease.release(options);
+    else await this.#client.disconnect(options);
+  }
+
+  /** `await using store = new RedisStore(url)` */
+  async [Symbol.asyncDispose]() { await this.disconnect(); }
+
+  // --- createCache tier: values in Keyv's format under Keyv's keys ---------------------
+
+  async tierGetEntry(key) {
+    checkKey('get', key);
+    const text = await this.#call(['GET', this.#tierKey(key)]);
+    if (text === null) return undefined;
+    const entry = decodeEnvelope(text);
+    if (entry === undefined) return undefined;
+    if (entry.expires !== undefined && Date.now() > entry.expires) return undefined;
+    return entry;
+  }
+
+  async tierSet(key, value, ttl) {
+    checkKey('set', key);
+    checkTtl('set', ttl);
+    const expires = ttl ? Date.now() + ttl : undefined;
+    await this.#call(this.#setArgs('set', this.#tierKey(key), encodeEnvelope(value, expires), ttl));
+  }
+
+  async tierGetMany(keys) {
+    checkArray('getMany', keys);
+    if (keys.length === 0) return [];
+    for (const key of keys) checkKey('getMany', key);
+    const texts = await this.#call(['MGET', ...keys.map((k) => this.#tierKey(k))]);
+    const now = Date.now();
+    return texts.map((text) => {
+      if (text === null) return undefined;
+      const entry = decodeEnvelope(text);
+      if (entry === undefined || (entry.expires !== undefined && now > entry.expires)) return undefined;
+      return entry.value;
+    });
+  }
+
+  async tierSetMany(entries) {
+    checkArray('setMany', entries);
+    const now = Date.now();
+    const calls = entries.map(({ key, value, ttl }) => {
+      checkKey('setMany', key);
+      checkTtl('setMany', ttl);
+      return this.#setArgs('setMany', this.#tierKey(key), encodeEnvelope(value, ttl ? now + ttl : undefined), ttl);
+    });
+    const results = await Promise.allSettled(calls.map((args) => this.#call(args)));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async tierDeleteMany(keys) {
+    checkArray('deleteMany', keys);
+    if (keys.length === 0) return false;
+    for (const key of keys) checkKey('deleteMany', key);
+    return (await this.#call(['UNLINK', ...keys.map((k) => this.#tierKey(k))])) > 0;
+  }
+
+  /** @returns {Promise<number|undefined>} absolute expiry (epoch ms) from PTTL */
+  async tierExpiresAt(key) {
+    checkKey('ttl', key);
+    const pttl = await this.#call(['PTTL', this.#tierKey(key)]);
+    return pttl >= 0 ? Date.now() + pttl : undefined;
+  }
+
+  /** The fast path used by createCache (see lib/tier.js). */
+  get [kTier]() {
+    if (this.#tier === undefined) this.#tier = redisTier(this);
+    return this.#tier;
+  }
+}
+
+function checkArray(method, value) {
+  if (!Array.isArray(value)) {
+    throw new InvalidArgumentError(`${method}: expected an array; received ${describe(value)}`,
+      'ERR_INVALID_ARG_TYPE');
+  }
+}
+
+function checkPayload(method, value) {
+  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+    throw new InvalidArgumentError(
+      `${method}: RedisStore as a Keyv adapter stores the text Keyv serialized (a string or Buffer); received ${describe(value)}. Keep Keyv's serializer on, or use the store through createCache`,
+      'ERR_INVALID_ARG_TYPE');
+  }
+}
+
+/** @returns {import('./tier').TierOps} */
+function redisTier(store) {
+  return {
+    name: 'redis',
+    store,
+    get: async (key) => (await store.tierGetEntry(key))?.value,
+    getEntry: (key) => store.tierGetEntry(key),
+    getMany: (keys) => store.tierGetMany(keys),
+    set: (key, value, ttl) => store.tierSet(key, value, ttl),
+    setMany: (entries) => store.tierSetMany(entries),
+    delete: (key) => store.tierDeleteMany([key]),
+    deleteMany: (keys) => store.tierDeleteMany(keys),
+    clear: () => store.clear(),
+    expiresAt: (key) => store.tierExpiresAt(key),
+    disconnect: (options) => store.disconnect(options),
+  };
+}
+
+module.exports = { RedisStore, REDIS_STORE_DEFAULTS };
