@@ -1,0 +1,189 @@
+'use strict';
+
+const { startRedis } = require('../helpers/redis-server');
+const {
+  RedisStore, RedisClient, kTier, KeyTooLargeError, ValueTooLargeError, RedisClosedError,
+  RedisServerError, InvalidArgumentError,
+} = require('../../lib');
+
+let redis;
+const stores = [];
+function store(options) {
+  const s = new RedisStore(redis.url, options);
+  stores.push(s);
+  return s;
+}
+
+beforeAll(async () => { redis = await startRedis({ unixSocket: true }); });
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.disconnect()));
+});
+afterAll(async () => { await redis.cleanup(); });
+
+describe('RedisStore round trips', () => {
+  test('binary-looking keys (NUL, CR, LF, 0xFF, empty) round-trip exactly', async () => {
+    const s = store({ namespace: 'bin' });
+    const keys = ['a\u0000b', 'cr\rlf\n', '\u00ff\u00fe', '', 'ключ', '__proto__'];
+    for (const [i, key] of keys.entries()) await s.set(key, `v${i}`);
+    for (const [i, key] of keys.entries()) expect(await s.get(key)).toBe(`v${i}`);
+    expect(await s.getMany(keys)).toEqual(keys.map((_, i) => `v${i}`));
+    const raw = await s.client.command(['GET', 'bin::a\u0000b']);
+    expect(raw).toBe('v0');
+  });
+
+  test('raw binary keys and values through the client (00 0D 0A FF)', async () => {
+    const s = store();
+    const key = Buffer.from([0x00, 0x0d, 0x0a, 0xff]);
+    const value = Buffer.from([0xff, 0x00, 0x0d, 0x0a, 0x80]);
+    expect(await s.client.command(['SET', key, value])).toBe('OK');
+    expect(await s.client.command(['GET', key], { buffers: true })).toEqual(value);
+    expect(await s.client.command(['STRLEN', key])).toBe(5);
+  });
+
+  test('a 16 MiB value round-trips byte for byte', async () => {
+    const s = store();
+    const big = Buffer.alloc(16 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
+    await s.client.command(['SET', 'big', big]);
+    const back = await s.client.command(['GET', 'big'], { buffers: true, timeout: 5000 });
+    expect(back.length).toBe(big.length);
+    expect(back.equals(big)).toBe(true);
+    const text = 'x'.repeat(16 * 1024 * 1024);
+    await s.set('bigtext', text);
+    expect(await s.get('bigtext')).toBe(text);
+  });
+
+  test('set with ttl uses PX; expiresAt reads PTTL', async () => {
+    const s = store({ namespace: 'ttl' });
+    await s.set('k', 'v', 60_000);
+    const pttl = await s.client.command(['PTTL', 'ttl::k']);
+    expect(pttl).toBeGreaterThan(59_000);
+    expect(pttl).toBeLessThanOrEqual(60_000);
+    const tier = s[kTier];
+    await tier.set('t', { a: 1 }, 30_000);
+    const at = await tier.expiresAt('t');
+    expect(Math.abs(at - (Date.now() + 30_000))).toBeLessThan(1000);
+    await tier.set('forever', 1);
+    expect(await tier.expiresAt('forever')).toBeUndefined();
+    expect(await tier.expiresAt('missing')).toBeUndefined();
+  });
+
+  test('delete / deleteMany report whether something was removed; has', async () => {
+    const s = store({ namespace: 'del' });
+    await s.setMany([{ key: 'a', value: '1' }, { key: 'b', value: '2' }, { key: 'c', value: '3' }]);
+    expect(await s.has('a')).toBe(true);
+    expect(await s.delete('a')).toBe(true);
+    expect(await s.delete('a')).toBe(false);
+    expect(await s.has('a')).toBe(false);
+    expect(await s.deleteMany(['b', 'zz'])).toBe(true);
+    expect(await s.deleteMany(['b', 'zz'])).toBe(false);
+    expect(await s.getMany(['a', 'b', 'c'])).toEqual([undefined, undefined, '3']);
+  });
+
+  test('clear removes only its own namespace (SCAN + UNLINK in batches)', async () => {
+    const mine = store({ namespace: 'mine', clearBatchSize: 10 });
+    const other = store({ namespace: 'other' });
+    await mine.setMany(Array.from({ length: 250 }, (_, i) => ({ key: `k${i}`, value: 'x' })));
+    await other.set('keep', 'y');
+    await mine.client.command(['SET', 'mine-no-separator', 'z']);
+    await mine.clear();
+    expect(await mine.getMany(['k0', 'k249'])).toEqual([undefined, undefined]);
+    expect(await other.get('keep')).toBe('y');
+    expect(await mine.client.command(['GET', 'mine-no-separator'])).toBe('z');
+    expect(await redis.cli('EVAL', "return #redis.call('KEYS', 'mine::*')", '0')).toBe('0');
+  });
+
+  test('keys and values over the caps are rejected before anything is sent', async () => {
+    const s = store({ maxKeyBytes: 100, maxValueBytes: 1000 });
+    await expect(s.set('k'.repeat(200), 'v')).rejects.toBeInstanceOf(KeyTooLargeError);
+    await expect(s.set('k', 'v'.repeat(1001))).rejects.toBeInstanceOf(ValueTooLargeError);
+    await expect(s[kTier].set('k', 'v'.repeat(1001))).rejects.toBeInstanceOf(ValueTooLargeError);
+    await expect(s.set('k', { not: 'a string' })).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(await redis.cli('EXISTS', 'keyv::k')).toBe('0');
+  });
+
+  test('pipelining: many commands issued in one tick all resolve in order', async () => {
+    const s = store();
+    const n = 5000;
+    const sets = [];
+    for (let i = 0; i < n; i++) sets.push(s.client.command(['SET', `p${i}`, `k${i}:v1`]));
+    await Promise.all(sets);
+    const gets = [];
+    for (let i = 0; i < n; i++) gets.push(s.client.command(['GET', `p${i}`]));
+    const values = await Promise.all(gets);
+    values.forEach((v, i) => expect(v).toBe(`k${i}:v1`));
+  });
+});
+
+describe('connections', () => {
+  test('100 stores for one url share 1 connection, opened lazily, dropped by disconnect()', async () => {
+    const name = `share${process.pid}`;
+    const many = Array.from({ length: 100 }, () => new RedisStore(redis.url, { clientName: name }));
+    const ours = async () => (await redis.clients()).filter((c) => c.name === name);
+    expect(await ours()).toHaveLength(0); // constructing opens nothing
+    await Promise.all(many.map((s, i) => s.set(`s${i}`, 'v')));
+    expect(await ours()).toHaveLength(1);
+    await Promise.all(many.slice(0, 99).map((s) => s.disconnect()));
+    expect(await ours()).toHaveLength(1); // still one store holding it
+    await many[99].disconnect();
+    expect(await ours()).toHaveLength(0);
+    await expect(many[0].get('s0')).rejects.toBeInstanceOf(RedisClosedError);
+    await many[0].disconnect(); // idempotent
+  });
+
+  test('disconnect waits for in-flight replies, then closes; new calls reject', async () => {
+    const client = new RedisClient(redis.url, { clientName: 'drain' });
+    const inflight = [];
+    for (let i = 0; i < 1000; i++) inflight.push(client.command(['INCR', 'drain-counter']));
+    const closing = client.disconnect();
+    await expect(client.command(['PING'])).rejects.toBeInstanceOf(RedisClosedError);
+    const replies = await Promise.all(inflight);
+    expect(replies[999]).toBe(1000);
+    await closing;
+    expect((await redis.clients()).filter((c) => c.name === 'drain')).toHaveLength(0);
+  });
+
+  test('wrong password: a clear error without the password in it', async () => {
+    await redis.cli('ACL', 'SETUSER', 'cacheuser', 'on', '>right-secret', '~*', '+@all');
+    const s = new RedisStore('redis://cacheuser:wrong-secret@127.0.0.1:' + redis.port);
+    const error = await s.get('k').catch((e) => e);
+    await s.disconnect();
+    expect(error).toBeInstanceOf(RedisServerError);
+    expect(error.redisCode).toBe('WRONGPASS');
+    expect(error.message).toContain(`127.0.0.1:${redis.port}`);
+    expect(error.message).not.toContain('wrong-secret');
+    expect(String(error.stack)).not.toContain('wrong-secret');
+    const ok = new RedisStore(`redis://cacheuser:right-secret@127.0.0.1:${redis.port}/3`);
+    await ok.set('acl', 'yes');
+    expect(await ok.get('acl')).toBe('yes');
+    expect(await redis.cli('-n', '3', 'GET', 'keyv::acl')).toBe('yes');
+    await ok.disconnect();
+  });
+
+  test('unix socket url', async () => {
+    const s = new RedisStore(`unix://${redis.socketPath}`, { namespace: 'unix' });
+    await s.set('k', 'over the socket');
+    expect(await redis.cli('GET', 'unix::k')).toBe('over the socket');
+    expect(await s.get('k')).toBe('over the socket');
+    await s.disconnect();
+  });
+
+  test('connection refused is a RedisConnectionError with errno; later calls fail fast', async () => {
+    const s = new RedisStore('redis://127.0.0.1:1');
+    const first = await s.get('k').catch((e) => e);
+    expect(first.code).toBe('ERR_REDIS_CONNECTION');
+    expect(first.errno).toBe('ECONNREFUSED');
+    expect(first.message).toContain('127.0.0.1:1');
+    const t0 = process.hrtime.bigint();
+    const second = await s.get('k').catch((e) => e);
+    expect(Number(process.hrtime.bigint() - t0) / 1e6).toBeLessThan(50);
+    expect(second.code).toBe('ERR_REDIS_CONNECTION');
+    await s.disconnect();
+  });
+
+  test('rediss:// is refused with a clear error; bad options name themselves', () => {
+    expect(() => new RedisStore('rediss://127.0.0.1:6380')).toThrow(/TLS/);
+    expect(() => new RedisStore(redis.url, { commandTimeout: -1 })).toThrow(/commandTimeout/);
+    expect(() => new RedisStore(redis.url, { nope: 1 })).toThrow(/nope/);
+  });
+});
