@@ -45,40 +45,97 @@ struct RedisInbox : public redis::Sink {
 
 namespace {
 
-Napi::Value ReplyToJs(Napi::Env env, const redis::Reply& reply, bool buffers) {
+// The conversion below uses the C API with every status checked: it runs from the
+// thread-safe function's callback, which may fire while a worker is being terminated, and
+// then each call may fail. A failure drops the batch quietly instead of aborting.
+napi_value MakeString(napi_env env, const std::string& text) {
+  napi_value out = nullptr;
+  if (napi_create_string_utf8(env, text.data(), text.size(), &out) != napi_ok) return nullptr;
+  return out;
+}
+
+napi_value MakeNumber(napi_env env, double value) {
+  napi_value out = nullptr;
+  if (napi_create_double(env, value, &out) != napi_ok) return nullptr;
+  return out;
+}
+
+napi_value ReplyToJs(napi_env env, const redis::Reply& reply, bool buffers) {
   using redis::ReplyType;
+  napi_value out = nullptr;
   switch (reply.type) {
     case ReplyType::kNil:
-      return env.Null();
+      if (napi_get_null(env, &out) != napi_ok) return nullptr;
+      return out;
     case ReplyType::kStatus:
-      return Napi::String::New(env, reply.str.data(), reply.str.size());
+      return MakeString(env, reply.str);
     case ReplyType::kInteger:
-      return Napi::Number::New(env, static_cast<double>(reply.integer));
+      return MakeNumber(env, static_cast<double>(reply.integer));
     case ReplyType::kString:
-      if (buffers) return Napi::Buffer<char>::Copy(env, reply.str.data(), reply.str.size());
-      return Napi::String::New(env, reply.str.data(), reply.str.size());
+      if (buffers) {
+        void* data = nullptr;
+        if (napi_create_buffer_copy(env, reply.str.size(), reply.str.data(), &data, &out) !=
+            napi_ok) {
+          return nullptr;
+        }
+        return out;
+      }
+      return MakeString(env, reply.str);
     case ReplyType::kError: {
       // Only nested errors get here (e.g. inside EXEC results); top-level ones are kind 2.
-      Napi::Error error = Napi::Error::New(env, reply.str);
-      error.Set("code", Napi::String::New(env, "ERR_REDIS_SERVER"));
-      return error.Value();
+      napi_value message = MakeString(env, reply.str);
+      napi_value code = MakeString(env, "ERR_REDIS_SERVER");
+      if (message == nullptr || code == nullptr) return nullptr;
+      if (napi_create_error(env, code, message, &out) != napi_ok) return nullptr;
+      return out;
     }
     case ReplyType::kArray: {
-      Napi::Array array = Napi::Array::New(env, reply.elements.size());
-      for (size_t i = 0; i < reply.elements.size(); ++i) {
-        array.Set(static_cast<uint32_t>(i), ReplyToJs(env, *reply.elements[i], buffers));
+      if (napi_create_array_with_length(env, reply.elements.size(), &out) != napi_ok) {
+        return nullptr;
       }
-      return array;
+      for (size_t i = 0; i < reply.elements.size(); ++i) {
+        napi_value item = ReplyToJs(env, *reply.elements[i], buffers);
+        if (item == nullptr || napi_set_element(env, out, static_cast<uint32_t>(i), item) !=
+                                   napi_ok) {
+          return nullptr;
+        }
+      }
+      return out;
     }
   }
-  return env.Undefined();
+  return nullptr;
 }
 
 constexpr uint8_t kFlagBuffers = 1;
 
+napi_value CompletionValue(napi_env env, redis::Completion& c, double* kind) {
+  if (c.error != redis::ErrorKind::kNone) {
+    *kind = 1;
+    napi_value detail = nullptr;
+    if (napi_create_array_with_length(env, 3, &detail) != napi_ok) return nullptr;
+    napi_value parts[3] = {MakeNumber(env, static_cast<int>(c.error)), MakeString(env, c.message),
+                           MakeString(env, c.error_errno)};
+    for (uint32_t i = 0; i < 3; ++i) {
+      if (parts[i] == nullptr || napi_set_element(env, detail, i, parts[i]) != napi_ok) {
+        return nullptr;
+      }
+    }
+    return detail;
+  }
+  if (c.reply->type == redis::ReplyType::kError) {
+    *kind = 2;
+    return MakeString(env, c.reply->str);
+  }
+  *kind = 0;
+  return ReplyToJs(env, *c.reply, (c.flags & kFlagBuffers) != 0);
+}
+
 // Runs on the JS thread for each batch. `env` is null while the environment is torn down:
 // then nothing may call into JS.
-void CallJs(napi_env raw_env, napi_value js_callback, void* context, void*) {
+void CallJs(napi_env env, napi_value js_callback, void* context, void*) {
+  // While the function is being torn down Node calls this with a null env, possibly after
+  // the context is gone: touch nothing (queued completions are freed with the inbox).
+  if (env == nullptr || js_callback == nullptr || context == nullptr) return;
   auto* inbox = static_cast<std::shared_ptr<RedisInbox>*>(context)->get();
   std::vector<redis::Completion> items;
   bool closed;
@@ -89,35 +146,36 @@ void CallJs(napi_env raw_env, napi_value js_callback, void* context, void*) {
     inbox->closed = false;
     inbox->notified = false;
   }
-  if (raw_env == nullptr || js_callback == nullptr) return;
-  Napi::Env env(raw_env);
-  Napi::HandleScope scope(env);
-  Napi::Function callback(env, js_callback);
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value undefined = nullptr;
+  napi_get_undefined(env, &undefined);
+  bool ok = true;
   if (!items.empty()) {
-    Napi::Array list = Napi::Array::New(env, items.size() * 3);
+    napi_value list = nullptr;
+    ok = napi_create_array_with_length(env, items.size() * 3, &list) == napi_ok;
     uint32_t at = 0;
     for (redis::Completion& c : items) {
-      list.Set(at++, Napi::Number::New(env, static_cast<double>(c.id)));
-      if (c.error != redis::ErrorKind::kNone) {
-        Napi::Array detail = Napi::Array::New(env, 3);
-        detail.Set(0u, Napi::Number::New(env, static_cast<int>(c.error)));
-        detail.Set(1u, Napi::String::New(env, c.message));
-        detail.Set(2u, Napi::String::New(env, c.error_errno));
-        list.Set(at++, Napi::Number::New(env, 1));
-        list.Set(at++, detail);
-      } else if (c.reply->type == redis::ReplyType::kError) {
-        list.Set(at++, Napi::Number::New(env, 2));
-        list.Set(at++, Napi::String::New(env, c.reply->str));
-      } else {
-        list.Set(at++, Napi::Number::New(env, 0));
-        list.Set(at++, ReplyToJs(env, *c.reply, (c.flags & kFlagBuffers) != 0));
-      }
+      if (!ok) break;
+      double kind = 0;
+      napi_value value = CompletionValue(env, c, &kind);
+      napi_value id = MakeNumber(env, static_cast<double>(c.id));
+      napi_value kind_value = MakeNumber(env, kind);
+      ok = value != nullptr && id != nullptr && kind_value != nullptr &&
+           napi_set_element(env, list, at++, id) == napi_ok &&
+           napi_set_element(env, list, at++, kind_value) == napi_ok &&
+           napi_set_element(env, list, at++, value) == napi_ok;
       c.reply.reset();  // free large replies before the JS callback runs
     }
-    callback.Call({list});
-    if (env.IsExceptionPending()) return;  // reported by Node as an uncaught exception
+    // An exception thrown by the callback stays pending and Node reports it as uncaught.
+    if (ok) ok = napi_call_function(env, undefined, js_callback, 1, &list, nullptr) == napi_ok;
   }
-  if (closed) callback.Call({env.Null()});
+  if (ok && closed) {
+    napi_value null_value = nullptr;
+    napi_get_null(env, &null_value);
+    napi_call_function(env, undefined, js_callback, 1, &null_value, nullptr);
+  }
+  napi_close_handle_scope(env, scope);
 }
 
 void FinalizeTsfn(napi_env, void* data, void*) {
