@@ -2,3 +2,4 @@
 export * from './types/errors';
 export * from './types/memory-store';
 export * from './types/create-cache';
+export * from './types/redis';

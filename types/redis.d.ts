@@ -1,0 +1,104 @@
+import { EventEmitter } from 'node:events';
+
+/** Connection options shared by RedisStore and RedisClient. */
+export interface RedisConnectionOptions {
+  /** `redis://[user:pass@]host:port/db` or `unix:///path/to.sock[?db=N]`. `rediss://` is rejected (no TLS yet). */
+  url?: string;
+  /** Default '127.0.0.1' (overrides the url's host). */
+  host?: string;
+  /** Default 6379. */
+  port?: number;
+  /** Unix socket path; used instead of host:port. */
+  path?: string;
+  /** ACL user name (needs `password`). */
+  username?: string;
+  /** Sent with AUTH; never appears in error messages. */
+  password?: string;
+  /** Database selected with SELECT after connecting. Default 0. */
+  db?: number;
+  /** Sent with CLIENT SETNAME after connecting. */
+  clientName?: string;
+  /** Milliseconds to open the connection (TCP + AUTH/SELECT). Default 1000. */
+  connectTimeout?: number;
+  /** Milliseconds to wait for a reply; then RedisTimeoutError and the connection is recycled. Default 500. */
+  commandTimeout?: number;
+  /** Commands held while Redis is known to be down; 0 = fail fast. Default 0. */
+  offlineQueue?: number;
+  /** PING an idle connection this often (ms); 0 = never. Default 15000. */
+  healthCheckInterval?: number;
+  /** TCP keepalive delay (ms); 0 = off. Default 1000. */
+  keepAlive?: number;
+  /** Largest reply accepted, in bytes; larger is RedisReplyTooLargeError. Default 64 MiB. */
+  maxReplyBytes?: number;
+  /** Most elements in one reply. Default 1,000,000. */
+  maxReplyElements?: number;
+  /** Deepest nesting of a reply. Default 32 (hiredis 0.14 itself stops at 7). */
+  maxReplyDepth?: number;
+}
+
+export interface RedisStoreOptions extends RedisConnectionOptions {
+  /** Keys are stored as `${namespace}${keyPrefixSeparator}${key}`; Keyv sets it. Default 'keyv'. */
+  namespace?: string;
+  /** Default '::' (same as @keyv/redis). */
+  keyPrefixSeparator?: string;
+  /** Longest key accepted, in UTF-8 bytes including the prefix. Default 64 KiB. */
+  maxKeyBytes?: number;
+  /** Largest stored value, in bytes. Default 64 MiB. */
+  maxValueBytes?: number;
+  /** COUNT for the SCAN batches of clear(). Default 1000. */
+  clearBatchSize?: number;
+  /** Share one connection manager per endpoint + options in this process. Default true. */
+  shared?: boolean;
+}
+
+export declare const REDIS_CLIENT_DEFAULTS: Readonly<{
+  host: string; port: number; db: number; connectTimeout: number; commandTimeout: number;
+  offlineQueue: number; healthCheckInterval: number; keepAlive: number; maxReplyBytes: number;
+  maxReplyElements: number; maxReplyDepth: number; disconnectTimeout: number;
+}>;
+
+export declare const REDIS_STORE_DEFAULTS: Readonly<{
+  namespace: string; keyPrefixSeparator: string; maxKeyBytes: number; maxValueBytes: number;
+  clearBatchSize: number; shared: boolean;
+}>;
+
+export type RedisArgument = string | Buffer | Uint8Array | number;
+export type RedisReply = string | number | null | Buffer | Error | RedisReply[];
+
+/** A connection manager for one endpoint (own I/O thread, automatic pipelining). */
+export declare class RedisClient {
+  constructor(url?: string | RedisConnectionOptions, options?: RedisConnectionOptions);
+  /** host:port or the socket path. */
+  readonly address: string;
+  readonly closed: boolean;
+  readonly config: Omit<Required<RedisConnectionOptions>, 'url'>;
+  command<T = RedisReply>(args: RedisArgument[], options?: { buffers?: boolean; timeout?: number }): Promise<T>;
+  disconnect(options?: { timeout?: number }): Promise<void>;
+  destroy(): void;
+}
+
+/** A Redis store: Keyv 5 storage adapter and createCache tier. */
+export declare class RedisStore extends EventEmitter {
+  constructor(url?: string | RedisStoreOptions, options?: RedisStoreOptions);
+  namespace: string | undefined;
+  keyPrefixSeparator: string;
+  readonly opts: Required<Omit<RedisStoreOptions, keyof RedisConnectionOptions | 'namespace'>> & { dialect: 'redis' };
+  /** The (shared) connection manager, for advanced commands. */
+  readonly client: RedisClient;
+  get(key: string): Promise<string | undefined>;
+  getMany(keys: string[]): Promise<Array<string | undefined>>;
+  set(key: string, value: string | Buffer, ttl?: number): Promise<boolean>;
+  setMany(entries: Array<{ key: string; value: string | Buffer; ttl?: number }>): Promise<boolean[]>;
+  delete(key: string): Promise<boolean>;
+  deleteMany(keys: string[]): Promise<boolean>;
+  has(key: string): Promise<boolean>;
+  hasMany(keys: string[]): Promise<boolean[]>;
+  clear(): Promise<void>;
+  disconnect(options?: { timeout?: number }): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Parses a redis:// or unix:// url (throws on rediss://). */
+export declare function parseRedisUrl(url: string): {
+  host?: string; port?: number; path?: string; username?: string; password?: string; db?: number;
+};
