@@ -254,14 +254,13 @@ void ConnectionManager::FlushOutbox() {
 void ConnectionManager::StartConnect() {
   state_ = State::kConnecting;
   ++generation_;
+  addresses_.clear();
+  next_address_ = 0;
   uv_timer_start(&connect_timer_, [](uv_timer_t* t) {
     static_cast<ConnectionManager*>(t->data)->OnConnectTimeout();
   }, config_.connect_timeout_ms, 0);
 
-  conn_ = std::make_unique<Connection>();
-  conn_->owner = this;
-  conn_->reader = std::make_unique<RespReader>(config_.limits);
-  conn_->connect_req.data = conn_.get();
+  conn_ = NewConnection();
 
   if (!config_.path.empty()) {
     conn_->is_pipe = true;
@@ -315,7 +314,20 @@ void ConnectionManager::StartConnect() {
                                 std::string("could not resolve the host: ") + uv_strerror(status),
                                 status == UV_EAI_NONAME ? "ENOTFOUND" : uv_err_name(status));
           } else {
-            self->ConnectTo(result->ai_addr);
+            self->addresses_.clear();
+            for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
+              if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+              sockaddr_storage one;
+              std::memcpy(&one, ai->ai_addr, ai->ai_addrlen);
+              self->addresses_.push_back(one);
+            }
+            self->next_address_ = 1;
+            if (self->addresses_.empty()) {
+              self->ConnectFailed(ErrorKind::kConnection, "the host name has no address",
+                                  "ENOTFOUND");
+            } else {
+              self->ConnectTo(reinterpret_cast<const sockaddr*>(&self->addresses_[0]));
+            }
           }
           self->FlushOutbox();
         }
@@ -349,6 +361,16 @@ void ConnectionManager::ConnectTo(const sockaddr* addr) {
 void ConnectionManager::OnConnected(Connection* conn, int status) {
   if (conn != conn_.get() || finished_) return;  // a dropped attempt (status ECANCELED)
   if (status != 0) {
+    if (next_address_ < addresses_.size()) {
+      // A name with several addresses (e.g. localhost -> ::1 and 127.0.0.1): try the next
+      // one within the same connect timeout.
+      const sockaddr_storage next = addresses_[next_address_++];
+      CloseSocket(std::move(conn_));
+      conn_ = NewConnection();
+      ConnectTo(reinterpret_cast<const sockaddr*>(&next));
+      FlushOutbox();
+      return;
+    }
     ConnectFailed(ErrorKind::kConnection,
                   std::string("could not connect: ") + uv_strerror(status), uv_err_name(status));
     FlushOutbox();
@@ -485,19 +507,27 @@ void ConnectionManager::OnReconnectTimer() {
   if (state_ == State::kBackoff && !finished_) StartConnect();
 }
 
+std::unique_ptr<ConnectionManager::Connection> ConnectionManager::NewConnection() {
+  auto conn = std::make_unique<Connection>();
+  conn->owner = this;
+  conn->reader = std::make_unique<RespReader>(config_.limits);
+  conn->connect_req.data = conn.get();
+  return conn;
+}
+
+void ConnectionManager::CloseSocket(std::unique_ptr<Connection> conn) {
+  if (!conn || !conn->handle_open) return;  // nothing opened yet: freed here
+  conn->handle()->data = conn.get();
+  uv_close(conn->handle(), [](uv_handle_t* handle) {
+    std::unique_ptr<Connection> owned(static_cast<Connection*>(handle->data));
+  });
+  conn.release();  // owned by the close callback above (libuv needs the handle until then)
+}
+
 void ConnectionManager::DropConnection(ErrorKind kind, const std::string& message,
                                        const std::string& err) {
   uv_timer_stop(&health_timer_);
-  if (conn_) {
-    std::unique_ptr<Connection> conn = std::move(conn_);
-    if (conn->handle_open) {
-      conn->handle()->data = conn.get();
-      uv_close(conn->handle(), [](uv_handle_t* handle) {
-        std::unique_ptr<Connection> owned(static_cast<Connection*>(handle->data));
-      });
-      conn.release();  // owned by the close callback above
-    }
-  }
+  CloseSocket(std::move(conn_));
   while (!inflight_.empty()) {
     auto request = std::move(inflight_.front());
     inflight_.pop_front();
@@ -690,21 +720,21 @@ void ConnectionManager::ArmDeadlineTimer() {
 void ConnectionManager::OnDeadline() {
   if (finished_) return;
   const uint64_t now = uv_now(&loop_);
-  bool expired_inflight = false;
+  uint32_t expired_timeout = 0;
   for (const auto& r : inflight_) {
     if (r->deadline_ms <= now) {
-      expired_inflight = true;
+      expired_timeout = r->timeout_ms ? r->timeout_ms : config_.command_timeout_ms;
       break;
     }
   }
-  if (expired_inflight) {
+  if (expired_timeout != 0) {
     // A reply that comes later would belong to a caller that gave up: replace the
     // connection so it can never be handed to the next command. Written commands are
     // not re-sent (they may not be idempotent).
     OnConnectionLost(ErrorKind::kTimeout,
-                     "no reply within the command timeout (" +
-                         std::to_string(config_.command_timeout_ms) +
-                         " ms by default); the connection was recycled",
+                     "no reply within " + std::to_string(expired_timeout) +
+                         " ms (commandTimeout); the connection was recycled and the command "
+                         "is not re-sent",
                      "ETIMEDOUT");
   }
   // Commands still waiting to be written (Redis down or connecting) that ran out of time.

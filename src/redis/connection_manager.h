@@ -116,6 +116,8 @@ class ConnectionManager {
   void OnHealthTick();
   void OnReconnectTimer();
   void OnCloseTimeout();
+  std::unique_ptr<Connection> NewConnection();
+  void CloseSocket(std::unique_ptr<Connection> conn);
   // Drops the socket: written commands are rejected with (kind, message, errno).
   void DropConnection(ErrorKind kind, const std::string& message, const std::string& err);
   // A connect attempt failed: Redis is down. Pending commands fail fast (or wait in the
@@ -170,6 +172,8 @@ class ConnectionManager {
   ErrorKind last_error_ = ErrorKind::kConnection;
   std::string last_message_;
   std::string last_errno_;
+  std::vector<sockaddr_storage> addresses_;  // of the host name being connected
+  size_t next_address_ = 0;
   uint64_t rng_state_;
   std::vector<char> read_buffer_;
 };

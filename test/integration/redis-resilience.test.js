@@ -1,0 +1,114 @@
+'use strict';
+
+const net = require('node:net');
+const { startRedis } = require('../helpers/redis-server');
+const { RedisClient, RedisStore, RedisClosedError } = require('../../lib');
+
+let redis;
+beforeAll(async () => { redis = await startRedis(); });
+afterAll(async () => { await redis.cleanup(); });
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const settle = (p) => p.then((value) => ({ value }), (error) => ({ error }));
+
+test('a server that accepts but never answers the handshake → RedisConnectTimeoutError at connectTimeout', async () => {
+  const sockets = [];
+  const silent = net.createServer((s) => { sockets.push(s); s.on('error', () => {}); });
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+  const client = new RedisClient({ host: '127.0.0.1', port: silent.address().port, password: 'pw', connectTimeout: 300 });
+  const t0 = Date.now();
+  const { error } = await settle(client.command(['GET', 'k']));
+  const elapsed = Date.now() - t0;
+  expect(error.code).toBe('ERR_REDIS_CONNECT_TIMEOUT');
+  expect(elapsed).toBeGreaterThanOrEqual(280);
+  expect(elapsed).toBeLessThan(700);
+  expect(error.message).not.toContain('pw');
+  await client.disconnect({ timeout: 200 });
+  sockets.forEach((s) => s.destroy());
+  await new Promise((r) => silent.close(r));
+});
+
+test('disconnect({ timeout }) force-closes: a stuck call rejects with RedisClosedError at the timeout', async () => {
+  const client = new RedisClient(redis.url, { commandTimeout: 5000 });
+  await client.command(['SET', 'stuck', 'v']);
+  await redis.cli('CLIENT', 'PAUSE', '800');
+  const stuck = settle(client.command(['GET', 'stuck']));
+  await sleep(20);
+  const t0 = Date.now();
+  await client.disconnect({ timeout: 150 });
+  const { error } = await stuck;
+  const elapsed = Date.now() - t0;
+  expect(error).toBeInstanceOf(RedisClosedError);
+  expect(elapsed).toBeLessThan(500);
+  await expect(client.disconnect()).resolves.toBeUndefined(); // idempotent
+  await sleep(800);
+});
+
+test('connection killed with INCRs in flight: they reject, none is silently re-sent', async () => {
+  const client = new RedisClient(redis.url, { commandTimeout: 3000, clientName: 'killme' });
+  await client.command(['DEL', 'counter']);
+  await redis.cli('CLIENT', 'PAUSE', '400', 'WRITE'); // INCRs wait inside Redis
+  const incrs = Array.from({ length: 200 }, () => settle(client.command(['INCR', 'counter'])));
+  await sleep(50);
+  await redis.cli('CLIENT', 'KILL', 'USER', 'default', 'SKIPME', 'yes');
+  const results = await Promise.all(incrs);
+  const acked = results.filter((r) => 'value' in r).length;
+  const rejected = results.filter((r) => 'error' in r);
+  expect(rejected.length).toBeGreaterThan(0);
+  for (const r of rejected) expect(r.error.code).toBe('ERR_REDIS_CONNECTION');
+  await sleep(450);
+  const counter = Number(await client.command(['GET', 'counter']) ?? 0);
+  expect(counter).toBeGreaterThanOrEqual(acked);
+  expect(counter).toBeLessThanOrEqual(acked + rejected.length);
+  expect(counter).toBe(acked); // the killed connection's queued INCRs never ran, and we did not resend them
+  await client.disconnect();
+});
+
+test('Redis down: fail fast by default; with offlineQueue the commands wait and then succeed', async () => {
+  const fast = new RedisClient(redis.url);
+  const queued = new RedisClient(redis.url, { offlineQueue: 100, commandTimeout: 3000 });
+  await Promise.all([fast.command(['PING']), queued.command(['PING'])]);
+  await redis.stop();
+  await sleep(100); // both notice the loss and fail to reconnect
+  const t0 = Date.now();
+  const { error } = await settle(fast.command(['GET', 'x']));
+  expect(Date.now() - t0).toBeLessThan(50);
+  expect(error.code).toBe('ERR_REDIS_CONNECTION');
+  const waiting = Array.from({ length: 5 }, (_, i) => queued.command(['SET', `q${i}`, `k:q${i}:v1`]));
+  await sleep(300);
+  await redis.start();
+  expect(await Promise.all(waiting)).toEqual(['OK', 'OK', 'OK', 'OK', 'OK']);
+  expect(await queued.command(['GET', 'q4'])).toBe('k:q4:v1');
+  // The fail-fast client is back too once Redis answers again (backoff is capped at 2 s).
+  let back;
+  for (let i = 0; i < 60 && back === undefined; i++) {
+    back = (await settle(fast.command(['GET', 'q4']))).value;
+    if (back === undefined) await sleep(50);
+  }
+  expect(back).toBe('k:q4:v1');
+  await Promise.all([fast.disconnect(), queued.disconnect()]);
+});
+
+test('idle reaping by the server: health PING keeps the connection; without it the next call reconnects', async () => {
+  await redis.cli('CONFIG', 'SET', 'timeout', '1');
+  try {
+    const pinged = new RedisClient(redis.url, { healthCheckInterval: 300 });
+    const plain = new RedisClient(redis.url, { healthCheckInterval: 0 });
+    const id1 = await pinged.command(['CLIENT', 'ID']);
+    const plainId1 = await plain.command(['CLIENT', 'ID']);
+    await sleep(2500);
+    expect(await pinged.command(['CLIENT', 'ID'])).toBe(id1);
+    const plainId2 = await plain.command(['CLIENT', 'ID']); // no error: transparently reconnected
+    expect(plainId2).not.toBe(plainId1);
+    await Promise.all([pinged.disconnect(), plain.disconnect()]);
+  } finally {
+    await redis.cli('CONFIG', 'SET', 'timeout', '0');
+  }
+});
+
+test('a host name with several addresses (localhost) connects', async () => {
+  const store = new RedisStore(`redis://localhost:${redis.port}`);
+  await store.set('lh', 'v');
+  expect(await store.get('lh')).toBe('v');
+  await store.disconnect();
+});
