@@ -112,3 +112,24 @@ test('a host name with several addresses (localhost) connects', async () => {
   expect(await store.get('lh')).toBe('v');
   await store.disconnect();
 });
+
+test('no reconnect storm: a server that drops every connection sees backoff-paced attempts', async () => {
+  let accepted = 0;
+  const hostile = net.createServer((s) => { accepted++; s.on('error', () => {}); s.destroy(); });
+  await new Promise((r) => hostile.listen(0, '127.0.0.1', r));
+  const client = new RedisClient({ host: '127.0.0.1', port: hostile.address().port });
+  const until = Date.now() + 1500;
+  let calls = 0;
+  while (Date.now() < until) {
+    calls++;
+    await settle(client.command(['GET', 'k']));
+    await sleep(5);
+  }
+  // Backoff 50·2^n ms (jitter: half to full step) allows about 8 attempts in 1.5 s; a client
+  // that reconnected per call would have made `calls` (hundreds).
+  expect(calls).toBeGreaterThan(100);
+  expect(accepted).toBeLessThanOrEqual(12);
+  expect(accepted).toBeGreaterThanOrEqual(3);
+  await client.disconnect({ timeout: 200 });
+  await new Promise((r) => hostile.close(r));
+});
