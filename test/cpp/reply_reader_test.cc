@@ -1,0 +1,110 @@
+// Unit tests of RespReader (the capped hiredis reader): no Node, no network, no libuv.
+// Build by hand until CMakeLists.txt lists it:
+//   g++ -std=c++20 -Isrc src/redis/reply_reader.cc test/cpp/reply_reader_test.cc \
+//     -lgtest -lgtest_main -lhiredis -lpthread
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+#include <string>
+
+namespace ncm::redis {
+namespace {
+
+ReadStatus FeedAll(RespReader* reader, const std::string& bytes,
+                   std::vector<std::unique_ptr<Reply>>* out) {
+  ReadStatus status = reader->Feed(bytes.data(), bytes.size());
+  while (status == ReadStatus::kOk) {
+    std::unique_ptr<Reply> reply;
+    status = reader->Next(&reply);
+    if (!reply) break;
+    out->push_back(std::move(reply));
+  }
+  return status;
+}
+
+TEST(RespReaderTest, ParsesEveryRespTwoType) {
+  static const char kBytes[] = "+OK\r\n-ERR bad\r\n:42\r\n$3\r\na\0b\r\n$-1\r\n*2\r\n:1\r\n*0\r\n";
+  RespReader reader(ReaderLimits{});
+  std::vector<std::unique_ptr<Reply>> replies;
+  ASSERT_EQ(FeedAll(&reader, std::string(kBytes, sizeof(kBytes) - 1), &replies), ReadStatus::kOk);
+  ASSERT_EQ(replies.size(), 6u);
+  EXPECT_EQ(replies[0]->type, ReplyType::kStatus);
+  EXPECT_EQ(replies[1]->type, ReplyType::kError);
+  EXPECT_EQ(replies[1]->str, "ERR bad");
+  EXPECT_EQ(replies[2]->integer, 42);
+  EXPECT_EQ(replies[3]->str, std::string("a\0b", 3));
+  EXPECT_EQ(replies[4]->type, ReplyType::kNil);
+  ASSERT_EQ(replies[5]->elements.size(), 2u);
+  EXPECT_EQ(replies[5]->elements[1]->type, ReplyType::kArray);
+}
+
+TEST(RespReaderTest, HugeArrayHeaderIsAnErrorNotAnAllocation) {
+  RespReader reader(ReaderLimits{});
+  std::vector<std::unique_ptr<Reply>> replies;
+  EXPECT_EQ(FeedAll(&reader, "*244444444\r\n", &replies), ReadStatus::kProtocol);
+  EXPECT_NE(reader.error().find("244444444"), std::string::npos);
+}
+
+TEST(RespReaderTest, ElementCapCountsTheWholeReply) {
+  ReaderLimits limits;
+  limits.max_elements = 10;
+  RespReader reader(limits);
+  std::vector<std::unique_ptr<Reply>> replies;
+  // 3 arrays of 4 integers: each array fits, the reply does not.
+  std::string bytes = "*3\r\n";
+  for (int i = 0; i < 3; ++i) bytes += "*4\r\n:1\r\n:2\r\n:3\r\n:4\r\n";
+  EXPECT_EQ(FeedAll(&reader, bytes, &replies), ReadStatus::kProtocol);
+}
+
+TEST(RespReaderTest, DepthCapAndDeepInputNeverCrash) {
+  ReaderLimits limits;
+  limits.max_depth = 3;
+  RespReader reader(limits);
+  std::vector<std::unique_ptr<Reply>> replies;
+  std::string deep;
+  for (int i = 0; i < 2'000'000; ++i) deep += "*1\r\n";
+  EXPECT_EQ(FeedAll(&reader, deep.substr(0, 64 * 1024), &replies), ReadStatus::kProtocol);
+}
+
+TEST(RespReaderTest, ReplyBytesCapIncludesBufferedBytes) {
+  ReaderLimits limits;
+  limits.max_reply_bytes = 1024;
+  RespReader reader(limits);
+  std::vector<std::unique_ptr<Reply>> replies;
+  EXPECT_EQ(FeedAll(&reader, "$1000000\r\n" + std::string(200 * 1024, 'x'), &replies),
+            ReadStatus::kTooLarge);
+  RespReader strings(limits);
+  replies.clear();
+  std::string many = "*3\r\n";
+  for (int i = 0; i < 3; ++i) many += "$500\r\n" + std::string(500, 'y') + "\r\n";
+  EXPECT_EQ(FeedAll(&strings, many, &replies), ReadStatus::kTooLarge);
+}
+
+TEST(RespReaderTest, SameRepliesWhateverTheChunking) {
+  std::string stream;
+  for (int i = 0; i < 200; ++i) {
+    stream += "*2\r\n$" + std::to_string(i) + "\r\n" + std::string(i, 'z') + "\r\n:" +
+              std::to_string(i) + "\r\n";
+  }
+  std::mt19937 rng(7);
+  for (int round = 0; round < 50; ++round) {
+    RespReader reader(ReaderLimits{});
+    std::vector<std::unique_ptr<Reply>> replies;
+    size_t at = 0;
+    while (at < stream.size()) {
+      size_t n = std::min<size_t>(stream.size() - at, 1 + rng() % 37);
+      ASSERT_EQ(FeedAll(&reader, stream.substr(at, n), &replies), ReadStatus::kOk);
+      at += n;
+    }
+    ASSERT_EQ(replies.size(), 200u);
+    for (int i = 0; i < 200; ++i) {
+      EXPECT_EQ(replies[i]->elements[0]->str.size(), static_cast<size_t>(i));
+      EXPECT_EQ(replies[i]->elements[1]->integer, i);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ncm::redis
