@@ -2,6 +2,8 @@
 // Build by hand until CMakeLists.txt lists it:
 //   g++ -std=c++20 -Isrc src/redis/reply_reader.cc test/cpp/reply_reader_test.cc \
 //     -lgtest -lgtest_main -lhiredis -lpthread
+#include "redis/reply_reader.h"
+
 
 #include <gtest/gtest.h>
 
