@@ -4,7 +4,6 @@
 //     -lgtest -lgtest_main -lhiredis -lpthread
 #include "redis/reply_reader.h"
 
-
 #include <gtest/gtest.h>
 
 #include <memory>
