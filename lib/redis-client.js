@@ -309,6 +309,7 @@ class RedisClient {
       entry.reject(new RedisClosedError('the Redis client was destroyed before the reply arrived', this.address));
     }
     this.#pending.clear();
+    this.#closeDone?.();
   }
 }
 

@@ -36,7 +36,7 @@ const REDIS_STORE_DEFAULTS = Object.freeze({
 });
 
 const STORE_SPEC = {
-  namespace: { type: 'any', allowed: 'a string or undefined', check: (v) => typeof v === 'string', default: REDIS_STORE_DEFAULTS.namespace },
+  namespace: { type: 'any', allowed: "a string ('' = no prefix)", check: (v) => typeof v === 'string', default: REDIS_STORE_DEFAULTS.namespace },
   keyPrefixSeparator: { type: 'string', default: REDIS_STORE_DEFAULTS.keyPrefixSeparator },
   maxKeyBytes: { type: 'integer', min: 1, max: 512 * MiB, default: REDIS_STORE_DEFAULTS.maxKeyBytes },
   maxValueBytes: { type: 'integer', min: 0, max: 512 * MiB, default: REDIS_STORE_DEFAULTS.maxValueBytes },
@@ -208,8 +208,8 @@ class RedisStore extends EventEmitter {
 
   /**
    * Removes this store's namespace: SCAN MATCH `${namespace}${separator}*` + UNLINK in
-   * batches (never FLUSHDB). Without a namespace it removes every key of the database,
-   * still with SCAN + UNLINK.
+   * batches (never FLUSHDB). Without a namespace (`namespace: ''`) it removes every key
+   * of the selected database, still with SCAN + UNLINK.
    */
   async clear() {
     const match = this.namespace ? `${escapeGlob(this.namespace + this.keyPrefixSeparator)}*` : '*';
@@ -218,6 +218,29 @@ class RedisStore extends EventEmitter {
       const [next, keys] = await this.#call(['SCAN', cursor, 'MATCH', match, 'COUNT', String(this.opts.clearBatchSize)]);
       cursor = next;
       if (keys.length > 0) await this.#call(['UNLINK', ...keys]);
+    } while (cursor !== '0');
+  }
+
+  /**
+   * Yields `[key, value]` for every entry of a namespace (default: this store's), keys
+   * without the prefix. Used by Keyv's `iterator()`. SCAN-based: entries written meanwhile
+   * may or may not appear.
+   * @param {string} [namespace]
+   */
+  async *iterator(namespace = this.namespace) {
+    const prefix = namespace ? `${namespace}${this.keyPrefixSeparator}` : '';
+    const match = `${escapeGlob(prefix)}*`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.#call(['SCAN', cursor, 'MATCH', match, 'COUNT',
+        String(this.opts.clearBatchSize), 'TYPE', 'string']);
+      cursor = next;
+      if (keys.length > 0) {
+        const values = await this.#call(['MGET', ...keys]);
+        for (let i = 0; i < keys.length; i++) {
+          if (values[i] !== null) yield [keys[i].slice(prefix.length), values[i]];
+        }
+      }
     } while (cursor !== '0');
   }
 

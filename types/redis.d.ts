@@ -37,7 +37,7 @@ export interface RedisConnectionOptions {
 }
 
 export interface RedisStoreOptions extends RedisConnectionOptions {
-  /** Keys are stored as `${namespace}${keyPrefixSeparator}${key}`; Keyv sets it. Default 'keyv'. */
+  /** Keys are stored as `${namespace}${keyPrefixSeparator}${key}`; Keyv sets it; '' = no prefix. Default 'keyv'. */
   namespace?: string;
   /** Default '::' (same as @keyv/redis). */
   keyPrefixSeparator?: string;
@@ -94,6 +94,8 @@ export declare class RedisStore extends EventEmitter {
   has(key: string): Promise<boolean>;
   hasMany(keys: string[]): Promise<boolean[]>;
   clear(): Promise<void>;
+  /** `[key, value]` pairs of a namespace (default: this store's), via SCAN + MGET. */
+  iterator(namespace?: string): AsyncGenerator<[string, string], void, unknown>;
   disconnect(options?: { timeout?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }

@@ -25,4 +25,5 @@ const storeFactory = () => {
 
 describe('@keyv/test-suite over RedisStore', () => {
   runKeyvSuite(keyvSuite.default, Keyv, storeFactory);
+  runKeyvSuite(keyvSuite.keyvIteratorTests, Keyv, storeFactory);
 });

@@ -93,6 +93,30 @@ describe('RedisStore round trips', () => {
     expect(await redis.cli('EVAL', "return #redis.call('KEYS', 'mine::*')", '0')).toBe('0');
   });
 
+  test("namespace '' stores keys as given; clear() then empties the selected database only", async () => {
+    const bare = store({ namespace: '', db: 7 });
+    const other = store({ namespace: '', db: 8 });
+    await bare.setMany([{ key: 'x1', value: '1' }, { key: 'x2', value: '2' }]);
+    await other.set('y', 'kept');
+    expect(await redis.cli('-n', '7', 'GET', 'x1')).toBe('1');
+    await bare.clear();
+    expect(await redis.cli('-n', '7', 'DBSIZE')).toBe('0');
+    expect(await other.get('y')).toBe('kept');
+  });
+
+  test('destroy() rejects pending calls and settles a pending disconnect()', async () => {
+    const client = new RedisClient(redis.url, { commandTimeout: 5000 });
+    await client.command(['PING']);
+    await redis.cli('CLIENT', 'PAUSE', '300');
+    const pending = client.command(['PING']).catch((e) => e);
+    const closing = client.disconnect({ timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 20));
+    client.destroy();
+    expect(await pending).toBeInstanceOf(RedisClosedError);
+    await expect(closing).resolves.toBeUndefined();
+    await new Promise((r) => setTimeout(r, 300));
+  });
+
   test('keys and values over the caps are rejected before anything is sent', async () => {
     const s = store({ maxKeyBytes: 100, maxValueBytes: 1000 });
     await expect(s.set('k'.repeat(200), 'v')).rejects.toBeInstanceOf(KeyTooLargeError);
