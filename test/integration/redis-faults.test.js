@@ -151,3 +151,36 @@ test('worker threads using the store and being terminated: no crash, connections
   }
   expect(left).toBe(0);
 });
+
+test('automatic pipelining: 1000 commands issued in one tick reach the server in a few reads, not 1000', async () => {
+  let reads = 0;
+  let commands = 0;
+  const counting = net.createServer((socket) => {
+    let buffered = '';
+    socket.on('data', (chunk) => {
+      reads++;
+      buffered += chunk.toString('latin1');
+      let n = 0;
+      for (;;) { // consume complete `GET key` requests only
+        const m = /^\*2\r\n\$3\r\nGET\r\n\$(\d+)\r\n/.exec(buffered);
+        if (!m || buffered.length < m[0].length + Number(m[1]) + 2) break;
+        buffered = buffered.slice(m[0].length + Number(m[1]) + 2);
+        n++;
+      }
+      commands += n;
+      socket.write('+OK\r\n'.repeat(n));
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise((r) => counting.listen(0, '127.0.0.1', r));
+  const client = new RedisClient({ host: '127.0.0.1', port: counting.address().port });
+  await client.command(['GET', 'warm']); // connect first
+  reads = 0;
+  commands = 0;
+  const replies = await Promise.all(Array.from({ length: 1000 }, (_, i) => client.command(['GET', `k${i}`])));
+  expect(replies.every((r) => r === 'OK')).toBe(true);
+  expect(commands).toBe(1000);
+  expect(reads).toBeLessThanOrEqual(5);
+  await client.disconnect({ timeout: 200 });
+  await new Promise((r) => counting.close(r));
+});
