@@ -133,3 +133,27 @@ test('no reconnect storm: a server that drops every connection sees backoff-pace
   await client.disconnect({ timeout: 200 });
   await new Promise((r) => hostile.close(r));
 });
+
+test('server-side size limits surface as clear errors promptly (< 150 ms), and the next call works', async () => {
+  const client = new RedisClient(redis.url, { commandTimeout: 2000 });
+  await client.command(['SET', 'big4', Buffer.alloc(4 * 1024 * 1024, 1)]);
+  await redis.cli('CONFIG', 'SET', 'proto-max-bulk-len', '1mb');
+  await redis.cli('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1mb 1mb 0');
+  try {
+    let t0 = Date.now();
+    const tooBig = await settle(client.command(['SET', 'k', Buffer.alloc(2 * 1024 * 1024)]));
+    expect(Date.now() - t0).toBeLessThan(150);
+    expect(['ERR_REDIS_SERVER', 'ERR_REDIS_CONNECTION']).toContain(tooBig.error.code);
+    expect(await client.command(['PING'])).toBe('PONG');
+
+    t0 = Date.now();
+    const reply = await settle(client.command(['GET', 'big4'], { buffers: true }));
+    expect(Date.now() - t0).toBeLessThan(150);
+    expect(reply.error.code).toBe('ERR_REDIS_CONNECTION');
+    expect(await client.command(['PING'])).toBe('PONG');
+  } finally {
+    await redis.cli('CONFIG', 'SET', 'proto-max-bulk-len', '512mb');
+    await redis.cli('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 0 0 0');
+    await client.disconnect();
+  }
+});
