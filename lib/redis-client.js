@@ -116,6 +116,10 @@ function redactUrl(url) {
  * @param {object} options
  */
 function resolveConnection(where, options) {
+  // Checked first and without echoing the value: a password must never reach a message.
+  if (options && options.password !== undefined && typeof options.password !== 'string') {
+    throw new InvalidArgumentError(`${where}: option 'password' must be a string; received a value of type ${typeof options.password}`);
+  }
   const opts = validateOptions(where, options, CONNECTION_SPEC);
   const fromUrl = opts.url !== undefined ? parseRedisUrl(opts.url) : {};
   const config = {

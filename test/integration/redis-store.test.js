@@ -209,5 +209,9 @@ describe('connections', () => {
     expect(() => new RedisStore('rediss://127.0.0.1:6380')).toThrow(/TLS/);
     expect(() => new RedisStore(redis.url, { commandTimeout: -1 })).toThrow(/commandTimeout/);
     expect(() => new RedisStore(redis.url, { nope: 1 })).toThrow(/nope/);
+    expect(() => new RedisStore(redis.url, { password: 987654321 })).toThrow(/password/);
+    expect(() => new RedisStore(redis.url, { password: 987654321 })).not.toThrow(/987654321/);
+    expect(() => new RedisStore('redis://u:sekret@[bad')).toThrow(/u:\*\*\*@/);
+    expect(() => new RedisStore('redis://u:sekret@[bad')).not.toThrow(/sekret/);
   });
 });
