@@ -209,7 +209,8 @@ class RedisClient {
    * `{ buffers: true }`; integers as numbers; nil as null; arrays as arrays), rejects with
    * RedisServerError for an error reply or another RedisError when there is no reply.
    * @param {Array<string|Buffer|Uint8Array|number>} args e.g. ['SET', key, value, 'PX', 1000]
-   * @param {{buffers?: boolean, timeout?: number}} [options]
+   * @param {{buffers?: boolean, timeout?: number}} [options] `timeout` in ms overrides
+   *   commandTimeout for this call (e.g. for blocking commands)
    * @returns {Promise<unknown>}
    */
   command(args, options) {
@@ -226,6 +227,9 @@ class RedisClient {
     const id = this.#nextId++;
     const flags = options?.buffers ? FLAG_BUFFERS : 0;
     const timeout = options?.timeout ?? 0;
+    if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1) {
+      return Promise.reject(new InvalidArgumentError(`command: option 'timeout' must be an integer number of milliseconds in [1, ${2 ** 31 - 1}] (0 = commandTimeout); received ${describe(timeout)}`));
+    }
     let accepted;
     try {
       accepted = this.#native.submit(id, args, flags, timeout);

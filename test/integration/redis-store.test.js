@@ -205,11 +205,16 @@ describe('connections', () => {
     await s.disconnect();
   });
 
-  test('rediss:// is refused with a clear error; bad options name themselves', () => {
+  test('rediss:// is refused with a clear error; bad options and arguments name themselves', async () => {
     expect(() => new RedisStore('rediss://127.0.0.1:6380')).toThrow(/TLS/);
     expect(() => new RedisStore(redis.url, { commandTimeout: -1 })).toThrow(/commandTimeout/);
     expect(() => new RedisStore(redis.url, { nope: 1 })).toThrow(/nope/);
     expect(() => new RedisStore(redis.url, { password: 987654321 })).toThrow(/password/);
+    const client = new RedisClient(redis.url);
+    await expect(client.command(['PING'], { timeout: -5 })).rejects.toThrow(/timeout/);
+    await expect(client.command([])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(client.command(['SET', 'k', { object: true }])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await client.disconnect();
     expect(() => new RedisStore(redis.url, { password: 987654321 })).not.toThrow(/987654321/);
     expect(() => new RedisStore('redis://u:sekret@[bad')).toThrow(/u:\*\*\*@/);
     expect(() => new RedisStore('redis://u:sekret@[bad')).not.toThrow(/sekret/);
