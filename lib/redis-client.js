@@ -208,7 +208,8 @@ class RedisClient {
    * Sends one command; resolves with the reply (bulk strings as strings, or Buffers with
    * `{ buffers: true }`; integers as numbers; nil as null; arrays as arrays), rejects with
    * RedisServerError for an error reply or another RedisError when there is no reply.
-   * @param {Array<string|Buffer|Uint8Array|number>} args e.g. ['SET', key, value, 'PX', 1000]
+   * @param {Array<string|Buffer|Uint8Array|number>} args e.g. ['SET', key, value, 'PX', 1000];
+   *   read at the end of the current tick, when the tick's commands are sent together
    * @param {{buffers?: boolean, timeout?: number}} [options] `timeout` in ms overrides
    *   commandTimeout for this call (e.g. for blocking commands)
    * @returns {Promise<unknown>}
@@ -221,26 +222,28 @@ class RedisClient {
       return Promise.reject(new InvalidArgumentError(`command: expected a non-empty array of arguments; received ${describe(args)}`,
         'ERR_INVALID_ARG_TYPE'));
     }
+    let list = args;
     for (let i = 0; i < args.length; i++) {
-      if (typeof args[i] === 'number') args[i] = String(args[i]);
+      const arg = args[i];
+      if (typeof arg === 'string' || arg instanceof Uint8Array) continue;
+      if (typeof arg === 'number') {
+        if (list === args) list = args.slice(); // never modify the caller's array
+        list[i] = String(arg);
+        continue;
+      }
+      return Promise.reject(new InvalidArgumentError(
+        `command: argument ${i} must be a string, Buffer, Uint8Array or number; received ${describe(arg)}`,
+        'ERR_INVALID_ARG_TYPE'));
     }
-    const id = this.#nextId++;
-    const flags = options?.buffers ? FLAG_BUFFERS : 0;
     const timeout = options?.timeout ?? 0;
     if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1) {
       return Promise.reject(new InvalidArgumentError(`command: option 'timeout' must be an integer number of milliseconds in [1, ${2 ** 31 - 1}] (0 = commandTimeout); received ${describe(timeout)}`));
     }
-    let accepted;
-    try {
-      accepted = this.#native.submit(id, args, flags, timeout);
-    } catch (error) {
-      return Promise.reject(error.code === 'ERR_INVALID_ARG_TYPE'
-        ? new InvalidArgumentError(`command: ${error.message}`, 'ERR_INVALID_ARG_TYPE')
-        : error);
-    }
-    if (!accepted) {
-      return Promise.reject(new RedisClosedError('the Redis client is closed', this.address));
-    }
+    const id = this.#nextId++;
+    // Everything issued in this tick goes to the I/O thread together at the end of it (one
+    // native call, one wake-up, one write).
+    if (this.#outgoing.length === 0) queueMicrotask(this.#flushOutgoing);
+    this.#outgoing.push(id, list, options?.buffers ? FLAG_BUFFERS : 0, timeout);
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       if (!this.#referenced) {
@@ -248,6 +251,38 @@ class RedisClient {
         this.#native.ref();
       }
     });
+  }
+
+  #outgoing = [];
+  #flushOutgoing = () => this.#flush();
+
+  #flush() {
+    if (this.#outgoing.length === 0) return;
+    const list = this.#outgoing;
+    this.#outgoing = [];
+    let failure;
+    try {
+      if (!this.#native.submitMany(list)) {
+        failure = new RedisClosedError('the Redis client is closed', this.address);
+      }
+    } catch (error) {
+      failure = error;
+    }
+    if (failure === undefined) return;
+    for (let i = 0; i < list.length; i += 4) {
+      const entry = this.#pending.get(list[i]);
+      if (entry === undefined) continue;
+      this.#pending.delete(list[i]);
+      entry.reject(failure);
+    }
+    this.#releaseRefIfIdle();
+  }
+
+  #releaseRefIfIdle() {
+    if (this.#pending.size === 0 && this.#referenced) {
+      this.#referenced = false;
+      this.#native.unref();
+    }
   }
 
   #onEvents(list) {
@@ -265,10 +300,7 @@ class RedisClient {
       else if (kind === 2) entry.reject(new RedisServerError(value, this.address));
       else entry.reject(makeError(value, this.address));
     }
-    if (this.#pending.size === 0 && this.#referenced) {
-      this.#referenced = false;
-      this.#native.unref();
-    }
+    this.#releaseRefIfIdle();
   }
 
   #onClosed() {
@@ -296,6 +328,7 @@ class RedisClient {
     if (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2 ** 31 - 1) {
       return Promise.reject(new InvalidArgumentError(`disconnect: timeout must be a number of milliseconds >= 0; received ${describe(timeout)}`));
     }
+    this.#flush(); // commands issued before disconnect() in this tick still go out
     this.#closing = new Promise((resolve) => {
       this.#closeDone = resolve;
       const started = this.#native.close(Math.floor(timeout));
@@ -311,6 +344,7 @@ class RedisClient {
   destroy() {
     if (this.#closed) return;
     this.#closing ??= Promise.resolve();
+    this.#outgoing = [];
     this.#native.destroy();
     this.#closed = true;
     for (const entry of this.#pending.values()) {

@@ -203,7 +203,7 @@ std::string GetString(Napi::Object config, const char* name) {
 Napi::Function RedisClientWrap::Define(Napi::Env env) {
   return DefineClass(env, "RedisClientWrap",
                      {
-                         InstanceMethod<&RedisClientWrap::Submit>("submit"),
+                         InstanceMethod<&RedisClientWrap::SubmitMany>("submitMany"),
                          InstanceMethod<&RedisClientWrap::Close>("close"),
                          InstanceMethod<&RedisClientWrap::Join>("join"),
                          InstanceMethod<&RedisClientWrap::Destroy>("destroy"),
@@ -296,27 +296,27 @@ bool RedisClientWrap::EnsureStarted(Napi::Env env) {
   return true;
 }
 
-Napi::Value RedisClientWrap::Submit(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsArray()) {
-    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "submit(id, args): expected a number and an array",
-                  true);
-    return env.Undefined();
-  }
-  if (!manager_) return Napi::Boolean::New(env, false);
-  Napi::Array args = info[1].As<Napi::Array>();
+namespace {
+
+// Encodes one command as a RESP request. Returns nullptr with a pending JS exception when an
+// argument is neither a string nor a Uint8Array.
+std::unique_ptr<redis::Request> EncodeRequest(napi_env env, napi_value args_value) {
+  Napi::Array args(env, args_value);
   const uint32_t count = args.Length();
   if (count == 0) {
-    ThrowWithCode(env, "ERR_INVALID_ARG_VALUE", "a Redis command needs at least one argument");
-    return env.Undefined();
+    ThrowWithCode(Napi::Env(env), "ERR_INVALID_ARG_VALUE",
+                  "a Redis command needs at least one argument");
+    return nullptr;
   }
   // Two passes: sizes first, so the request is built in one allocation and strings are
   // encoded straight into it.
   std::vector<napi_value> values(count);
   std::vector<size_t> sizes(count);
+  std::vector<const void*> bytes(count, nullptr);
   size_t total = 16;
   for (uint32_t i = 0; i < count; ++i) {
-    napi_value v = args.Get(i);
+    napi_value v;
+    if (napi_get_element(env, args_value, i, &v) != napi_ok) return nullptr;
     values[i] = v;
     napi_valuetype type;
     napi_typeof(env, v, &type);
@@ -330,16 +330,14 @@ Napi::Value RedisClientWrap::Submit(const Napi::CallbackInfo& info) {
       napi_value ab;
       size_t offset;
       napi_get_typedarray_info(env, v, &ta, &length, &data, &ab, &offset);
-      if (ta != napi_uint8_array) {
-        ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
-                      "command arguments must be strings or Buffers/Uint8Arrays", true);
-        return env.Undefined();
-      }
+      if (ta != napi_uint8_array) is_typed = false;
       sizes[i] = length;
-    } else {
-      ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
+      bytes[i] = data;
+    }
+    if (type != napi_string && !is_typed) {
+      ThrowWithCode(Napi::Env(env), "ERR_INVALID_ARG_TYPE",
                     "command arguments must be strings or Buffers/Uint8Arrays", true);
-      return env.Undefined();
+      return nullptr;
     }
     total += sizes[i] + 24;
   }
@@ -355,33 +353,67 @@ Napi::Value RedisClientWrap::Submit(const Napi::CallbackInfo& info) {
     out.append("\r\n");
     const size_t at = out.size();
     out.resize(at + sizes[i] + 2);
-    napi_valuetype type;
-    napi_typeof(env, values[i], &type);
-    if (type == napi_string) {
+    if (bytes[i] == nullptr) {
       size_t copied = 0;
       // Room for the terminating NUL napi writes: it lands on the '\r' set below.
       napi_get_value_string_utf8(env, values[i], out.data() + at, sizes[i] + 1, &copied);
-    } else {
-      napi_typedarray_type ta;
-      size_t length;
-      void* data;
-      napi_value ab;
-      size_t offset;
-      napi_get_typedarray_info(env, values[i], &ta, &length, &data, &ab, &offset);
-      if (length > 0) std::memcpy(out.data() + at, data, length);
+    } else if (sizes[i] > 0) {
+      std::memcpy(out.data() + at, bytes[i], sizes[i]);
     }
     out[at + sizes[i]] = '\r';
     out[at + sizes[i] + 1] = '\n';
   }
-  request->id = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
-  if (info.Length() > 2 && info[2].IsNumber()) {
-    request->flags = static_cast<uint8_t>(info[2].As<Napi::Number>().Uint32Value());
+  return request;
+}
+
+uint32_t ToU32(napi_env env, napi_value v) {
+  uint32_t out = 0;
+  napi_get_value_uint32(env, v, &out);
+  return out;
+}
+
+}  // namespace
+
+Napi::Value RedisClientWrap::SubmitMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "submitMany(list): expected an array", true);
+    return env.Undefined();
   }
-  if (info.Length() > 3 && info[3].IsNumber()) {
-    request->timeout_ms = info[3].As<Napi::Number>().Uint32Value();
+  if (!manager_) return Napi::Boolean::New(env, false);
+  Napi::Array list = info[0].As<Napi::Array>();
+  const uint32_t length = list.Length();
+  std::vector<std::unique_ptr<redis::Request>> batch;
+  batch.reserve(length / 4);
+  for (uint32_t i = 0; i + 3 < length; i += 4) {
+    napi_value id;
+    napi_value args;
+    napi_value flags;
+    napi_value timeout;
+    if (napi_get_element(env, list, i, &id) != napi_ok ||
+        napi_get_element(env, list, i + 1, &args) != napi_ok ||
+        napi_get_element(env, list, i + 2, &flags) != napi_ok ||
+        napi_get_element(env, list, i + 3, &timeout) != napi_ok) {
+      return env.Undefined();
+    }
+    bool is_array = false;
+    napi_is_array(env, args, &is_array);
+    if (!is_array) {
+      ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "submitMany: every command must be an array",
+                    true);
+      return env.Undefined();
+    }
+    std::unique_ptr<redis::Request> request = EncodeRequest(env, args);
+    if (!request) return env.Undefined();
+    double id_number = 0;
+    napi_get_value_double(env, id, &id_number);
+    request->id = static_cast<uint64_t>(id_number);
+    request->flags = ToU32(env, flags) & 0xff;
+    request->timeout_ms = ToU32(env, timeout);
+    batch.push_back(std::move(request));
   }
   if (!EnsureStarted(env)) return env.Undefined();
-  return Napi::Boolean::New(env, manager_->Submit(std::move(request)));
+  return Napi::Boolean::New(env, manager_->SubmitMany(&batch));
 }
 
 Napi::Value RedisClientWrap::Close(const Napi::CallbackInfo& info) {

@@ -33,7 +33,9 @@ void AppendBulk(std::string* out, std::string_view arg) {
 }
 
 std::string Encode(std::initializer_list<std::string_view> args) {
-  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  std::string out(1, '*');
+  out.append(std::to_string(args.size()));
+  out.append("\r\n");
   for (std::string_view arg : args) AppendBulk(&out, arg);
   return out;
 }
@@ -87,6 +89,13 @@ std::string ConnectionManager::Address() const {
 // --- JS thread -------------------------------------------------------------------------
 
 bool ConnectionManager::Submit(std::unique_ptr<Request> request) {
+  std::vector<std::unique_ptr<Request>> batch;
+  batch.push_back(std::move(request));
+  return SubmitMany(&batch);
+}
+
+bool ConnectionManager::SubmitMany(std::vector<std::unique_ptr<Request>>* batch) {
+  if (batch->empty()) return true;
   std::lock_guard<std::mutex> lock(mutex_);
   if (closing_ || wake_closed_) return false;
   if (!started_) {
@@ -106,7 +115,12 @@ bool ConnectionManager::Submit(std::unique_ptr<Request> request) {
     thread_ = std::thread([this] { Run(); });
   }
   const bool was_empty = submitted_.empty();
-  submitted_.push_back(std::move(request));
+  if (was_empty) {
+    submitted_.swap(*batch);
+  } else {
+    for (auto& request : *batch) submitted_.push_back(std::move(request));
+  }
+  batch->clear();
   if (was_empty) uv_async_send(&wake_);
   return true;
 }

@@ -70,6 +70,9 @@ class ConnectionManager {
   // JS thread. Starts the I/O thread on first use (lazy connect). Returns false when the
   // manager is closing or the thread could not start; the request is then not taken.
   bool Submit(std::unique_ptr<Request> request);
+  // JS thread. Submits a whole batch (one lock, one wake-up); on success `batch` is left
+  // empty, on failure (closing) it is left untouched.
+  bool SubmitMany(std::vector<std::unique_ptr<Request>>* batch);
 
   // JS thread. Graceful close: queued and in-flight commands finish, QUIT is sent, the
   // socket closes; at `timeout_ms` whatever is left is rejected and everything closes.

