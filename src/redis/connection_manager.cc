@@ -223,6 +223,9 @@ void ConnectionManager::Admit(std::unique_ptr<Request> request) {
     case State::kBackoff:
       if (pending_.size() < config_.offline_queue) {
         pending_.push_back(std::move(request));
+      } else if (last_error_ == ErrorKind::kServer) {
+        // e.g. WRONGPASS: keep the server's text, whose first word is the error code.
+        Reject(std::move(request), last_error_, last_message_, last_errno_);
       } else {
         Reject(std::move(request), last_error_,
                "Redis is unreachable, failing fast (last error: " + last_message_ + ")",

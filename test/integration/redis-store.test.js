@@ -171,7 +171,11 @@ describe('connections', () => {
     await redis.cli('ACL', 'SETUSER', 'cacheuser', 'on', '>right-secret', '~*', '+@all');
     const s = new RedisStore('redis://cacheuser:wrong-secret@127.0.0.1:' + redis.port);
     const error = await s.get('k').catch((e) => e);
+    const again = await s.get('k').catch((e) => e); // failing fast now, same clear error
     await s.disconnect();
+    expect(again).toBeInstanceOf(RedisServerError);
+    expect(again.redisCode).toBe('WRONGPASS');
+    expect(again.message).not.toContain('wrong-secret');
     expect(error).toBeInstanceOf(RedisServerError);
     expect(error.redisCode).toBe('WRONGPASS');
     expect(error.message).toContain(`127.0.0.1:${redis.port}`);
