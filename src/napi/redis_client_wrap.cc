@@ -95,8 +95,8 @@ napi_value ReplyToJs(napi_env env, const redis::Reply& reply, bool buffers) {
       }
       for (size_t i = 0; i < reply.elements.size(); ++i) {
         napi_value item = ReplyToJs(env, *reply.elements[i], buffers);
-        if (item == nullptr || napi_set_element(env, out, static_cast<uint32_t>(i), item) !=
-                                   napi_ok) {
+        if (item == nullptr ||
+            napi_set_element(env, out, static_cast<uint32_t>(i), item) != napi_ok) {
           return nullptr;
         }
       }
@@ -276,9 +276,9 @@ bool RedisClientWrap::EnsureStarted(Napi::Env env) {
   if (tsfn_ != nullptr) return true;
   auto context = std::make_unique<std::shared_ptr<RedisInbox>>(inbox_);
   napi_value name = Napi::String::New(env, "native-cache-manager:redis");
-  napi_status s = napi_create_threadsafe_function(
-      env, on_events_.Value(), nullptr, name, 0, 1, context.get(), FinalizeTsfn, context.get(),
-      CallJs, &tsfn_);
+  napi_status s =
+      napi_create_threadsafe_function(env, on_events_.Value(), nullptr, name, 0, 1, context.get(),
+                                      FinalizeTsfn, context.get(), CallJs, &tsfn_);
   if (s != napi_ok) {
     tsfn_ = nullptr;
     ThrowWithCode(env, "ERR_REDIS_CLOSED", "could not start the Redis client");
@@ -418,9 +418,8 @@ Napi::Value RedisClientWrap::SubmitMany(const Napi::CallbackInfo& info) {
 
 Napi::Value RedisClientWrap::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint32_t timeout = info.Length() > 0 && info[0].IsNumber()
-                         ? info[0].As<Napi::Number>().Uint32Value()
-                         : 5000;
+  uint32_t timeout =
+      info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 5000;
   if (!manager_) return Napi::Boolean::New(env, false);
   bool started = manager_->Close(timeout);
   if (started && tsfn_ != nullptr) {

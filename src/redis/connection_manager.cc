@@ -195,9 +195,10 @@ void ConnectionManager::OnWake() {
   }
   if (close_now && !graceful_close_) {
     graceful_close_ = true;
-    uv_timer_start(&close_timer_, [](uv_timer_t* t) {
-      static_cast<ConnectionManager*>(t->data)->OnCloseTimeout();
-    }, close_timeout, 0);
+    uv_timer_start(
+        &close_timer_,
+        [](uv_timer_t* t) { static_cast<ConnectionManager*>(t->data)->OnCloseTimeout(); },
+        close_timeout, 0);
   }
   Flush();
   if (graceful_close_) MaybeFinishClose();
@@ -207,9 +208,8 @@ void ConnectionManager::OnWake() {
 
 void ConnectionManager::Admit(std::unique_ptr<Request> request) {
   const uint32_t timeout = request->timeout_ms ? request->timeout_ms : config_.command_timeout_ms;
-  request->deadline_ms = timeout == std::numeric_limits<uint32_t>::max()
-                             ? kNoDeadline
-                             : uv_now(&loop_) + timeout;
+  request->deadline_ms =
+      timeout == std::numeric_limits<uint32_t>::max() ? kNoDeadline : uv_now(&loop_) + timeout;
   switch (state_) {
     case State::kIdle:
       pending_.push_back(std::move(request));
@@ -273,9 +273,10 @@ void ConnectionManager::StartConnect() {
   ++generation_;
   addresses_.clear();
   next_address_ = 0;
-  uv_timer_start(&connect_timer_, [](uv_timer_t* t) {
-    static_cast<ConnectionManager*>(t->data)->OnConnectTimeout();
-  }, config_.connect_timeout_ms, 0);
+  uv_timer_start(
+      &connect_timer_,
+      [](uv_timer_t* t) { static_cast<ConnectionManager*>(t->data)->OnConnectTimeout(); },
+      config_.connect_timeout_ms, 0);
 
   conn_ = NewConnection();
 
@@ -293,8 +294,7 @@ void ConnectionManager::StartConnect() {
   }
 
   sockaddr_storage addr;
-  if (uv_ip4_addr(config_.host.c_str(), config_.port, reinterpret_cast<sockaddr_in*>(&addr)) ==
-          0 ||
+  if (uv_ip4_addr(config_.host.c_str(), config_.port, reinterpret_cast<sockaddr_in*>(&addr)) == 0 ||
       uv_ip6_addr(config_.host.c_str(), config_.port, reinterpret_cast<sockaddr_in6*>(&addr)) ==
           0) {
     ConnectTo(reinterpret_cast<const sockaddr*>(&addr));
@@ -364,11 +364,11 @@ void ConnectionManager::ConnectTo(const sockaddr* addr) {
   conn_->tcp.data = conn_.get();
   conn_->handle_open = true;
   uv_tcp_nodelay(&conn_->tcp, 1);
-  int rc = uv_tcp_connect(&conn_->connect_req, &conn_->tcp, addr,
-                          [](uv_connect_t* req, int status) {
-                            auto* conn = static_cast<Connection*>(req->data);
-                            conn->owner->OnConnected(conn, status);
-                          });
+  int rc =
+      uv_tcp_connect(&conn_->connect_req, &conn_->tcp, addr, [](uv_connect_t* req, int status) {
+        auto* conn = static_cast<Connection*>(req->data);
+        conn->owner->OnConnected(conn, status);
+      });
   if (rc != 0) {
     ConnectFailed(ErrorKind::kConnection, std::string("could not connect: ") + uv_strerror(rc),
                   uv_err_name(rc));
@@ -388,8 +388,8 @@ void ConnectionManager::OnConnected(Connection* conn, int status) {
       FlushOutbox();
       return;
     }
-    ConnectFailed(ErrorKind::kConnection,
-                  std::string("could not connect: ") + uv_strerror(status), uv_err_name(status));
+    ConnectFailed(ErrorKind::kConnection, std::string("could not connect: ") + uv_strerror(status),
+                  uv_err_name(status));
     FlushOutbox();
     return;
   }
@@ -461,11 +461,14 @@ void ConnectionManager::BecomeReady() {
   state_ = State::kReady;
   last_activity_ms_ = uv_now(&loop_);
   if (config_.health_interval_ms > 0) {
-    uv_timer_start(&health_timer_, [](uv_timer_t* t) {
-      auto* self = static_cast<ConnectionManager*>(t->data);
-      self->OnHealthTick();
-      self->FlushOutbox();
-    }, config_.health_interval_ms, config_.health_interval_ms);
+    uv_timer_start(
+        &health_timer_,
+        [](uv_timer_t* t) {
+          auto* self = static_cast<ConnectionManager*>(t->data);
+          self->OnHealthTick();
+          self->FlushOutbox();
+        },
+        config_.health_interval_ms, config_.health_interval_ms);
   }
   Flush();
 }
@@ -513,11 +516,14 @@ void ConnectionManager::ScheduleReconnect() {
   rng_state_ ^= rng_state_ << 17;
   delay = delay / 2 + rng_state_ % (delay / 2 + 1);
   state_ = State::kBackoff;
-  uv_timer_start(&reconnect_timer_, [](uv_timer_t* t) {
-    auto* self = static_cast<ConnectionManager*>(t->data);
-    self->OnReconnectTimer();
-    self->FlushOutbox();
-  }, delay, 0);
+  uv_timer_start(
+      &reconnect_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<ConnectionManager*>(t->data);
+        self->OnReconnectTimer();
+        self->FlushOutbox();
+      },
+      delay, 0);
 }
 
 void ConnectionManager::OnReconnectTimer() {
@@ -625,8 +631,8 @@ void ConnectionManager::OnRead(Connection* conn, ssize_t nread, const uv_buf_t* 
     }
     const bool eof = nread == UV_EOF;
     const std::string message =
-        eof ? "connection closed by the server" : std::string("connection lost: ") +
-                                                      uv_strerror(static_cast<int>(nread));
+        eof ? "connection closed by the server"
+            : std::string("connection lost: ") + uv_strerror(static_cast<int>(nread));
     const std::string err = eof ? "ECONNRESET" : uv_err_name(static_cast<int>(nread));
     if (state_ == State::kHandshake) {
       ConnectFailed(ErrorKind::kConnection, message, err);
@@ -727,11 +733,14 @@ void ConnectionManager::ArmDeadlineTimer() {
     return;
   }
   const uint64_t now = uv_now(&loop_);
-  uv_timer_start(&deadline_timer_, [](uv_timer_t* t) {
-    auto* self = static_cast<ConnectionManager*>(t->data);
-    self->OnDeadline();
-    self->FlushOutbox();
-  }, earliest > now ? earliest - now : 0, 0);
+  uv_timer_start(
+      &deadline_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<ConnectionManager*>(t->data);
+        self->OnDeadline();
+        self->FlushOutbox();
+      },
+      earliest > now ? earliest - now : 0, 0);
 }
 
 void ConnectionManager::OnDeadline() {

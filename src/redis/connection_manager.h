@@ -43,9 +43,9 @@ struct Config {
   std::string client_name;
   uint32_t connect_timeout_ms = 1000;
   uint32_t command_timeout_ms = 500;
-  uint32_t offline_queue = 0;          // commands held while Redis is down; 0 = fail fast
+  uint32_t offline_queue = 0;           // commands held while Redis is down; 0 = fail fast
   uint32_t health_interval_ms = 15000;  // PING an idle connection this often; 0 = never
-  uint32_t keepalive_ms = 1000;        // TCP keepalive delay; 0 = off
+  uint32_t keepalive_ms = 1000;         // TCP keepalive delay; 0 = off
   uint32_t reconnect_base_ms = 50;
   uint32_t reconnect_max_ms = 2000;
   ReaderLimits limits;
@@ -110,7 +110,7 @@ class ConnectionManager {
   void OnInternalReply(const Request& request, const Reply& reply);
   void SendHandshake();
   void BecomeReady();
-  void Flush();  // writes pending_ when ready
+  void Flush();                                                // writes pending_ when ready
   void WriteNow(std::deque<std::unique_ptr<Request>>* queue);  // one uv_write for all
   void OnWriteDone(WriteBatch* batch, int status);
   void ArmDeadlineTimer();
@@ -160,9 +160,9 @@ class ConnectionManager {
   bool graceful_close_ = false;
   bool quit_sent_ = false;
   bool finished_ = false;
-  uint32_t attempt_ = 0;       // failed attempts since the last success
+  uint32_t attempt_ = 0;  // failed attempts since the last success
   uint64_t last_activity_ms_ = 0;
-  std::unique_ptr<Connection> conn_;  // the live connection, if any
+  std::unique_ptr<Connection> conn_;               // the live connection, if any
   std::deque<std::unique_ptr<Request>> pending_;   // not yet written
   std::deque<std::unique_ptr<Request>> inflight_;  // written, waiting for a reply
   std::vector<Completion> outbox_;

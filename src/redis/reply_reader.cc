@@ -34,9 +34,9 @@ bool Charge(Budget* budget, uint32_t depth, uint64_t bytes) {
                   "reply nested deeper than " + std::to_string(budget->limits.max_depth));
   }
   if (++budget->elements > budget->limits.max_elements) {
-    return Refuse(budget, ReadStatus::kProtocol,
-                  "reply has more than " + std::to_string(budget->limits.max_elements) +
-                      " elements");
+    return Refuse(
+        budget, ReadStatus::kProtocol,
+        "reply has more than " + std::to_string(budget->limits.max_elements) + " elements");
   }
   budget->bytes += bytes;
   if (budget->bytes > budget->limits.max_reply_bytes) {

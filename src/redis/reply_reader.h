@@ -11,12 +11,12 @@
 #ifndef NCM_REDIS_REPLY_READER_H_
 #define NCM_REDIS_REPLY_READER_H_
 
+#include <hiredis/read.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
-
-#include <hiredis/read.h>
 
 #include "redis/reply.h"
 
@@ -24,7 +24,7 @@ namespace ncm::redis {
 
 struct ReaderLimits {
   uint32_t max_depth = 32;
-  uint64_t max_elements = 1'000'000;    // per array and per whole reply
+  uint64_t max_elements = 1'000'000;     // per array and per whole reply
   uint64_t max_reply_bytes = 64u << 20;  // string bytes per reply, and buffered bytes
 };
 

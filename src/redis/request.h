@@ -26,7 +26,7 @@ enum class ErrorKind : uint8_t {
 
 struct Request {
   uint64_t id = 0;
-  std::string bytes;       // the encoded RESP request; freed once written
+  std::string bytes;        // the encoded RESP request; freed once written
   uint32_t timeout_ms = 0;  // 0 = the manager's default command timeout
   uint8_t flags = 0;        // opaque to the manager, returned with the completion
   // Set by the I/O thread.
@@ -38,8 +38,8 @@ struct Completion {
   uint64_t id = 0;
   uint8_t flags = 0;
   ErrorKind error = ErrorKind::kNone;
-  std::string message;      // when error != kNone
-  std::string error_errno;  // e.g. "ECONNREFUSED" for kConnection
+  std::string message;           // when error != kNone
+  std::string error_errno;       // e.g. "ECONNREFUSED" for kConnection
   std::unique_ptr<Reply> reply;  // when error == kNone (may itself be an error reply)
 };
 

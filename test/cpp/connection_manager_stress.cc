@@ -100,8 +100,8 @@ int main(int argc, char** argv) {
       request->id = i + 1;
       // Each GET reads the key the SET just before it wrote: its value names that SET.
       const std::string key = "cm" + std::to_string((i - i % 2) % 100);
-      request->bytes = i % 2 == 0 ? Encode({"SET", key, "v" + std::to_string(i + 1)})
-                                  : Encode({"GET", key});
+      request->bytes =
+          i % 2 == 0 ? Encode({"SET", key, "v" + std::to_string(i + 1)}) : Encode({"GET", key});
       manager->Submit(std::move(request));
     }
     switch (round % 3) {

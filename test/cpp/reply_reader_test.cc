@@ -86,8 +86,8 @@ TEST(RespReaderTest, ReplyBytesCapIncludesBufferedBytes) {
 TEST(RespReaderTest, SameRepliesWhateverTheChunking) {
   std::string stream;
   for (int i = 0; i < 200; ++i) {
-    stream += "*2\r\n$" + std::to_string(i) + "\r\n" + std::string(i, 'z') + "\r\n:" +
-              std::to_string(i) + "\r\n";
+    stream += "*2\r\n$" + std::to_string(i) + "\r\n" + std::string(i, 'z') +
+              "\r\n:" + std::to_string(i) + "\r\n";
   }
   std::mt19937 rng(7);
   for (int round = 0; round < 50; ++round) {
