@@ -26,6 +26,9 @@ const {
 /** Default of `disconnect({ timeout })`, in milliseconds. */
 const DEFAULT_DISCONNECT_TIMEOUT = 5000;
 
+/** Default of `refreshLockTtl`: how long a refresh lock lives if its holder never releases it. */
+const DEFAULT_REFRESH_LOCK_TTL = 10_000;
+
 const OPTION_SPEC = {
   stores: {
     type: 'any',
@@ -39,6 +42,8 @@ const OPTION_SPEC = {
   nonBlocking: { type: 'boolean', default: false },
   cacheId: { type: 'string', default: undefined },
   waitUntil: { type: 'function', default: undefined },
+  refreshLock: { type: 'boolean', default: true },
+  refreshLockTtl: { type: 'integer', min: 1, max: 2 ** 31 - 1, default: DEFAULT_REFRESH_LOCK_TTL },
 };
 
 const DISCONNECT_SPEC = {
@@ -118,6 +123,8 @@ class Cache {
   #disconnecting;
   #background = new Set();
   #foreground = new Set();
+  #lockIndex;
+  #lockTtl;
 
   /** @param {object} [options] */
   constructor(options) {
@@ -130,6 +137,13 @@ class Cache {
     this.#refreshAllStores = opts.refreshAllStores;
     this.#nonBlocking = opts.nonBlocking;
     this.#waitUntil = opts.waitUntil;
+    // Refreshes are coordinated through the lowest tier that can hold a lock (Redis): it
+    // is the one every process shares.
+    this.#lockIndex = opts.refreshLock
+      ? this.#tiers.findLastIndex((tier) => typeof tier.tryLock === 'function' &&
+        typeof tier.unlock === 'function')
+      : -1;
+    this.#lockTtl = opts.refreshLockTtl;
     this.#cacheId = opts.cacheId ?? Math.random().toString(36).slice(2);
     const registry = registryFor(this.#cacheId, this);
     this.#flights = registry.flights;
@@ -644,7 +658,7 @@ class Cache {
     let refresh;
     if (typeof limit === 'number' && typeof expires === 'number' &&
         Math.max(0, expires - Date.now()) < limit) {
-      refresh = this.#refresh(key, fn, value, i, ttl);
+      refresh = this.#refresh(key, fn, value, i, ttl, limit);
     }
     const outcome = { value, raw: entry, refresh };
     if (refresh !== undefined || i === 0) return outcome;
@@ -662,19 +676,25 @@ class Cache {
    * Starts (or joins) the one background refresh of `key` for this cacheId. The promise
    * never rejects and settles once the new value is in every tier it is written to.
    */
-  #refresh(key, fn, oldValue, i, ttl) {
+  #refresh(key, fn, oldValue, i, ttl, limit) {
     const running = this.#refreshes.get(key);
     if (running !== undefined) return running;
     let settle;
     const promise = new Promise((resolve) => { settle = resolve; });
     this.#refreshes.set(key, promise);
     this.#track(this.#background, promise);
-    const tiers = this.#refreshAllStores ? this.#tiers : this.#tiers.slice(0, i + 1);
-    this.#runRefresh(key, fn, oldValue, tiers, ttl).then(() => {
+    const run = this.#lockIndex < 0
+      ? this.#runRefresh(key, fn, oldValue, this.#refreshTiers(i), ttl)
+      : this.#runLockedRefresh(key, fn, oldValue, i, ttl, limit);
+    run.then(() => {
       if (this.#refreshes.get(key) === promise) this.#refreshes.delete(key);
       settle();
     });
     return promise;
+  }
+
+  #refreshTiers(lowest) {
+    return this.#refreshAllStores ? this.#tiers : this.#tiers.slice(0, lowest + 1);
   }
 
   async #runRefresh(key, fn, oldValue, tiers, ttl) {
@@ -686,6 +706,64 @@ class Cache {
     } catch (error) {
       this.#emit('refresh', { key, value: oldValue, error });
     }
+  }
+
+  /**
+   * A refresh shared by every process that uses the lock tier: only the holder of the
+   * key's lock runs `fn`; the others keep serving the stale value. The new value is also
+   * written to the lock tier, so the other processes find it there. Never rejects.
+   */
+  async #runLockedRefresh(key, fn, oldValue, i, ttl, limit) {
+    const lockTier = this.#tiers[this.#lockIndex];
+    let token;
+    try {
+      token = await lockTier.tryLock(key, this.#lockTtl);
+    } catch (error) {
+      // The lock tier is unreachable: refresh this process's tiers rather than serve the
+      // stale value until it expires. The write to the lock tier will report its error.
+      this.#emit('error', error);
+      return this.#runRefresh(key, fn, oldValue, this.#refreshTiers(Math.max(i, this.#lockIndex)), ttl);
+    }
+    if (token === undefined || token === null) return undefined; // another process refreshes
+    try {
+      // The lock may have just been released by a process that finished this refresh:
+      // then the shared tier already holds a fresh value and fn must not run again.
+      if (await this.#adoptFresh(lockTier, key, limit)) return undefined;
+      return await this.#runRefresh(key, fn, oldValue,
+        this.#refreshTiers(Math.max(i, this.#lockIndex)), ttl);
+    } finally {
+      try {
+        await lockTier.unlock(key, token);
+      } catch {
+        // The lock expires by itself after refreshLockTtl.
+      }
+    }
+  }
+
+  /**
+   * Whether the lock tier holds an entry of `key` outside the refresh window; if so it is
+   * copied into the tiers above (with its remaining ttl).
+   */
+  async #adoptFresh(lockTier, key, limit) {
+    let entry;
+    try {
+      entry = lockTier.getEntry(key);
+      if (isThenable(entry)) entry = await entry;
+    } catch {
+      return false;
+    }
+    if (entry === undefined || entry.value === undefined) return false;
+    const left = typeof entry.expires === 'number' ? entry.expires - Date.now() : Infinity;
+    if (left < limit || left <= 0) return false;
+    const above = this.#tiers.slice(0, this.#lockIndex);
+    if (above.length > 0) {
+      try {
+        await this.#write(above, key, entry.value, left === Infinity ? undefined : left, true);
+      } catch {
+        // The value stays stale above; the next hit in the window tries again.
+      }
+    }
+    return true;
   }
 
   // --- lifecycle -------------------------------------------------------------------------
@@ -768,4 +846,4 @@ function createCache(options) {
   return new Cache(options);
 }
 
-module.exports = { createCache, Cache, DEFAULT_DISCONNECT_TIMEOUT };
+module.exports = { createCache, Cache, DEFAULT_DISCONNECT_TIMEOUT, DEFAULT_REFRESH_LOCK_TTL };

@@ -13,6 +13,7 @@
  */
 
 const { EventEmitter } = require('node:events');
+const { randomBytes } = require('node:crypto');
 const { validateOptions } = require('./options');
 const { checkKey, checkTtl } = require('./options');
 const { describe } = require('./serializer');
@@ -24,6 +25,15 @@ const {
 } = require('./errors');
 
 const MiB = 1024 * 1024;
+
+// Deletes the lock only if it still holds the caller's token: a holder whose lock expired
+// and was taken by another process must not release the new owner's lock.
+const UNLOCK_SCRIPT =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+// Lock keys live next to the data keys but can never equal one: under a namespace, data
+// keys of the tier are `${namespace}${separator}${namespace}:key`.
+const LOCK_PREFIX = 'ncm-refresh-lock:';
 
 /** Store defaults (connection defaults are in REDIS_CLIENT_DEFAULTS). */
 const REDIS_STORE_DEFAULTS = Object.freeze({
@@ -103,6 +113,13 @@ class RedisStore extends EventEmitter {
   /** Redis key of an unprefixed createCache key: the key Keyv + @keyv/redis would use. */
   #tierKey(key) {
     return this.namespace ? this.#redisKey(`${this.namespace}:${key}`) : key;
+  }
+
+  /** Redis key of the refresh lock of an unprefixed createCache key. */
+  #lockKey(key) {
+    return this.namespace
+      ? `${this.namespace}${this.keyPrefixSeparator}${LOCK_PREFIX}${key}`
+      : `${LOCK_PREFIX}${key}`;
   }
 
   #checkKeySize(method, redisKey) {
@@ -320,6 +337,29 @@ class RedisStore extends EventEmitter {
     return pttl >= 0 ? Date.now() + pttl : undefined;
   }
 
+  /**
+   * Takes the refresh lock of `key` for `ttlMs` (SET NX PX with a random token).
+   * @returns {Promise<string|undefined>} the token, or undefined when another holder has it
+   */
+  async tierTryLock(key, ttlMs) {
+    checkKey('tryLock', key);
+    const lockKey = this.#lockKey(key);
+    this.#checkKeySize('tryLock', lockKey);
+    const token = randomBytes(16).toString('hex');
+    const px = String(Math.max(1, Math.ceil(ttlMs)));
+    const reply = await this.#call(['SET', lockKey, token, 'NX', 'PX', px]);
+    return reply === null ? undefined : token;
+  }
+
+  /**
+   * Releases the refresh lock of `key` if `token` still owns it (compare-and-delete in Lua).
+   * @returns {Promise<boolean>} whether the lock was released
+   */
+  async tierUnlock(key, token) {
+    checkKey('unlock', key);
+    return (await this.#call(['EVAL', UNLOCK_SCRIPT, '1', this.#lockKey(key), token])) === 1;
+  }
+
   /** The fast path used by createCache (see lib/tier.js). */
   get [kTier]() {
     if (this.#tier === undefined) this.#tier = redisTier(this);
@@ -356,6 +396,8 @@ function redisTier(store) {
     deleteMany: (keys) => store.tierDeleteMany(keys),
     clear: () => store.clear(),
     expiresAt: (key) => store.tierExpiresAt(key),
+    tryLock: (key, ttlMs) => store.tierTryLock(key, ttlMs),
+    unlock: (key, token) => store.tierUnlock(key, token),
     disconnect: (options) => store.disconnect(options),
   };
 }

@@ -21,6 +21,12 @@
  * @property {() => void} clear removes this store's namespace (or everything without one)
  * @property {(key: string) => number|undefined} expiresAt epoch ms; undefined if missing or no expiry
  * @property {(options?: {timeout?: number}) => Promise<void>} disconnect
+ * @property {(key: string, ttlMs: number) => Promise<string|undefined>} [tryLock] optional,
+ *   for tiers shared between processes: takes the refresh lock of `key` for `ttlMs` and
+ *   resolves with an owner token, or undefined when someone else holds it. createCache uses
+ *   the lowest tier that has it to let one process per key run a background refresh.
+ * @property {(key: string, token: string) => Promise<boolean>} [unlock] releases the lock
+ *   only if `token` still owns it
  */
 
 const kTier = Symbol.for('native-cache-manager.tier');

@@ -39,6 +39,17 @@ export interface CreateCacheOptions {
   cacheId?: string;
   /** Receives each background refresh promise (e.g. Next.js `after`). */
   waitUntil?: WaitUntil;
+  /**
+   * With a tier shared between processes (RedisStore), a background refresh first takes a
+   * short lock on the key there, so one process per key runs `fn` while the others keep
+   * serving the stale value. Default true; false lets every process refresh.
+   */
+  refreshLock?: boolean;
+  /**
+   * Milliseconds the refresh lock lives if its holder never releases it (a crashed
+   * process); make it longer than `fn` takes. Integer >= 1. Default 10000.
+   */
+  refreshLockTtl?: number;
 }
 
 export type WrapOptions<T> = {

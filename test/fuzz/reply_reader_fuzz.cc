@@ -4,6 +4,9 @@
 // crash replays exactly), every complete reply is taken and walked, and the caps are set
 // low so the fuzzer reaches them often. The reader must never crash, hang, or hand out a
 // reply larger than its caps allow.
+// Build: clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+//   src/redis/reply_reader.cc test/fuzz/reply_reader_fuzz.cc -lhiredis -o reply_reader_fuzz
+// Run:   ./reply_reader_fuzz test/fuzz/corpus/reply_reader
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

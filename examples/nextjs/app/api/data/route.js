@@ -1,5 +1,5 @@
 import { after } from 'next/server';
-import { getCache, loadReport } from '../../../lib/cache.js';
+import { cachedReport } from '../../../lib/cache.js';
 
 export const dynamic = 'force-dynamic';
 
@@ -7,23 +7,13 @@ export const dynamic = 'force-dynamic';
 export async function GET(request) {
   const params = new URL(request.url).searchParams;
   const key = params.get('key') ?? 'report';
-  const ttl = Number(params.get('ttl') ?? 60_000);
-  const refreshThreshold = Number(params.get('threshold') ?? 10_000);
   const delay = Number(params.get('delay') ?? 50);
-  const useAfter = params.get('waitUntil') !== '0';
-
-  const cache = getCache();
-  let value;
-  try {
-    value = await cache.wrap(key, () => loadReport(key, delay), {
-      ttl,
-      refreshThreshold,
-      // Hand the background refresh to Next so it outlives the response.
-      waitUntil: useAfter ? after : undefined,
-    });
-  } catch {
-    // A cache failure never fails the request: compute the value directly.
-    value = await loadReport(key, delay);
-  }
+  const value = await cachedReport(key, {
+    ttl: Number(params.get('ttl') ?? 60_000),
+    refreshThreshold: Number(params.get('threshold') ?? 10_000),
+    // Hand the background refresh to Next so it outlives the response. `after` is passed
+    // as a function and called by wrap in this request's async context.
+    waitUntil: params.get('waitUntil') === '0' ? undefined : after,
+  }, delay);
   return Response.json({ value, servedAt: Date.now() });
 }
