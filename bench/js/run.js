@@ -27,7 +27,7 @@ const path = require('node:path');
 const { driverNames, loadDriver } = require('./drivers');
 const { environment, runScenario } = require('./lib/runner');
 
-const SCENARIOS = ['get-hit', 'get-miss', 'set', 'hit-ratio', 'memory', 'latency'];
+const SCENARIOS = ['get-hit', 'get-miss', 'set', 'cache', 'hit-ratio', 'memory', 'latency'];
 
 function parseArgs(argv) {
   const args = { quick: false, only: SCENARIOS, drivers: driverNames, runs: undefined, out: undefined, list: false };
@@ -64,7 +64,7 @@ function main() {
     return;
   }
   const drivers = args.drivers.map(loadDriver);
-  const sections = [environment({ program: 'bench/js/run.js', packages: drivers.map((d) => d.package), runs: args.runs })];
+  const sections = [environment({ program: 'bench/js/run.js', packages: [...drivers.map((d) => d.package), ...(args.only.includes('cache') ? ['cache-manager', 'keyv'] : [])], runs: args.runs })];
   process.stdout.write(`${sections[0]}\n\n`);
   for (const name of args.only) {
     const scenario = require(path.join(__dirname, 'scenarios', `${name}.js`));

@@ -1,0 +1,41 @@
+'use strict';
+
+/**
+ * Whole caches with the cache-manager 7 API, for the `cache` scenario: ours, and the two
+ * set-ups cache-manager users have today. Each `create()` returns the cache object itself
+ * (`get`, `set`, `wrap`, `disconnect`).
+ */
+
+const CACHE_DRIVERS = {
+  'ncm-create-cache': {
+    label: 'native-cache-manager createCache (MemoryStore)',
+    package: 'native-cache-manager',
+    create() {
+      const { createCache, MemoryStore } = require('../../..');
+      return createCache({ stores: [new MemoryStore()] });
+    },
+  },
+  'cm-cacheable-memory': {
+    label: 'cache-manager + Keyv(CacheableMemory)',
+    package: 'cache-manager',
+    create() {
+      // The set-up cache-manager 7's README shows for an in-memory store.
+      const { createCache } = require('cache-manager');
+      const { Keyv } = require('keyv');
+      const { CacheableMemory } = require('@cacheable/memory');
+      return createCache({ stores: [new Keyv({ store: new CacheableMemory({ lruSize: 100_000 }) })] });
+    },
+  },
+  'cm-default': {
+    label: 'cache-manager default (Keyv + Map, returns references)',
+    package: 'cache-manager',
+    create() {
+      const { createCache } = require('cache-manager');
+      return createCache();
+    },
+  },
+};
+
+const BASELINE_CACHE = 'cm-cacheable-memory';
+
+module.exports = { CACHE_DRIVERS, BASELINE_CACHE };
