@@ -17,7 +17,8 @@ CFLAGS="$sanitize" CXXFLAGS="$sanitize" LDFLAGS="-fsanitize=address,undefined" \
   node "$gyp" build --debug
 
 # Refuse to report a clean run of an addon that is not instrumented.
-if ! nm -D build/Debug/native_cache_manager.node | grep -q __asan_init; then
+symbols="$(nm -D build/Debug/native_cache_manager.node)"
+if ! grep -q __asan_init <<<"$symbols"; then
   echo "build/Debug/native_cache_manager.node is not built with AddressSanitizer" >&2
   exit 1
 fi
