@@ -796,6 +796,8 @@ class Cache {
   };
 
   async #close(timeout) {
+    // One budget for the whole shutdown: waiting for work and closing the stores share it.
+    const deadline = Date.now() + timeout;
     const work = Promise.all([...this.#background, ...this.#foreground]);
     let timer;
     await Promise.race([work, new Promise((resolve) => {
@@ -803,10 +805,11 @@ class Cache {
       timer.unref();
     })]);
     clearTimeout(timer);
+    const remaining = Math.max(0, deadline - Date.now());
     const errors = [];
     await Promise.all(this.#tiers.map(async (tier) => {
       try {
-        await tier.disconnect({ timeout });
+        await tier.disconnect({ timeout: remaining });
       } catch (error) {
         errors.push(error);
       }

@@ -266,26 +266,36 @@ function checkArray(method, value) {
   }
 }
 
-/** @returns {import('./tier').TierOps} */
+/**
+ * The createCache tier of a store. Keys get the store's namespace (`${namespace}:key`) when
+ * it has one, exactly as Keyv prefixes them, so `clear()` (which removes only that
+ * namespace) and a Keyv sharing the store see the same entries.
+ * @returns {import('./tier').TierOps}
+ */
 function memoryTier(store) {
+  const k = (key) => {
+    if (typeof key !== 'string') return key; // the store reports the typed error
+    const ns = store.namespace;
+    return ns ? `${ns}:${key}` : key;
+  };
   return {
     name: 'memory',
     store,
-    get: (key) => store.getSync(key),
-    getEntry: (key) => store.getEntrySync(key),
-    getMany: (keys) => keys.map((key) => store.getSync(key)),
-    set: (key, value, ttl) => store.setSync(key, value, ttl),
+    get: (key) => store.getSync(k(key)),
+    getEntry: (key) => store.getEntrySync(k(key)),
+    getMany: (keys) => keys.map((key) => store.getSync(k(key))),
+    set: (key, value, ttl) => store.setSync(k(key), value, ttl),
     setMany: (entries) => {
-      for (const e of entries) store.setSync(e.key, e.value, e.ttl);
+      for (const e of entries) store.setSync(k(e.key), e.value, e.ttl);
     },
-    delete: (key) => store.deleteSync(key),
+    delete: (key) => store.deleteSync(k(key)),
     deleteMany: (keys) => {
       let removed = false;
-      for (const key of keys) removed = store.deleteSync(key) || removed;
+      for (const key of keys) removed = store.deleteSync(k(key)) || removed;
       return removed;
     },
     clear: () => store.clearSync(),
-    expiresAt: (key) => store.expiresAtSync(key),
+    expiresAt: (key) => store.expiresAtSync(k(key)),
     disconnect: () => store.disconnect(),
   };
 }

@@ -103,10 +103,13 @@ function checkKey(method, key) {
  */
 function checkTtl(method, ttl) {
   if (ttl === undefined) return;
-  if (typeof ttl !== 'number' || !(ttl >= 0) || ttl === Infinity) {
+  if (typeof ttl !== 'number' || !(ttl >= 0) || ttl > MAX_TTL) {
     throw new InvalidArgumentError(
-      `${method}: ttl must be a finite number of milliseconds >= 0 (0 = no expiry); received ${describe(ttl)}`);
+      `${method}: ttl must be a number of milliseconds from 0 (no expiry) to ${MAX_TTL}; received ${describe(ttl)}`);
   }
 }
 
-module.exports = { validateOptions, checkOption, checkKey, checkTtl };
+/** The largest ttl accepted: the range of a JavaScript Date (about 273,790 years). */
+const MAX_TTL = 8_640_000_000_000_000;
+
+module.exports = { validateOptions, checkOption, checkKey, checkTtl, MAX_TTL };

@@ -16,6 +16,8 @@ namespace {
 constexpr uint64_t kBackgroundFreeThreshold = 10000;
 // Buckets examined per lock hold by the sweep: keeps the JS thread's wait short.
 constexpr size_t kSweepBucketsPerStep = 2048;
+// Largest expiry accepted: now + the largest ttl the JS layer allows, both within Date's range.
+constexpr double kMaxExpiresAt = 1.728e16;
 
 bool ReadLimit(Napi::Object limits, const char* name, uint64_t* out) {
   Napi::Value v = limits.Get(name);
@@ -45,8 +47,10 @@ bool ReadExpiry(const Napi::CallbackInfo& info, size_t index, int64_t* out) {
     return false;
   }
   double d = info[index].As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || !std::isfinite(d)) {
-    ThrowWithCode(info.Env(), "ERR_OUT_OF_RANGE", "expiresAt must be a finite number >= 0");
+  // Beyond the range of a JS Date the cast to int64 would be undefined behaviour.
+  if (!(d >= 0) || !(d <= kMaxExpiresAt)) {
+    ThrowWithCode(info.Env(), "ERR_OUT_OF_RANGE",
+                  "expiresAt must be a number of epoch ms from 0 to 17280000000000000");
     return false;
   }
   *out = static_cast<int64_t>(d);

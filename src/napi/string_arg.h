@@ -13,6 +13,8 @@ namespace ncm::napi {
 
 class StringArg {
  public:
+  static constexpr size_t kMaxCharBytes = 4;
+
   // Reads `value` only if it fits the inline buffer; sets `*fits`. Returns false (with a
   // pending JS exception) if `value` is not a string.
   bool ReadIfShort(napi_env env, napi_value value, bool* fits) {
@@ -21,7 +23,9 @@ class StringArg {
         napi_ok) {
       return false;
     }
-    *fits = copied + 1 < inline_.size();
+    // V8 stops before a character that does not fit, so a short `copied` does not prove
+    // the string ended: only a margin of a whole character (up to 4 UTF-8 bytes) does.
+    *fits = copied + kMaxCharBytes < inline_.size() - 1;
     if (*fits) view_ = std::string_view(inline_.data(), copied);
     return true;
   }

@@ -33,6 +33,26 @@ describe('MemoryStore basics', () => {
     expect(Object.prototype.polluted).toBeUndefined();
   });
 
+  test('keys and values with multibyte characters around the 1 KiB inline buffer are kept whole', async () => {
+    // Every length from 1000 to 1040 bytes, ending in a 2-, 3- or 4-byte character, so one
+    // of them straddles the end of the addon's inline key buffer.
+    const seen = new Set();
+    for (let n = 1000; n <= 1040; n++) {
+      for (const tail of ['é', '漢', '🚀']) {
+        const key = 'a'.repeat(n - Buffer.byteLength(tail)) + tail;
+        const value = `${'я'.repeat(n)}|${key.length}`;
+        await store.set(key, value);
+        expect(await store.get(key)).toBe(value);
+        expect(await store.get(key.slice(0, -tail.length))).toBeUndefined();
+        seen.add(key);
+      }
+    }
+    expect(store.stats().entries).toBe(seen.size);
+    const object = { text: 'ü'.repeat(700), n: 1 }; // JSON over 1 KiB with non-ASCII text
+    await store.set('obj', object);
+    expect(await store.get('obj')).toEqual(object);
+  });
+
   test('returned objects are copies: mutating them does not change the cache', async () => {
     const original = { list: [1, 2] };
     await store.set('obj', original);
@@ -116,6 +136,19 @@ describe('MemoryStore basics', () => {
     await store.set('k', 'x'.repeat(100));
     // key + value + the fixed per-entry header
     expect(store.stats().bytes).toBe(1 + 100 + 56);
+  });
+
+  test('a namespaced store used as a createCache tier keeps its keys inside the namespace', async () => {
+    const { createCache } = require('../../lib');
+    const scoped = new MemoryStore({ namespace: 'app' });
+    await scoped.set('other:k', 'outside');
+    const cache = createCache({ stores: [scoped] });
+    await cache.set('k', 'v');
+    expect(await scoped.get('app:k')).toBe('v');
+    await cache.clear();
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await scoped.get('other:k')).toBe('outside');
+    await cache.disconnect();
   });
 
   test('a disconnected store rejects every call with StoreClosedError and disconnect is idempotent', async () => {
