@@ -89,3 +89,21 @@ describe('a custom serializer', () => {
     await store.disconnect();
   });
 });
+
+describe('strings with a lone surrogate (not valid Unicode)', () => {
+  test("'auto' keeps them inside objects; a top-level one gets U+FFFD", async () => {
+    const store = new MemoryStore();
+    await store.set('top', '\uD800x');
+    await store.set('nested', { t: '\uD800x' });
+    expect(await store.get('top')).toBe('\uFFFDx');
+    expect(await store.get('nested')).toEqual({ t: '\uD800x' });
+    await store.disconnect();
+  });
+
+  test.each(['json', 'v8'])("'%s' keeps them exactly", async (serializer) => {
+    const store = new MemoryStore({ serializer });
+    await store.set('top', '\uD800x');
+    expect(await store.get('top')).toBe('\uD800x');
+    await store.disconnect();
+  });
+});
