@@ -54,7 +54,11 @@ test('1,000,000 inserts of 10 B–100 KiB stay within a 64 MiB budget, never sta
   expect(stats.evictions).toBeGreaterThan(900_000);
   expect(stats.entries + stats.evictions).toBe(1_000_000);
   expect(checked).toBeGreaterThan(500);
-  // malloc keeps some freed memory around; the store itself is capped at 64 MiB
-  expect(rssGrowth).toBeLessThan(limit * 2);
+  // The store's own accounting is exact (above). RSS measures the allocator too: glibc
+  // malloc keeps some freed memory around (measured ~90 MiB of growth here). Under
+  // AddressSanitizer (npm run test:asan) malloc is ASan's, whose quarantine holds up to
+  // 256 MiB of freed blocks on purpose, so the RSS bound applies to the release build only.
+  const underAsan = /libasan/.test(process.env.LD_PRELOAD ?? '');
+  if (!underAsan) expect(rssGrowth).toBeLessThan(limit * 2);
   store.disconnect();
 }, 120_000);
