@@ -1,6 +1,7 @@
 #include "napi/memory_store_wrap.h"
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -65,40 +66,82 @@ bool ReadKey(const Napi::CallbackInfo& info, size_t index, StringArg* key) {
   return key->Read(info.Env(), info[index]);
 }
 
-class SweepWorker : public Napi::AsyncWorker {
- public:
-  SweepWorker(Napi::Env env, std::shared_ptr<store::MemoryStore> store)
-      : Napi::AsyncWorker(env, "ncm:sweep"), store_(std::move(store)), deferred_(env) {}
+// Runs `job->Execute()` on libuv's thread pool, then `job->Complete(env, status)` on the JS
+// thread, and frees the job. Every napi status is checked: while a worker thread is being
+// terminated, napi refuses new promises and work, and an unchecked output would be garbage.
+// Returns false, with nothing queued and the job already freed, when the work was refused.
+template <typename Job>
+bool QueueJob(napi_env env, const char* name, std::unique_ptr<Job> job) {
+  napi_value resource_name = nullptr;
+  if (napi_create_string_latin1(env, name, NAPI_AUTO_LENGTH, &resource_name) != napi_ok) {
+    return false;
+  }
+  auto execute = [](napi_env, void* data) { static_cast<Job*>(data)->Execute(); };
+  auto complete = [](napi_env env, napi_status status, void* data) {
+    std::unique_ptr<Job> owned(static_cast<Job*>(data));
+    owned->Complete(env, status);
+    napi_delete_async_work(env, owned->work);
+  };
+  Job* raw = job.get();
+  if (napi_create_async_work(env, nullptr, resource_name, execute, complete, raw, &raw->work) !=
+      napi_ok) {
+    return false;
+  }
+  if (napi_queue_async_work(env, raw->work) != napi_ok) {
+    napi_delete_async_work(env, raw->work);
+    return false;
+  }
+  job.release();  // owned by the work item until `complete` runs
+  return true;
+}
 
-  Napi::Promise promise() { return deferred_.Promise(); }
+// One full pass of the expiry sweep; resolves a promise with the number of entries removed.
+struct SweepJob {
+  napi_async_work work = nullptr;
+  std::shared_ptr<store::MemoryStore> store;  // keeps the core alive if the wrapper is closed
+  napi_deferred deferred = nullptr;
+  size_t removed = 0;
 
-  void Execute() override {
+  void Execute() {
     const int64_t now = NowMs();
     bool wrapped = false;
-    // One full pass over the table, one short lock hold per step.
-    while (!wrapped) removed_ += store_->SweepStep(now, kSweepBucketsPerStep, &wrapped);
+    // One pass over the table, one short lock hold per step.
+    while (!wrapped) removed += store->SweepStep(now, kSweepBucketsPerStep, &wrapped);
   }
-
-  void OnOK() override {
-    deferred_.Resolve(Napi::Number::New(Env(), static_cast<double>(removed_)));
+  void Complete(napi_env env, napi_status status) {
+    napi_value result = nullptr;
+    if (status == napi_ok &&
+        napi_create_double(env, static_cast<double>(removed), &result) == napi_ok) {
+      napi_resolve_deferred(env, deferred, result);
+      return;
+    }
+    // Cancelled, or the environment is going away: settle the promise if napi still can.
+    napi_value message = nullptr;
+    if (napi_create_string_utf8(env, "the sweep was cancelled", NAPI_AUTO_LENGTH, &message) ==
+            napi_ok &&
+        napi_create_error(env, nullptr, message, &result) == napi_ok) {
+      napi_reject_deferred(env, deferred, result);
+    }
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  std::shared_ptr<store::MemoryStore> store_;
-  Napi::Promise::Deferred deferred_;
-  size_t removed_ = 0;
 };
 
-class FreeWorker : public Napi::AsyncWorker {
- public:
-  FreeWorker(Napi::Env env, std::unique_ptr<store::DetachedEntries> garbage)
-      : Napi::AsyncWorker(env, "ncm:free"), garbage_(std::move(garbage)) {}
-  void Execute() override { garbage_.reset(); }
+// Frees the entries of a large clear() off the JS thread.
+struct FreeJob {
+  napi_async_work work = nullptr;
+  std::unique_ptr<store::DetachedEntries> garbage;
 
- private:
-  std::unique_ptr<store::DetachedEntries> garbage_;
+  void Execute() { garbage.reset(); }
+  void Complete(napi_env, napi_status) {}  // a cancelled job frees its entries in ~FreeJob
 };
+
+// Frees detached entries: on the thread pool when there are many, otherwise (or when the
+// thread pool refuses work) right here.
+void FreeDetached(napi_env env, uint64_t entries, std::unique_ptr<store::DetachedEntries> garbage) {
+  if (entries <= kBackgroundFreeThreshold) return;  // `garbage` is freed on return
+  auto job = std::make_unique<FreeJob>();
+  job->garbage = std::move(garbage);
+  QueueJob(env, "ncm:free", std::move(job));
+}
 
 }  // namespace
 
@@ -279,20 +322,26 @@ Napi::Value MemoryStoreWrap::Clear(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   const uint64_t entries = store_->GetStats().entries;
-  std::unique_ptr<store::DetachedEntries> garbage = store_->DetachAll();
-  if (entries > kBackgroundFreeThreshold) {
-    (new FreeWorker(env, std::move(garbage)))->Queue();  // AsyncWorker deletes itself
-  }
+  FreeDetached(env, entries, store_->DetachAll());
   return Napi::Number::New(env, static_cast<double>(entries));
 }
 
 Napi::Value MemoryStoreWrap::Sweep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
-  auto* worker = new SweepWorker(env, store_);  // AsyncWorker deletes itself
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+  auto job = std::make_unique<SweepJob>();
+  job->store = store_;
+  napi_value promise = nullptr;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) {
+    // Only a terminating environment refuses a promise; there is nobody left to answer.
+    return Napi::Value();
+  }
+  napi_deferred deferred = job->deferred;
+  if (!QueueJob(env, "ncm:sweep", std::move(job))) {
+    napi_value reason = Napi::Error::New(env, "the sweep could not be queued").Value();
+    napi_reject_deferred(env, deferred, reason);
+  }
+  return Napi::Value(env, promise);
 }
 
 Napi::Value MemoryStoreWrap::Stats(const Napi::CallbackInfo& info) {
@@ -315,8 +364,7 @@ Napi::Value MemoryStoreWrap::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (store_) {
     const uint64_t entries = store_->GetStats().entries;
-    std::unique_ptr<store::DetachedEntries> garbage = store_->DetachAll();
-    if (entries > kBackgroundFreeThreshold) (new FreeWorker(env, std::move(garbage)))->Queue();
+    FreeDetached(env, entries, store_->DetachAll());
     store_.reset();
   }
   return env.Undefined();

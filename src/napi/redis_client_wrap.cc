@@ -315,22 +315,24 @@ std::unique_ptr<redis::Request> EncodeRequest(napi_env env, napi_value args_valu
   std::vector<const void*> bytes(count, nullptr);
   size_t total = 16;
   for (uint32_t i = 0; i < count; ++i) {
-    napi_value v;
+    napi_value v = nullptr;
     if (napi_get_element(env, args_value, i, &v) != napi_ok) return nullptr;
     values[i] = v;
-    napi_valuetype type;
-    napi_typeof(env, v, &type);
+    napi_valuetype type = napi_undefined;
+    if (napi_typeof(env, v, &type) != napi_ok) return nullptr;
     bool is_typed = false;
     if (type == napi_string) {
-      napi_get_value_string_utf8(env, v, nullptr, 0, &sizes[i]);
+      if (napi_get_value_string_utf8(env, v, nullptr, 0, &sizes[i]) != napi_ok) return nullptr;
     } else if (napi_is_typedarray(env, v, &is_typed) == napi_ok && is_typed) {
-      napi_typedarray_type ta;
-      size_t length;
-      void* data;
-      napi_value ab;
-      size_t offset;
-      napi_get_typedarray_info(env, v, &ta, &length, &data, &ab, &offset);
-      if (ta != napi_uint8_array) is_typed = false;
+      napi_typedarray_type ta = napi_int8_array;
+      size_t length = 0;
+      void* data = nullptr;
+      napi_value ab = nullptr;
+      size_t offset = 0;
+      if (napi_get_typedarray_info(env, v, &ta, &length, &data, &ab, &offset) != napi_ok ||
+          ta != napi_uint8_array) {
+        is_typed = false;
+      }
       sizes[i] = length;
       bytes[i] = data;
     }
@@ -386,10 +388,10 @@ Napi::Value RedisClientWrap::SubmitMany(const Napi::CallbackInfo& info) {
   std::vector<std::unique_ptr<redis::Request>> batch;
   batch.reserve(length / 4);
   for (uint32_t i = 0; i + 3 < length; i += 4) {
-    napi_value id;
-    napi_value args;
-    napi_value flags;
-    napi_value timeout;
+    napi_value id = nullptr;
+    napi_value args = nullptr;
+    napi_value flags = nullptr;
+    napi_value timeout = nullptr;
     if (napi_get_element(env, list, i, &id) != napi_ok ||
         napi_get_element(env, list, i + 1, &args) != napi_ok ||
         napi_get_element(env, list, i + 2, &flags) != napi_ok ||

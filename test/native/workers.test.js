@@ -19,9 +19,13 @@ const workerSource = `
   for (let i = 0; i < 20000; i++) store.setSync('again' + i, i);
   parentPort.postMessage({ ok, entries: store.stats().entries });
   let n = 0;
+  // A sweep per write: terminate() lands while sweep() creates its promise and queues its work,
+  // the window in which napi refuses both (an unchecked refusal once returned a garbage value).
   (function spin() {
-    for (let i = 0; i < 1000; i++) store.setSync('spin' + (n++ % 10000), n);
-    store.sweep();
+    for (let i = 0; i < 100; i++) {
+      store.setSync('spin' + (n++ % 10000), n);
+      store.sweep().catch(() => {});
+    }
     setImmediate(spin);
   })();
 `;
