@@ -46,9 +46,12 @@ function runWorker() {
   });
 }
 
+// R18 of the reliability matrix: 4 workers × 100 rounds.
+const ROUNDS = Number(process.env.NCM_WORKER_ROUNDS || 100);
+
 describe('the addon in worker threads', () => {
-  test('4 workers at a time, 10 rounds: each works and is terminated mid-work without a crash', async () => {
-    for (let round = 0; round < 10; round++) {
+  test(`4 workers at a time, ${ROUNDS} rounds: each works and is terminated mid-work without a crash`, async () => {
+    for (let round = 0; round < ROUNDS; round++) {
       const results = await Promise.all([runWorker(), runWorker(), runWorker(), runWorker()]);
       for (const r of results) {
         expect(r.ok).toBe(true);
@@ -56,7 +59,7 @@ describe('the addon in worker threads', () => {
         expect(r.code).toBe(1); // terminated
       }
     }
-  });
+  }, 600_000);
 
   test('stores dropped without disconnect() are finalized by GC without a crash', () => {
     const script = `
