@@ -7,6 +7,7 @@
         "src/store/memory_store.cc",
         "src/napi/memory_store_wrap.cc",
         "src/redis/reply_reader.cc",
+        "src/redis/command_encoder.cc",
         "src/redis/connection_manager.cc",
         "src/napi/redis_client_wrap.cc",
         "src/napi/addon.cc"

@@ -8,6 +8,7 @@
 
 #include "napi/addon_data.h"
 #include "napi/errors.h"
+#include "redis/command_encoder.h"
 
 namespace ncm::napi {
 
@@ -313,7 +314,7 @@ std::unique_ptr<redis::Request> EncodeRequest(napi_env env, napi_value args_valu
   std::vector<napi_value> values(count);
   std::vector<size_t> sizes(count);
   std::vector<const void*> bytes(count, nullptr);
-  size_t total = 16;
+  size_t payload = 0;
   for (uint32_t i = 0; i < count; ++i) {
     napi_value v = nullptr;
     if (napi_get_element(env, args_value, i, &v) != napi_ok) return nullptr;
@@ -341,30 +342,26 @@ std::unique_ptr<redis::Request> EncodeRequest(napi_env env, napi_value args_valu
                     "command arguments must be strings or Buffers/Uint8Arrays", true);
       return nullptr;
     }
-    total += sizes[i] + 24;
+    payload += sizes[i];
   }
   auto request = std::make_unique<redis::Request>();
-  std::string& out = request->bytes;
-  out.reserve(total);
-  out.push_back('*');
-  out.append(std::to_string(count));
-  out.append("\r\n");
+  redis::CommandEncoder encoder(&request->bytes, count, payload);
   for (uint32_t i = 0; i < count; ++i) {
-    out.push_back('$');
-    out.append(std::to_string(sizes[i]));
-    out.append("\r\n");
-    const size_t at = out.size();
-    out.resize(at + sizes[i] + 2);
+    char* dst = encoder.Next(sizes[i]);
     if (bytes[i] == nullptr) {
       size_t copied = 0;
-      // Room for the terminating NUL napi writes: it lands on the '\r' set below.
-      napi_get_value_string_utf8(env, values[i], out.data() + at, sizes[i] + 1, &copied);
+      // napi writes a NUL after the text: the encoder leaves room for it.
+      if (napi_get_value_string_utf8(env, values[i], dst, sizes[i] + 1, &copied) != napi_ok ||
+          copied != sizes[i]) {
+        ThrowWithCode(Napi::Env(env), "ERR_INVALID_ARG_VALUE",
+                      "command argument " + std::to_string(i) + " could not be read");
+        return nullptr;
+      }
     } else if (sizes[i] > 0) {
-      std::memcpy(out.data() + at, bytes[i], sizes[i]);
+      std::memcpy(dst, bytes[i], sizes[i]);
     }
-    out[at + sizes[i]] = '\r';
-    out[at + sizes[i] + 1] = '\n';
   }
+  encoder.Finish();
   return request;
 }
 
