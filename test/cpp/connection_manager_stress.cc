@@ -28,11 +28,18 @@ class CountingSink : public ncm::redis::Sink {
     std::lock_guard<std::mutex> lock(mutex_);
     for (Completion& c : batch) {
       ++done_;
+      if (c.error != ncm::redis::ErrorKind::kNone) ++errors_;
       if (c.error == ncm::redis::ErrorKind::kNone && c.reply &&
           c.reply->type == ncm::redis::ReplyType::kString) {
         // Values embed their id: a misrouted reply is a failure.
         ++checked_;
-        if (c.reply->str != "v" + std::to_string(c.id - 1)) ++wrong_;
+        if (c.reply->str != "v" + std::to_string(c.id - 1)) {
+          ++wrong_;
+          std::fprintf(stderr, "id %llu: got %s, expected v%llu (errors so far in this round: %llu)\n",
+                       static_cast<unsigned long long>(c.id), c.reply->str.c_str(),
+                       static_cast<unsigned long long>(c.id - 1),
+                       static_cast<unsigned long long>(errors_));
+        }
       }
     }
     cv_.notify_all();
@@ -69,6 +76,7 @@ class CountingSink : public ncm::redis::Sink {
   uint64_t done_ = 0;
   uint64_t wrong_ = 0;
   uint64_t checked_ = 0;
+  uint64_t errors_ = 0;
   bool closed_ = false;
 };
 
@@ -98,8 +106,11 @@ int main(int argc, char** argv) {
     for (uint64_t i = 0; i < n; ++i) {
       auto request = std::make_unique<Request>();
       request->id = i + 1;
-      // Each GET reads the key the SET just before it wrote: its value names that SET.
-      const std::string key = "cm" + std::to_string((i - i % 2) % 100);
+      // Each GET reads the key the SET just before it wrote: its value names that SET. Keys
+      // are per round: commands of a round that ended by a hard stop may still be executed
+      // by the server (it drains a closed client's input) after the next round began.
+      const std::string key =
+          "cm" + std::to_string(round) + ":" + std::to_string((i - i % 2) % 100);
       request->bytes =
           i % 2 == 0 ? Encode({"SET", key, "v" + std::to_string(i + 1)}) : Encode({"GET", key});
       manager->Submit(std::move(request));
