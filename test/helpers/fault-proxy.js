@@ -249,8 +249,10 @@ class FaultProxy extends EventEmitter {
     if (mode === 'reset' || mode === 'fin') {
       this.mode = 'pass';
       this.arg = undefined;
-      for (const pair of [...this.pairs]) pair[mode]();
+      const open = [...this.pairs];
+      for (const pair of open) pair[mode]();
       this.stats.fired++;
+      this.firedDetail = { mode, connections: open.length };
       return this;
     }
     this.mode = mode;

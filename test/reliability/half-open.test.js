@@ -15,6 +15,12 @@ const { RedisClient } = require('../../lib');
 const STALL_MS = Number(process.env.R4_STALL_MS ?? 3000);
 const COMMAND_TIMEOUT = 500;
 const KEYS = 200;
+// Each stalled connection is replaced at the command timeout and the reconnect backoff grows
+// (50·2ⁿ ms with jitter, capped at 2 s). Within a 3 s stall it stays ≤ 800 ms, so recovery is
+// under the 1 s target; once a long stall has pushed it to the cap, a heal that lands at the
+// start of a backoff step waits up to 2 s (measured 767 ms in one 60 s run; the 1 s target is
+// not guaranteed there, see the README).
+const RECOVERY_BUDGET_MS = STALL_MS <= 5000 ? 1000 : 2250;
 jest.setTimeout(STALL_MS + 30_000);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -78,7 +84,7 @@ test('stall under 64-way load: ops reject at the command timeout, the connection
 
   const wrong = ops.filter((o) => o.wrong).length;
   const during = ops.filter((o) => o.start >= stallAt && o.end <= healAt);
-  const slowest = Math.max(...during.map((o) => o.end - o.start));
+  const slowest = during.reduce((m, o) => Math.max(m, o.end - o.start), 0);
   const codes = new Set(during.map((o) => o.code));
   const firstDeath = closes.find((t) => t > stallAt) - stallAt;
   const firstReplacement = accepts.find((t) => t > stallAt + firstDeath - 50) - stallAt;
@@ -101,7 +107,7 @@ test('stall under 64-way load: ops reject at the command timeout, the connection
   expect(firstDeath).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 20);
   expect(firstDeath).toBeLessThan(3000);
   expect(firstReplacement).toBeLessThan(3000);
-  expect(recovery).toBeLessThan(1000);
+  expect(recovery).toBeLessThan(RECOVERY_BUDGET_MS);
   expect(lateFailures).toBe(0);
 });
 
