@@ -1,0 +1,337 @@
+'use strict';
+
+// A TCP proxy on 127.0.0.1 in front of a real redis-server, driven by the test that owns it.
+// It injects byte-level faults into the server→client direction (requests always reach the
+// server, so a fault hits commands that Redis has executed: the hard case for a client).
+//
+//   const proxy = await startFaultProxy({ port: redis.port });
+//   new RedisClient({ port: proxy.port });
+//   proxy.set('stall');               // half-open: replies held, sockets stay open
+//   proxy.set('pass');                // held replies are delivered late (like TCP retransmission)
+//
+// Modes (proxy.set(mode, arg)):
+//   pass                 forward both ways
+//   delay <ms>           every chunk, both ways, forwarded <ms> later (order kept)
+//   stall                hold server→client bytes; nothing closes (half-open)
+//   stall-after <n>      forward <n> more server→client bytes (per connection), then hold
+//   truncate [n]         one-shot: the next server chunk is cut after <n> bytes (default: in
+//                        the middle of its first reply), then the client gets FIN
+//   garbage [bytes]      one-shot: bytes injected into the next server chunk (default 8 random
+//                        bytes); arg {bytes, at: 'boundary' | 'inside'}: at a reply boundary
+//                        (default) or inside the first reply of the chunk
+//   extra [bytes]        one-shot: a well-formed extra reply (default `+OK\r\n`) injected at a
+//                        reply boundary of the next server chunk
+//   reset                every open client socket is reset (RST) now
+//   fin                  every open client socket is ended (FIN) now, its server side closed
+// One-shot modes fire once (on the first connection that receives data), then the proxy is
+// back in `pass`; `proxy.fired` resolves when that happened. `reset` and `fin` act at once
+// and leave the proxy in `pass` for new connections.
+const net = require('node:net');
+const crypto = require('node:crypto');
+const { EventEmitter } = require('node:events');
+
+const ONE_SHOT = new Set(['truncate', 'garbage', 'extra']);
+const MODES = new Set(['pass', 'delay', 'stall', 'stall-after', 'reset', 'fin', ...ONE_SHOT]);
+
+/**
+ * Length of one complete RESP2/RESP3 reply starting at `p`, or -1 when incomplete, or -2
+ * when the bytes are not RESP (the stream is corrupt).
+ */
+function replyEnd(buf, p) {
+  if (p >= buf.length) return -1;
+  const nl = buf.indexOf('\r\n', p, 'latin1');
+  if (nl < 0) return -1;
+  const type = String.fromCharCode(buf[p]);
+  const header = buf.toString('latin1', p + 1, nl);
+  const afterLine = nl + 2;
+  switch (type) {
+    case '+': case '-': case ':': case '_': case ',': case '#': case '(':
+      return afterLine;
+    case '$': case '!': case '=': {
+      const len = Number(header);
+      if (!Number.isInteger(len)) return -2;
+      if (len < 0) return afterLine;
+      return buf.length >= afterLine + len + 2 ? afterLine + len + 2 : -1;
+    }
+    case '*': case '~': case '>': case '%': case '|': {
+      let count = Number(header);
+      if (!Number.isInteger(count)) return -2;
+      if (count < 0) return afterLine;
+      if (type === '%' || type === '|') count *= 2;
+      let q = afterLine;
+      for (let i = 0; i < count; i++) {
+        q = replyEnd(buf, q);
+        if (q < 0) return q;
+      }
+      return q;
+    }
+    default:
+      return -2;
+  }
+}
+
+/** Garbage that can never complete a reply line by itself: no CR, no LF, no RESP type byte. */
+function randomGarbage(n) {
+  const out = Buffer.alloc(n);
+  const forbidden = new Set(Buffer.from('\r\n+-:$*_,#!=(~>%|'));
+  let i = 0;
+  while (i < n) {
+    const b = crypto.randomBytes(1)[0];
+    if (!forbidden.has(b)) out[i++] = b;
+  }
+  return out;
+}
+
+class Pair {
+  constructor(proxy, client) {
+    this.proxy = proxy;
+    this.client = client;
+    this.open = true;
+    this.held = []; // server→client bytes held while stalled
+    this.budget = Infinity; // bytes still allowed through in stall-after
+    this.partial = Buffer.alloc(0); // start of the server reply not yet complete
+    this.scanBroken = false;
+    this.up = { queue: [], timer: undefined, write: (b) => this.server.write(b) };
+    this.down = { queue: [], timer: undefined, write: (b) => this.deliver(b) };
+    this.server = net.connect({ host: proxy.target.host, port: proxy.target.port });
+    this.server.setNoDelay(true);
+    client.setNoDelay(true);
+    client.on('data', (chunk) => this.fromClient(chunk));
+    this.server.on('data', (chunk) => this.fromServer(chunk));
+    client.on('error', () => {});
+    this.server.on('error', () => {});
+    client.on('close', () => {
+      if (this.open) proxy.emit('client-close', { at: performance.now(), byProxy: false });
+      this.teardown();
+    });
+    this.server.on('close', () => this.teardown());
+    if (proxy.mode === 'stall-after') this.budget = proxy.arg;
+  }
+
+  teardown() {
+    if (!this.open) return;
+    this.open = false;
+    this.proxy.pairs.delete(this);
+    clearTimeout(this.up.timer);
+    clearTimeout(this.down.timer);
+    this.client.destroy();
+    this.server.destroy();
+  }
+
+  fromClient(chunk) {
+    this.proxy.stats.bytesUp += chunk.length;
+    this.later(this.up, chunk, this.proxy.mode === 'delay' ? this.proxy.arg : 0);
+  }
+
+  /** Forwards `bytes` after `ms`, never ahead of bytes queued earlier in that direction. */
+  later(dir, bytes, ms) {
+    if (ms === 0 && dir.queue.length === 0) {
+      dir.write(bytes);
+      return;
+    }
+    dir.queue.push({ due: performance.now() + ms, bytes });
+    this.pump(dir);
+  }
+
+  pump(dir) {
+    if (dir.timer !== undefined) return;
+    while (dir.queue.length > 0 && this.open) {
+      const wait = dir.queue[0].due - performance.now();
+      if (wait > 0) {
+        dir.timer = setTimeout(() => { dir.timer = undefined; this.pump(dir); }, Math.ceil(wait));
+        return;
+      }
+      dir.write(dir.queue.shift().bytes);
+    }
+  }
+
+  /** Reply boundaries (offsets into `chunk`) found while scanning it. */
+  boundaries(chunk) {
+    if (this.scanBroken) return [];
+    const base = this.partial.length;
+    const buf = base ? Buffer.concat([this.partial, chunk]) : chunk;
+    const found = base === 0 ? [0] : [];
+    let p = 0;
+    for (;;) {
+      const end = replyEnd(buf, p);
+      if (end === -2) {
+        this.scanBroken = true;
+        break;
+      }
+      if (end < 0) break;
+      p = end;
+      if (p - base > 0) found.push(p - base);
+    }
+    this.partial = this.scanBroken ? Buffer.alloc(0) : buf.subarray(p);
+    return found;
+  }
+
+  deliver(bytes) {
+    if (!this.open || bytes.length === 0) return;
+    this.proxy.stats.bytesDown += bytes.length;
+    this.client.write(bytes);
+  }
+
+  fromServer(chunk) {
+    const proxy = this.proxy;
+    proxy.stats.bytesFromServer += chunk.length;
+    const cuts = this.boundaries(chunk);
+    const mode = proxy.mode;
+    if (mode === 'stall' || (mode === 'stall-after' && this.budget <= 0)) {
+      this.held.push(chunk);
+      return;
+    }
+    if (mode === 'stall-after') {
+      const n = Math.min(this.budget, chunk.length);
+      this.budget -= n;
+      this.deliver(chunk.subarray(0, n));
+      if (n < chunk.length) this.held.push(chunk.subarray(n));
+      return;
+    }
+    if (ONE_SHOT.has(mode)) {
+      proxy.fire(this, mode, chunk, cuts);
+      return;
+    }
+    this.later(this.down, chunk, mode === 'delay' ? proxy.arg : 0);
+  }
+
+  flushHeld() {
+    const held = this.held;
+    this.held = [];
+    for (const chunk of held) this.deliver(chunk);
+  }
+
+  reset() {
+    if (!this.open) return;
+    this.open = false;
+    this.proxy.pairs.delete(this);
+    this.proxy.emit('client-close', { at: performance.now(), byProxy: true });
+    this.client.resetAndDestroy();
+    this.server.destroy();
+  }
+
+  fin() {
+    if (!this.open) return;
+    this.open = false;
+    this.proxy.pairs.delete(this);
+    this.proxy.emit('client-close', { at: performance.now(), byProxy: true });
+    this.server.destroy();
+    this.client.end();
+    // Never wait for a client that ignores the FIN.
+    setTimeout(() => this.client.destroy(), 1000).unref();
+  }
+}
+
+class FaultProxy extends EventEmitter {
+  constructor(target) {
+    super();
+    this.target = target;
+    this.mode = 'pass';
+    this.arg = undefined;
+    this.pairs = new Set();
+    this.stats = { accepted: 0, bytesUp: 0, bytesFromServer: 0, bytesDown: 0, fired: 0 };
+    this.fired = Promise.resolve();
+    this.firedDetail = undefined;
+    this.server = net.createServer((socket) => {
+      this.stats.accepted++;
+      const pair = new Pair(this, socket);
+      this.pairs.add(pair);
+      this.emit('connection', { at: performance.now() });
+    });
+  }
+
+  get port() { return this.server.address().port; }
+
+  /** Changes the fault mode; see the top of this file. Returns the proxy. */
+  set(mode, arg) {
+    if (!MODES.has(mode)) throw new Error(`fault-proxy: unknown mode ${mode}`);
+    const previous = this.mode;
+    if (mode === 'reset' || mode === 'fin') {
+      this.mode = 'pass';
+      this.arg = undefined;
+      const open = [...this.pairs];
+      for (const pair of open) pair[mode]();
+      this.stats.fired++;
+      this.firedDetail = { mode, connections: open.length };
+      return this;
+    }
+    this.mode = mode;
+    this.arg = arg;
+    if (mode === 'stall-after') {
+      for (const pair of this.pairs) pair.budget = arg;
+    }
+    if (ONE_SHOT.has(mode)) {
+      this.fired = new Promise((resolve) => { this.onFired = resolve; });
+    }
+    if (mode === 'pass' && (previous === 'stall' || previous === 'stall-after')) {
+      for (const pair of this.pairs) {
+        pair.budget = Infinity;
+        pair.flushHeld();
+      }
+    }
+    return this;
+  }
+
+  /** Applies a one-shot fault to `chunk` from `pair`'s server, then returns to pass. */
+  fire(pair, mode, chunk, cuts) {
+    const arg = this.arg;
+    this.mode = 'pass';
+    this.arg = undefined;
+    this.stats.fired++;
+    // The first boundary strictly inside the chunk, or the chunk's start when it is one.
+    const firstReplyEnd = cuts.find((c) => c > 0);
+    let detail;
+    if (mode === 'truncate') {
+      const n = typeof arg === 'number' ? Math.min(arg, chunk.length - 1)
+        : Math.max(1, Math.floor((cuts.includes(0) ? (firstReplyEnd ?? chunk.length) : chunk.length) / 2));
+      pair.deliver(chunk.subarray(0, n));
+      detail = { mode, forwarded: n, of: chunk.length };
+      pair.fin();
+    } else if (mode === 'garbage') {
+      const bytes = Buffer.isBuffer(arg) ? arg : (arg?.bytes ?? randomGarbage(8));
+      const at = arg?.at === 'inside'
+        ? Math.max(1, Math.floor((cuts.includes(0) ? (firstReplyEnd ?? chunk.length) : chunk.length) / 2))
+        : (cuts[0] ?? 0);
+      pair.deliver(Buffer.concat([chunk.subarray(0, at), bytes, chunk.subarray(at)]));
+      detail = { mode, at, bytes: bytes.toString('hex') };
+    } else {
+      const bytes = arg ?? Buffer.from('+OK\r\n');
+      // Prefer a boundary after the first reply, so a caller is already waiting behind it.
+      const at = firstReplyEnd ?? cuts[0];
+      if (at === undefined) {
+        // No boundary in this chunk (a long reply in pieces): wait for a later chunk.
+        this.mode = mode;
+        this.arg = arg;
+        this.stats.fired--;
+        pair.deliver(chunk);
+        return;
+      }
+      pair.deliver(Buffer.concat([chunk.subarray(0, at), Buffer.from(bytes), chunk.subarray(at)]));
+      detail = { mode, at };
+    }
+    this.firedDetail = detail;
+    this.emit('fired', detail);
+    this.onFired?.(detail);
+  }
+
+  /** Closes the listener and every connection. */
+  close() {
+    for (const pair of [...this.pairs]) pair.teardown();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/**
+ * @param {{port: number, host?: string}} target the real redis-server
+ * @returns {Promise<FaultProxy>} listening on a free 127.0.0.1 port
+ */
+async function startFaultProxy(target) {
+  const proxy = new FaultProxy({ host: target.host ?? '127.0.0.1', port: target.port });
+  await new Promise((resolve, reject) => {
+    proxy.server.once('error', reject);
+    proxy.server.listen(0, '127.0.0.1', resolve);
+  });
+  return proxy;
+}
+
+module.exports = { startFaultProxy, replyEnd, randomGarbage };

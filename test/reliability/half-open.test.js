@@ -1,0 +1,152 @@
+'use strict';
+
+// R4: half-open connection. A fault proxy in front of redis-server stops forwarding replies
+// while every socket stays open (what a partition or a stuck middlebox looks like to the
+// client: no error, no FIN, just silence). Requests still reach Redis, so replies pile up
+// and are delivered late when the proxy passes again, as TCP retransmission would do after
+// a partition heals: a client that handed those late replies out would give wrong values.
+//
+// Scale: R4_STALL_MS (default 3000; the full-size run uses 60000).
+
+const { startRedis } = require('../helpers/redis-server');
+const { startFaultProxy } = require('../helpers/fault-proxy');
+const { RedisClient } = require('../../lib');
+
+const STALL_MS = Number(process.env.R4_STALL_MS ?? 3000);
+const COMMAND_TIMEOUT = 500;
+const KEYS = 200;
+// Each stalled connection is replaced at the command timeout and the reconnect backoff grows
+// (50·2ⁿ ms with jitter, capped at 2 s). Within a 3 s stall it stays ≤ 800 ms, so recovery is
+// under the 1 s target; once a long stall has pushed it to the cap, a heal that lands at the
+// start of a backoff step waits up to 2 s (measured 767 ms in one 60 s run; the 1 s target is
+// not guaranteed there, see the README).
+const RECOVERY_BUDGET_MS = STALL_MS <= 5000 ? 1000 : 2250;
+jest.setTimeout(STALL_MS + 30_000);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const valueOf = (key) => `${key}:v1:${'p'.repeat(64)}`;
+
+let redis;
+let proxy;
+beforeAll(async () => {
+  redis = await startRedis();
+  proxy = await startFaultProxy({ port: redis.port });
+  const seed = new RedisClient(redis.url);
+  await Promise.all(Array.from({ length: KEYS }, (_, i) => seed.command(['SET', `h${i}`, valueOf(`h${i}`)])));
+  await seed.disconnect();
+});
+afterAll(async () => {
+  await proxy.close();
+  await redis.cleanup();
+});
+
+test('stall under 64-way load: ops reject at the command timeout, the connection is replaced, recovery after heal, 0 wrong values', async () => {
+  const client = new RedisClient({ port: proxy.port, commandTimeout: COMMAND_TIMEOUT, healthCheckInterval: 1000 });
+  await client.command(['PING']);
+  const closes = [];
+  const accepts = [];
+  const onClose = (e) => closes.push(e.at);
+  const onAccept = (e) => accepts.push(e.at);
+  proxy.on('client-close', onClose);
+  proxy.on('connection', onAccept);
+
+  const ops = []; // { start, end, ok, wrong, code }
+  let stop = false;
+  async function worker(w) {
+    for (let n = 0; !stop; n++) {
+      const key = `h${(w * 31 + n * 7) % KEYS}`;
+      const op = { start: performance.now() };
+      try {
+        const value = await client.command(['GET', key]);
+        op.ok = value === valueOf(key);
+        op.wrong = !op.ok;
+      } catch (error) {
+        op.code = error.code;
+        await sleep(5); // a caller would serve a miss; do not spin on fail-fast errors
+      }
+      op.end = performance.now();
+      ops.push(op);
+    }
+  }
+  const workers = Array.from({ length: 64 }, (_, i) => worker(i));
+  await sleep(300);
+  const stallAt = performance.now();
+  proxy.set('stall');
+  await sleep(STALL_MS);
+  const healAt = performance.now();
+  proxy.set('pass');
+  await sleep(1500);
+  stop = true;
+  await Promise.all(workers);
+  proxy.off('client-close', onClose);
+  proxy.off('connection', onAccept);
+  await client.disconnect({ timeout: 500 });
+
+  const wrong = ops.filter((o) => o.wrong).length;
+  const during = ops.filter((o) => o.start >= stallAt && o.end <= healAt);
+  const slowest = during.reduce((m, o) => Math.max(m, o.end - o.start), 0);
+  const codes = new Set(during.map((o) => o.code));
+  const firstDeath = closes.find((t) => t > stallAt) - stallAt;
+  const firstReplacement = accepts.find((t) => t > stallAt + firstDeath - 50) - stallAt;
+  const recoveredOp = ops.find((o) => o.start >= healAt && o.ok);
+  const recovery = recoveredOp.end - healAt;
+  const lateFailures = ops.filter((o) => o.start >= recoveredOp.end && !o.ok).length;
+  console.log(`R4 stall ${STALL_MS} ms, 64 in flight: ops ${ops.length}, during stall ${during.length} `
+    + `(codes ${[...codes].join(',')}, slowest ${slowest.toFixed(0)} ms), first connection declared dead `
+    + `${firstDeath.toFixed(0)} ms after the stall, replaced at ${firstReplacement.toFixed(0)} ms, `
+    + `connections replaced during the stall ${closes.filter((t) => t > stallAt && t < healAt).length}, `
+    + `recovered ${recovery.toFixed(0)} ms after heal, failures after recovery ${lateFailures}, wrong ${wrong}`);
+
+  expect(wrong).toBe(0);
+  expect(during.length).toBeGreaterThan(0);
+  for (const op of during) expect(op.ok).toBeUndefined(); // nothing answered through a stalled proxy
+  for (const code of codes) expect(['ERR_REDIS_TIMEOUT', 'ERR_REDIS_CONNECTION']).toContain(code);
+  expect(codes).toContain('ERR_REDIS_TIMEOUT');
+  // Rejected at the command timeout (margin for timers on a loaded 2-core machine), never later.
+  expect(slowest).toBeLessThan(COMMAND_TIMEOUT + 150);
+  expect(firstDeath).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 20);
+  expect(firstDeath).toBeLessThan(3000);
+  expect(firstReplacement).toBeLessThan(3000);
+  expect(recovery).toBeLessThan(RECOVERY_BUDGET_MS);
+  expect(lateFailures).toBe(0);
+});
+
+// With healthCheckInterval 1000 the PING goes out 1–2 s after the last activity (the check
+// runs every interval and needs a full idle interval) and times out 500 ms later: ≤ 2.5 s.
+test('stall of an idle connection: the health PING declares it dead within 3 s and replaces it; service within 1 s of heal', async () => {
+  const client = new RedisClient({ port: proxy.port, commandTimeout: COMMAND_TIMEOUT, healthCheckInterval: 1000 });
+  expect(await client.command(['GET', 'h1'])).toBe(valueOf('h1'));
+  const closes = [];
+  const accepts = [];
+  const onClose = (e) => closes.push(e.at);
+  const onAccept = (e) => accepts.push(e.at);
+  proxy.on('client-close', onClose);
+  proxy.on('connection', onAccept);
+  const stallAt = performance.now();
+  proxy.set('stall');
+  while (closes.length === 0 && performance.now() - stallAt < 5000) await sleep(20);
+  const dead = closes[0] - stallAt;
+  while (accepts.length === 0 && performance.now() - stallAt < 5000) await sleep(20);
+  const replaced = accepts[0] - stallAt;
+  await sleep(Math.max(0, Math.min(STALL_MS, 10_000) - (performance.now() - stallAt)));
+  const healAt = performance.now();
+  proxy.set('pass');
+  let value;
+  let tries = 0;
+  while (value === undefined && performance.now() - healAt < 3000) {
+    tries++;
+    value = await client.command(['GET', 'h2']).catch(() => sleep(20).then(() => undefined));
+  }
+  const recovery = performance.now() - healAt;
+  proxy.off('client-close', onClose);
+  proxy.off('connection', onAccept);
+  await client.disconnect({ timeout: 500 });
+  console.log(`R4 idle half-open (healthCheckInterval 1000 ms): declared dead ${dead.toFixed(0)} ms after the stall, `
+    + `new connection at ${replaced.toFixed(0)} ms, recovered ${recovery.toFixed(0)} ms after heal (${tries} tries)`);
+  expect(value).toBe(valueOf('h2'));
+  expect(dead).toBeLessThan(3000);
+  // Replaced at once (the proxy may see the new connection before the old one's close).
+  expect(Math.abs(replaced - dead)).toBeLessThan(200);
+  expect(replaced).toBeLessThan(3000);
+  expect(recovery).toBeLessThan(1000);
+});

@@ -1,0 +1,139 @@
+'use strict';
+
+// R6: offline queue bound. 100,000 ops issued while nothing listens on the Redis port.
+// The number of ops the client holds (issued, not settled) is sampled after every batch
+// once the fail-fast rejections have arrived: it must never exceed `offlineQueue`; RSS may
+// grow by at most 20 MiB; every op settles. Then Redis comes back while the queue is full:
+// only the queued ops run (an INCR counter proves how many reached Redis).
+//
+// Scale: R6_OPS (default 100000, the full size), R6_CAP (offlineQueue, default 1000).
+
+const { startRedis } = require('../helpers/redis-server');
+const { RedisClient } = require('../../lib');
+
+const OPS = Number(process.env.R6_OPS ?? 100_000);
+const CAP = Number(process.env.R6_CAP ?? 1000);
+const BATCH = 1000;
+const MiB = 1024 * 1024;
+jest.setTimeout(60_000);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  await redis.stop(); // the port stays ours; nothing listens on it until start()
+  // Warm-up: the first burst of promises and errors in a process grows V8's heap to its
+  // working size (+33–43 MiB in a fresh node process here, flat afterwards); the RSS bound
+  // is about what the ops add beyond that.
+  const warm = new RedisClient({ port: redis.port, offlineQueue: CAP, commandTimeout: 500 });
+  const state = await flood(warm, CAP, 20 * BATCH, (n) => ['GET', `o${n % 1000}`]);
+  await drain(state, 5000);
+  await warm.disconnect({ timeout: 200 });
+});
+afterAll(async () => { await redis.cleanup(); });
+
+/** Issues `total` commands in batches (one tick each) and samples the ops held. */
+async function flood(client, cap, total, makeArgs) {
+  const state = { issued: 0, settled: 0, codes: {}, resolved: 0, maxHeld: 0, rssPeak: 0, maxFailFastMs: 0 };
+  const quiet = async () => {
+    // Wait until rejections stop arriving: no progress over 25 ms (fail-fast ones come back
+    // within a few ms, slower under a GC pause or a loaded machine), at most 1 s.
+    let last = state.settled;
+    let still = 0;
+    for (let i = 0; i < 200 && still < 5; i++) {
+      await sleep(5);
+      still = state.settled === last ? still + 1 : 0;
+      last = state.settled;
+    }
+  };
+  for (let b = 0; b < total / BATCH; b++) {
+    for (let i = 0; i < BATCH; i++) {
+      const t0 = performance.now();
+      state.issued++;
+      client.command(makeArgs(state.issued)).then(() => { state.resolved++; }, (error) => {
+        state.codes[error.code] = (state.codes[error.code] ?? 0) + 1;
+        if (error.code === 'ERR_REDIS_CONNECTION') {
+          state.maxFailFastMs = Math.max(state.maxFailFastMs, performance.now() - t0);
+        }
+      }).finally(() => { state.settled++; });
+    }
+    await quiet();
+    if (state.issued - state.settled > cap) {
+      // Over the cap for 25 ms: either held for real or the rejections are late (this
+      // 2-core machine runs other work). Look again after a longer quiet spell.
+      const until = performance.now() + 1000;
+      while (state.issued - state.settled > cap && performance.now() < until) await quiet();
+    }
+    state.maxHeld = Math.max(state.maxHeld, state.issued - state.settled);
+    state.rssPeak = Math.max(state.rssPeak, process.memoryUsage().rss);
+  }
+  return state;
+}
+
+/** Resolves when every issued op has settled (or after `ms`). */
+async function drain(state, ms) {
+  const until = performance.now() + ms;
+  while (state.settled < state.issued && performance.now() < until) await sleep(10);
+}
+
+test(`${OPS} ops with Redis down and offlineQueue ${CAP}: held ops never above the cap, RSS bounded, all settle`, async () => {
+  const client = new RedisClient({ port: redis.port, offlineQueue: CAP, commandTimeout: 500 });
+  // Let the first connect attempt fail so the client knows Redis is down.
+  const first = await client.command(['PING']).catch((e) => e);
+  expect(['ERR_REDIS_CONNECTION', 'ERR_REDIS_TIMEOUT']).toContain(first.code);
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const state = await flood(client, CAP, OPS, (n) => ['GET', `o${n % 1000}`]);
+  await drain(state, 5000);
+  const elapsed = performance.now() - t0;
+  const rssAfter = process.memoryUsage().rss;
+  await client.disconnect({ timeout: 200 });
+  console.log(`R6 ${OPS} ops, Redis down, offlineQueue ${CAP}: max held ${state.maxHeld}, settled ${state.settled} in `
+    + `${elapsed.toFixed(0)} ms, codes ${JSON.stringify(state.codes)}, slowest fail-fast ${state.maxFailFastMs.toFixed(1)} ms, `
+    + `RSS +${((state.rssPeak - rssBefore) / MiB).toFixed(1)} MiB peak, +${((rssAfter - rssBefore) / MiB).toFixed(1)} MiB after`);
+
+  expect(state.settled).toBe(OPS);
+  expect(state.resolved).toBe(0);
+  expect(state.maxHeld).toBeLessThanOrEqual(CAP);
+  expect(state.maxHeld).toBeGreaterThan(0); // the queue was used
+  expect(Object.keys(state.codes).sort()).toEqual(['ERR_REDIS_CONNECTION', 'ERR_REDIS_TIMEOUT']);
+  expect(state.codes.ERR_REDIS_CONNECTION).toBeGreaterThan(OPS / 2); // beyond the cap: fail fast
+  expect(state.rssPeak - rssBefore).toBeLessThanOrEqual(20 * MiB);
+});
+
+test('default offlineQueue 0: every op fails fast while Redis is down, none is held', async () => {
+  const client = new RedisClient({ port: redis.port });
+  await client.command(['PING']).catch(() => {});
+  const rssBefore = process.memoryUsage().rss;
+  const state = await flood(client, 0, OPS, (n) => ['GET', `o${n % 1000}`]);
+  await drain(state, 5000);
+  await client.disconnect({ timeout: 200 });
+  console.log(`R6 ${OPS} ops, Redis down, offlineQueue 0: max held ${state.maxHeld}, codes ${JSON.stringify(state.codes)}, `
+    + `slowest ${state.maxFailFastMs.toFixed(1)} ms, RSS +${((state.rssPeak - rssBefore) / MiB).toFixed(1)} MiB peak`);
+  expect(state.settled).toBe(OPS);
+  expect(state.maxHeld).toBe(0);
+  expect(state.codes).toEqual({ ERR_REDIS_CONNECTION: OPS });
+  expect(state.rssPeak - rssBefore).toBeLessThanOrEqual(20 * MiB);
+});
+
+test('Redis back while the queue is full: exactly the queued INCRs run, none of the refused ones', async () => {
+  const client = new RedisClient({ port: redis.port, offlineQueue: CAP, commandTimeout: 10_000 });
+  await client.command(['PING'], { timeout: 100 }).catch(() => {}); // learn that Redis is down
+  const state = await flood(client, CAP, OPS, () => ['INCR', 'r6:counter']);
+  expect(state.maxHeld).toBeLessThanOrEqual(CAP);
+  const held = state.issued - state.settled;
+  await redis.start();
+  await drain(state, 5000); // the reconnect backoff is capped at 2 s
+  const counter = Number(await client.command(['GET', 'r6:counter']));
+  await client.disconnect();
+  await redis.stop();
+  console.log(`R6 Redis back with ${held} INCRs queued (cap ${CAP}): resolved ${state.resolved}, counter ${counter}, `
+    + `codes ${JSON.stringify(state.codes)}`);
+  expect(state.settled).toBe(OPS);
+  expect(held).toBeLessThanOrEqual(CAP);
+  expect(state.resolved).toBe(held);
+  expect(counter).toBe(held);
+  expect(state.codes).toEqual({ ERR_REDIS_CONNECTION: OPS - held });
+});

@@ -1,0 +1,141 @@
+'use strict';
+
+// Byte-level faults in the reply stream under a 64-way GET/SET load, through the fault
+// proxy in front of a real redis-server: a reply cut mid-way, garbage bytes, an RST, a FIN,
+// and a stray well-formed reply. Every op must settle (resolve with its own key's value or
+// reject with a typed error), no caller may get another key's value, and the client must
+// come back on its own. Values embed their key and a version, so a shifted reply is caught.
+//
+// Scale: FAULT_LOAD_MS (how long the load runs after each fault; default 500).
+
+const { startRedis } = require('../helpers/redis-server');
+const { startFaultProxy } = require('../helpers/fault-proxy');
+const { RedisClient } = require('../../lib');
+
+const AFTER_MS = Number(process.env.FAULT_LOAD_MS ?? 500);
+const KEYS = 256;
+const PAYLOAD = 'p'.repeat(48);
+jest.setTimeout(30_000 + AFTER_MS * 4);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const versioned = (key, v) => `${key}:v${v}:${PAYLOAD}`;
+const isOwn = (key, value) => typeof value === 'string' && value.startsWith(`${key}:v`)
+  && /^\d+$/.test(value.slice(key.length + 2, -PAYLOAD.length - 1)) && value.endsWith(`:${PAYLOAD}`);
+
+let redis;
+let proxy;
+beforeAll(async () => {
+  redis = await startRedis();
+  proxy = await startFaultProxy({ port: redis.port });
+  const seed = new RedisClient(redis.url);
+  await Promise.all(Array.from({ length: KEYS }, (_, i) => seed.command(['SET', `f${i}`, versioned(`f${i}`, 0)])));
+  await seed.disconnect();
+});
+afterAll(async () => {
+  await proxy.close();
+  await redis.cleanup();
+});
+
+/** Runs `concurrency` callers (80 % GET, 20 % SET) until `until()` is true. */
+async function load(client, concurrency, until) {
+  const ops = [];
+  let issued = 0;
+  async function worker(w) {
+    for (let n = 0; !until(); n++) {
+      const key = `f${(w * 37 + n * 11) % KEYS}`;
+      const op = { start: performance.now() };
+      issued++;
+      try {
+        if (n % 5 === 4) {
+          op.ok = (await client.command(['SET', key, versioned(key, w * 1_000_000 + n)])) === 'OK';
+        } else {
+          op.ok = isOwn(key, await client.command(['GET', key]));
+        }
+        op.wrong = !op.ok;
+      } catch (error) {
+        op.code = error.code;
+        op.typed = typeof error.code === 'string' && error.message.includes(`127.0.0.1:${proxy.port}`);
+      }
+      op.end = performance.now();
+      ops.push(op);
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
+  return { ops, issued };
+}
+
+const cases = [
+  // mode, arg, the codes the in-flight ops may get
+  ['truncate', undefined, ['ERR_REDIS_CONNECTION']],
+  ['garbage', undefined, ['ERR_REDIS_PROTOCOL']],
+  ['reset', undefined, ['ERR_REDIS_CONNECTION']],
+  ['fin', undefined, ['ERR_REDIS_CONNECTION']],
+];
+
+test.each(cases)('%s under 64 in flight: every op settles, 0 wrong values, the client recovers', async (mode, arg, codes) => {
+  const client = new RedisClient({ port: proxy.port });
+  await client.command(['PING']);
+  const acceptedBefore = proxy.stats.accepted;
+  let faultAt;
+  let stopAt = Infinity;
+  const running = load(client, 64, () => performance.now() >= stopAt);
+  await sleep(200);
+  if (mode === 'reset' || mode === 'fin') {
+    // The pipeline is empty for part of each round trip (the callers are busy with the last
+    // replies); hold replies for 20 ms so the 64 ops are surely in flight when the socket dies.
+    proxy.set('stall');
+    await sleep(20);
+    faultAt = performance.now();
+    proxy.set(mode);
+  } else {
+    proxy.set(mode, arg);
+    await proxy.fired;
+    faultAt = performance.now();
+  }
+  stopAt = performance.now() + AFTER_MS;
+  const { ops, issued } = await running;
+  await client.disconnect({ timeout: 500 });
+
+  const failed = ops.filter((o) => o.code !== undefined);
+  const wrong = ops.filter((o) => o.wrong).length;
+  const lastFailure = failed.reduce((m, o) => Math.max(m, o.end), -Infinity);
+  const firstOkAfter = ops.filter((o) => o.ok && o.start > faultAt).reduce((m, o) => Math.min(m, o.end), Infinity);
+  console.log(`proxy ${mode} (${JSON.stringify(proxy.firedDetail ?? {})}), 64 in flight: ops ${ops.length}, `
+    + `failed ${failed.length} (${[...new Set(failed.map((o) => o.code))].join(',')}), last failure `
+    + `${(lastFailure - faultAt).toFixed(1)} ms after the fault, first success after it ${(firstOkAfter - faultAt).toFixed(1)} ms, `
+    + `reconnects ${proxy.stats.accepted - acceptedBefore}, wrong ${wrong}`);
+
+  expect(ops.length).toBe(issued); // every op settled
+  expect(wrong).toBe(0);
+  expect(failed.length).toBeGreaterThan(0); // the fault was noticed
+  if (mode === 'reset' || mode === 'fin') expect(failed.length).toBe(64);
+  expect(failed.length).toBeLessThanOrEqual(64); // only what was in flight
+  for (const op of failed) {
+    expect(codes).toContain(op.code);
+    expect(op.typed).toBe(true);
+  }
+  expect(lastFailure - faultAt).toBeLessThan(100);
+  expect(firstOkAfter - faultAt).toBeLessThan(250);
+  expect(proxy.stats.accepted - acceptedBefore).toBe(1); // one new connection, no storm
+  expect(ops.filter((o) => o.start > lastFailure).every((o) => o.ok)).toBe(true);
+});
+
+test('a stray well-formed reply with one caller at a time: the connection is recycled, no caller gets it', async () => {
+  const client = new RedisClient({ port: proxy.port });
+  await client.command(['PING']);
+  const acceptedBefore = proxy.stats.accepted;
+  const results = [];
+  let fired = false;
+  proxy.fired.then(() => { fired = true; });
+  proxy.set('extra', Buffer.from('+STALE\r\n'));
+  for (let n = 0; n < 400; n++) {
+    const key = `f${n % KEYS}`;
+    results.push(await client.command(['GET', key]).then((v) => (isOwn(key, v) ? 'ok' : `wrong:${v}`), (e) => e.code));
+  }
+  await client.disconnect({ timeout: 500 });
+  const tally = results.reduce((t, r) => ({ ...t, [r]: (t[r] ?? 0) + 1 }), {});
+  console.log(`proxy extra, 1 in flight: ${JSON.stringify(tally)}, reconnects ${proxy.stats.accepted - acceptedBefore}`);
+  expect(fired).toBe(true);
+  expect(tally.ok).toBe(400);
+  expect(proxy.stats.accepted - acceptedBefore).toBe(1);
+});
