@@ -64,6 +64,13 @@ void* Attach(const redisReadTask* task, std::unique_ptr<Reply> reply) {
 void* CreateString(const redisReadTask* task, char* str, size_t len) {
   uint32_t depth;
   Budget* budget = BudgetOf(task, &depth);
+  // hiredis hands a bulk string out once `len` bytes and the two after them are buffered,
+  // but never looks at those two. Anything but CRLF there means the stream lost its framing
+  // (bytes inserted into or cut from a value): refuse it rather than deliver a wrong value.
+  if (task->type == REDIS_REPLY_STRING && (str[len] != '\r' || str[len + 1] != '\n')) {
+    Refuse(budget, ReadStatus::kProtocol, "bulk string not followed by CRLF");
+    return nullptr;
+  }
   if (!Charge(budget, depth, len)) return nullptr;
   auto reply = std::make_unique<Reply>();
   switch (task->type) {

@@ -41,6 +41,23 @@ TEST(RespReaderTest, ParsesEveryRespTwoType) {
   EXPECT_EQ(replies[5]->elements[1]->type, ReplyType::kArray);
 }
 
+TEST(RespReaderTest, BulkStringMustEndWithCrlf) {
+  // Bytes inserted into a value shift its end: the reader must refuse, not deliver "abcX".
+  for (const char* bad : {"$3\r\nabcX\r\n", "$3\r\nab\r\n\r\n", "*1\r\n$1\r\nxyz\r\n"}) {
+    RespReader reader(ReaderLimits{});
+    std::vector<std::unique_ptr<Reply>> replies;
+    EXPECT_EQ(FeedAll(&reader, bad, &replies), ReadStatus::kProtocol) << bad;
+    EXPECT_TRUE(replies.empty()) << bad;
+    EXPECT_NE(reader.error().find("CRLF"), std::string::npos) << reader.error();
+  }
+  RespReader reader(ReaderLimits{});
+  std::vector<std::unique_ptr<Reply>> replies;
+  EXPECT_EQ(FeedAll(&reader, std::string("$0\r\n\r\n$2\r\n\r\n\r\n"), &replies), ReadStatus::kOk);
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0]->str, "");
+  EXPECT_EQ(replies[1]->str, "\r\n");
+}
+
 TEST(RespReaderTest, HugeArrayHeaderIsAnErrorNotAnAllocation) {
   RespReader reader(ReaderLimits{});
   std::vector<std::unique_ptr<Reply>> replies;

@@ -68,6 +68,8 @@ const cases = [
   // mode, arg, the codes the in-flight ops may get
   ['truncate', undefined, ['ERR_REDIS_CONNECTION']],
   ['garbage', undefined, ['ERR_REDIS_PROTOCOL']],
+  // Inside a bulk value: its length no longer matches, caught by the CRLF check after it.
+  ['garbage', { at: 'inside', bytes: Buffer.from('GARBAGE!') }, ['ERR_REDIS_PROTOCOL']],
   ['reset', undefined, ['ERR_REDIS_CONNECTION']],
   ['fin', undefined, ['ERR_REDIS_CONNECTION']],
 ];
