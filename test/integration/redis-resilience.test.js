@@ -195,6 +195,8 @@ test('Redis down from the start: the constructor never throws, 10 000 calls all 
   times.sort((a, b) => a - b);
   expect(times[10]).toBeLessThan(50); // median: a thread hop, no connect attempt or timeout
   await fast.disconnect();
-  expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
+  // Under the sanitizer build ASan keeps up to 256 MiB of freed memory in quarantine.
+  const quarantine = process.env.ASAN_OPTIONS ? 256 * 1024 * 1024 : 0;
+  expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024 + quarantine);
   await store.disconnect();
 });
