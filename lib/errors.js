@@ -133,6 +133,18 @@ class RedisClosedError extends RedisError {
   }
 }
 
+/**
+ * A command refused before it was sent: it would change the state of the shared, pipelined
+ * connection (SELECT, AUTH, SUBSCRIBE, MULTI, CLIENT REPLY, …) or block it (BLPOP, WAIT,
+ * XREAD … BLOCK, …) for every other caller. `command` names it (e.g. 'BLPOP', 'CLIENT SETNAME').
+ */
+class RedisUnsupportedCommandError extends RedisError {
+  constructor(message, address, command) {
+    super(message, 'ERR_REDIS_UNSUPPORTED_COMMAND', address);
+    this.command = command;
+  }
+}
+
 /** An error reply from the server; `redisCode` is its first word (WRONGPASS, OOM, …). */
 class RedisServerError extends RedisError {
   constructor(message, address) {
@@ -160,4 +172,5 @@ module.exports = {
   RedisReplyTooLargeError,
   RedisClosedError,
   RedisServerError,
+  RedisUnsupportedCommandError,
 };

@@ -15,9 +15,15 @@ const { describe } = require('./serializer');
 const {
   InvalidArgumentError, RedisConnectionError, RedisConnectTimeoutError, RedisTimeoutError,
   RedisProtocolError, RedisReplyTooLargeError, RedisClosedError, RedisServerError,
+  RedisUnsupportedCommandError,
 } = require('./errors');
 
 const MiB = 1024 * 1024;
+
+/** Largest accepted `maxReplyBytes`: Redis's own bulk-string ceiling (proto-max-bulk-len). */
+const MAX_REPLY_BYTES_CAP = 512 * MiB;
+/** Longest JS string; a longer bulk string fails its own call (read it with { buffers: true }). */
+const MAX_STRING_LENGTH = require('node:buffer').constants.MAX_STRING_LENGTH;
 
 /** Connection defaults, documented in the README and types/redis.d.ts. */
 const REDIS_CLIENT_DEFAULTS = Object.freeze({
@@ -52,7 +58,7 @@ const CONNECTION_SPEC = {
   offlineQueue: { type: 'integer', min: 0, max: 1_000_000, default: REDIS_CLIENT_DEFAULTS.offlineQueue },
   healthCheckInterval: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.healthCheckInterval },
   keepAlive: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.keepAlive },
-  maxReplyBytes: { type: 'integer', min: 1024, max: 2 ** 40, default: REDIS_CLIENT_DEFAULTS.maxReplyBytes },
+  maxReplyBytes: { type: 'integer', min: 1024, max: MAX_REPLY_BYTES_CAP, default: REDIS_CLIENT_DEFAULTS.maxReplyBytes },
   maxReplyElements: { type: 'integer', min: 1, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.maxReplyElements },
   maxReplyDepth: { type: 'integer', min: 1, max: 1000, default: REDIS_CLIENT_DEFAULTS.maxReplyDepth },
 };
@@ -167,10 +173,93 @@ function makeError(detail, address) {
 
 const FLAG_BUFFERS = 1;
 
+// Commands refused on the shared, pipelined connection, with the reason given to the caller.
+// Every caller's commands travel on one socket in order, so a command that changes that
+// connection's state or holds it for a while would change or stall everyone else's commands.
+const STATE_REASON = 'it changes the state of the connection every caller shares';
+const PUSH_REASON = 'it turns the shared connection into a push stream; use a dedicated client library for Pub/Sub or MONITOR';
+const BLOCKING_REASON = 'a blocking command holds the shared connection and stalls every command pipelined behind it; poll with the non-blocking form (LPOP, ZPOPMIN, XREAD without BLOCK, …) instead';
+const TRANSACTION_REASON = 'other callers\' commands would land inside the transaction on the shared connection; use EVAL or FUNCTION for atomic groups';
+const UNSUPPORTED_COMMANDS = new Map([
+  ...['SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'UNSUBSCRIBE', 'PUNSUBSCRIBE', 'SUNSUBSCRIBE', 'MONITOR',
+    'SYNC', 'PSYNC'].map((name) => [name, PUSH_REASON]),
+  ['SELECT', `${STATE_REASON}; use the 'db' option (or redis://host:port/db)`],
+  ['AUTH', `${STATE_REASON}; use the 'username' and 'password' options`],
+  ['HELLO', `${STATE_REASON} (protocol, auth, name); use the connection options`],
+  ['RESET', STATE_REASON],
+  ['QUIT', `${STATE_REASON}; call disconnect()`],
+  ['READONLY', STATE_REASON],
+  ['READWRITE', STATE_REASON],
+  ...['MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH'].map((name) => [name, TRANSACTION_REASON]),
+  ...['BLPOP', 'BRPOP', 'BLMOVE', 'BRPOPLPUSH', 'BZPOPMIN', 'BZPOPMAX', 'BLMPOP', 'BZMPOP', 'WAIT',
+    'WAITAOF'].map((name) => [name, BLOCKING_REASON]),
+]);
+// CLIENT subcommands that change the connection's state (CLIENT ID, LIST, INFO … are fine).
+const UNSUPPORTED_CLIENT_SUBCOMMANDS = new Map([
+  ['REPLY', STATE_REASON],
+  ['SETNAME', `${STATE_REASON}; use the 'clientName' option`],
+  ['SETINFO', STATE_REASON],
+  ['TRACKING', STATE_REASON],
+  ['CACHING', STATE_REASON],
+  ['NO-EVICT', STATE_REASON],
+  ['NO-TOUCH', STATE_REASON],
+]);
+const LONGEST_REFUSED_NAME = 12;
+
+/** Upper-cased text of a command word (string or bytes); '' for anything else or long words. */
+function commandWord(arg) {
+  if (typeof arg === 'string') return arg.length <= LONGEST_REFUSED_NAME ? arg.toUpperCase() : '';
+  if (arg instanceof Uint8Array && arg.length <= LONGEST_REFUSED_NAME) {
+    return Buffer.from(arg.buffer, arg.byteOffset, arg.length).toString('latin1').toUpperCase();
+  }
+  return '';
+}
+
+/**
+ * Whether a command may not run on the shared connection.
+ * @param {Array<unknown>} args
+ * @returns {{command: string, reason: string}|undefined}
+ */
+function refusedCommand(args) {
+  const name = commandWord(args[0]);
+  if (name === '') return undefined;
+  const reason = UNSUPPORTED_COMMANDS.get(name);
+  if (reason !== undefined) return { command: name, reason };
+  if (name === 'CLIENT' && args.length > 1) {
+    const sub = commandWord(args[1]);
+    const subReason = UNSUPPORTED_CLIENT_SUBCOMMANDS.get(sub);
+    if (subReason !== undefined) return { command: `CLIENT ${sub}`, reason: subReason };
+  }
+  if (name === 'XREAD' || name === 'XREADGROUP') {
+    // Options come before STREAMS; after it everything is a key or an id.
+    for (let i = 1; i < args.length; i++) {
+      const word = commandWord(args[i]);
+      if (word === 'STREAMS') break;
+      if (word === 'BLOCK') return { command: `${name} BLOCK`, reason: BLOCKING_REASON };
+    }
+  }
+  return undefined;
+}
+
+// A client dropped without disconnect(): its connection is closed at once and its I/O
+// thread joined. The held value is the native object, never the client itself.
+const droppedClients = new FinalizationRegistry((native) => {
+  try {
+    native.destroy();
+  } catch {
+    // The environment is going away; its cleanup hook closes the connection.
+  }
+});
+
 /**
  * A connection manager for one endpoint: one I/O thread and one connection, opened on
  * the first command. Usually obtained through the shared registry (see RedisStore);
  * construct it directly for a private connection.
+ *
+ * Lifetime: the native side reaches the client only through `#link`, which holds it
+ * strongly while commands are outstanding or a disconnect is under way and weakly
+ * otherwise. An idle client the program no longer references can therefore be collected;
+ * `droppedClients` then closes its connection.
  */
 class RedisClient {
   #native;
@@ -180,6 +269,7 @@ class RedisClient {
   #closing;
   #closed = false;
   #referenced = false;
+  #link;
 
   /**
    * @param {string|object} [urlOrOptions] a redis:// or unix:// url, or options
@@ -192,7 +282,14 @@ class RedisClient {
     this.#config = resolveConnection('RedisClient', merged);
     /** host:port or the socket path; used in error messages. */
     this.address = addressOf(this.#config);
-    this.#native = new binding.RedisClientWrap(this.#config, (list) => this.#onEvents(list));
+    const link = { strong: undefined, weak: new WeakRef(this) };
+    this.#link = link;
+    const nativeConfig = { ...this.#config, maxStringLength: MAX_STRING_LENGTH };
+    this.#native = new binding.RedisClientWrap(nativeConfig, (list) => {
+      const client = link.strong ?? link.weak.deref();
+      if (client !== undefined) client.#onEvents(list);
+    });
+    droppedClients.register(this, this.#native, this);
   }
 
   /** The resolved connection settings, without the password. */
@@ -235,6 +332,11 @@ class RedisClient {
         `command: argument ${i} must be a string, Buffer, Uint8Array or number; received ${describe(arg)}`,
         'ERR_INVALID_ARG_TYPE'));
     }
+    const refused = refusedCommand(args);
+    if (refused !== undefined) {
+      return Promise.reject(new RedisUnsupportedCommandError(
+        `command: ${refused.command} is not supported: ${refused.reason}`, this.address, refused.command));
+    }
     const timeout = options?.timeout ?? 0;
     if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1) {
       return Promise.reject(new InvalidArgumentError(`command: option 'timeout' must be an integer number of milliseconds in [1, ${2 ** 31 - 1}] (0 = commandTimeout); received ${describe(timeout)}`));
@@ -248,6 +350,7 @@ class RedisClient {
       this.#pending.set(id, { resolve, reject });
       if (!this.#referenced) {
         this.#referenced = true;
+        this.#link.strong = this; // outstanding promises keep the client alive
         this.#native.ref();
       }
     });
@@ -281,6 +384,7 @@ class RedisClient {
   #releaseRefIfIdle() {
     if (this.#pending.size === 0 && this.#referenced) {
       this.#referenced = false;
+      if (this.#closing === undefined) this.#link.strong = undefined;
       this.#native.unref();
     }
   }
@@ -305,6 +409,7 @@ class RedisClient {
 
   #onClosed() {
     this.#closed = true;
+    this.#link.strong = undefined;
     this.#native.join();
     for (const entry of this.#pending.values()) {
       entry.reject(new RedisClosedError('the Redis client was closed before the reply arrived', this.address));
@@ -329,11 +434,14 @@ class RedisClient {
       return Promise.reject(new InvalidArgumentError(`disconnect: timeout must be a number of milliseconds >= 0; received ${describe(timeout)}`));
     }
     this.#flush(); // commands issued before disconnect() in this tick still go out
+    droppedClients.unregister(this);
     this.#closing = new Promise((resolve) => {
       this.#closeDone = resolve;
+      this.#link.strong = this; // until the close event
       const started = this.#native.close(Math.floor(timeout));
       if (!started) {
         this.#closed = true;
+        this.#link.strong = undefined;
         resolve();
       }
     });
@@ -345,8 +453,10 @@ class RedisClient {
     if (this.#closed) return;
     this.#closing ??= Promise.resolve();
     this.#outgoing = [];
+    droppedClients.unregister(this);
     this.#native.destroy();
     this.#closed = true;
+    this.#link.strong = undefined;
     for (const entry of this.#pending.values()) {
       entry.reject(new RedisClosedError('the Redis client was destroyed before the reply arrived', this.address));
     }
@@ -366,6 +476,11 @@ const shared = new Map();
  * @param {object} connection options accepted by RedisClient
  * @returns {{client: RedisClient, release: (options?: {timeout?: number}) => Promise<void>}}
  */
+// A RedisStore dropped without disconnect() gives its share back (see RedisStore).
+const droppedLeases = new FinalizationRegistry((lease) => {
+  lease.release().catch(() => {});
+});
+
 function acquireSharedClient(connection) {
   const config = resolveConnection('RedisStore', connection);
   const key = JSON.stringify(config);
@@ -391,6 +506,8 @@ function acquireSharedClient(connection) {
 
 module.exports = {
   RedisClient,
+  droppedLeases,
+  MAX_REPLY_BYTES_CAP,
   REDIS_CLIENT_DEFAULTS,
   CONNECTION_OPTION_NAMES: Object.freeze(Object.keys(CONNECTION_SPEC)),
   parseRedisUrl,

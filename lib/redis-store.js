@@ -18,7 +18,9 @@ const { validateOptions } = require('./options');
 const { checkKey, checkTtl } = require('./options');
 const { describe } = require('./serializer');
 const { kTier } = require('./tier');
-const { acquireSharedClient, RedisClient, CONNECTION_OPTION_NAMES } = require('./redis-client');
+const {
+  acquireSharedClient, droppedLeases, RedisClient, CONNECTION_OPTION_NAMES,
+} = require('./redis-client');
 const { encodeEnvelope, decodeEnvelope } = require('./keyv-format');
 const {
   InvalidArgumentError, KeyTooLargeError, ValueTooLargeError, RedisClosedError,
@@ -98,6 +100,9 @@ class RedisStore extends EventEmitter {
     if (opts.shared) {
       this.#lease = acquireSharedClient(connection);
       this.#client = this.#lease.client;
+      // Dropped without disconnect(): the share is released when the store is collected,
+      // and the shared connection closes with its last share.
+      droppedLeases.register(this, this.#lease, this);
     } else {
       this.#client = new RedisClient(connection);
     }
@@ -270,7 +275,10 @@ class RedisStore extends EventEmitter {
   async disconnect(options) {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#lease) await this.#lease.release(options);
+    if (this.#lease) {
+      droppedLeases.unregister(this);
+      await this.#lease.release(options);
+    }
     else await this.#client.disconnect(options);
   }
 

@@ -37,3 +37,8 @@ export declare class RedisServerError extends RedisError {
   /** first word of the server's error reply: WRONGPASS, OOM, NOPERM, … */
   readonly redisCode: string;
 }
+export declare class RedisUnsupportedCommandError extends RedisError {
+  readonly code: 'ERR_REDIS_UNSUPPORTED_COMMAND';
+  /** the refused command, upper-cased: 'BLPOP', 'SUBSCRIBE', 'CLIENT SETNAME', 'XREAD BLOCK', … */
+  readonly command: string;
+}

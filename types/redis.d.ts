@@ -28,7 +28,10 @@ export interface RedisConnectionOptions {
   healthCheckInterval?: number;
   /** TCP keepalive delay (ms); 0 = off. Default 1000. */
   keepAlive?: number;
-  /** Largest reply accepted, in bytes; larger is RedisReplyTooLargeError. Default 64 MiB. */
+  /**
+   * Largest reply accepted, in bytes: an integer in [1024, 512 MiB]. A larger reply is
+   * RedisReplyTooLargeError and the connection is recycled. Default 64 MiB.
+   */
   maxReplyBytes?: number;
   /** Most elements in one reply. Default 1,000,000. */
   maxReplyElements?: number;
@@ -72,6 +75,14 @@ export declare class RedisClient {
   readonly address: string;
   readonly closed: boolean;
   readonly config: Omit<Required<RedisConnectionOptions>, 'url'>;
+  /**
+   * Sends one command on the shared, pipelined connection. Commands that would change that
+   * connection's state or block it (SUBSCRIBE…, MONITOR, SELECT, AUTH, HELLO, RESET, QUIT,
+   * CLIENT REPLY/SETNAME/TRACKING…, MULTI/EXEC/WATCH, BLPOP and the other blocking pops,
+   * XREAD/XREADGROUP with BLOCK, WAIT, WAITAOF) reject with RedisUnsupportedCommandError.
+   * A bulk string longer than the longest JS string rejects with RedisReplyTooLargeError
+   * (use `buffers: true`); the other replies are not affected.
+   */
   command<T = RedisReply>(args: RedisArgument[], options?: { buffers?: boolean; timeout?: number }): Promise<T>;
   disconnect(options?: { timeout?: number }): Promise<void>;
   destroy(): void;

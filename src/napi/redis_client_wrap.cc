@@ -20,6 +20,10 @@ struct RedisInbox : public redis::Sink {
   bool closed = false;
   bool notified = false;
   napi_threadsafe_function tsfn = nullptr;
+  // Longest JS string (buffer.constants.MAX_STRING_LENGTH, passed in by lib/redis-client.js).
+  // Longer bulk strings are refused before V8 is asked: V8 would throw from inside the
+  // conversion, with no JS frame to catch it. Set once before the I/O thread starts.
+  size_t max_string_length = (size_t{1} << 29) - 24;
 
   void Notify() {
     // One call per batch: later completions join the batch until the JS thread drains it.
@@ -48,11 +52,29 @@ namespace {
 
 // The conversion below uses the C API with every status checked: it runs from the
 // thread-safe function's callback, which may fire while a worker is being terminated, and
-// then each call may fail. A failure drops the batch quietly instead of aborting.
+// then each call may fail. A reply that cannot be converted fails its own caller only
+// (see CallJs); a failure to build the batch itself drops the batch quietly.
+
+// Limits of one conversion: strings longer than `max_string` characters are refused.
+struct Convert {
+  size_t max_string;
+  bool too_long = false;  // set when a string over the limit was met
+};
+
 napi_value MakeString(napi_env env, const std::string& text) {
   napi_value out = nullptr;
   if (napi_create_string_utf8(env, text.data(), text.size(), &out) != napi_ok) return nullptr;
   return out;
+}
+
+// UTF-8 never decodes to more UTF-16 units than it has bytes, so a text within the limit
+// in bytes always fits; one over it is refused (read it with { buffers: true }).
+napi_value MakeReplyString(napi_env env, const std::string& text, Convert* convert) {
+  if (text.size() > convert->max_string) {
+    convert->too_long = true;
+    return nullptr;
+  }
+  return MakeString(env, text);
 }
 
 napi_value MakeNumber(napi_env env, double value) {
@@ -61,7 +83,7 @@ napi_value MakeNumber(napi_env env, double value) {
   return out;
 }
 
-napi_value ReplyToJs(napi_env env, const redis::Reply& reply, bool buffers) {
+napi_value ReplyToJs(napi_env env, const redis::Reply& reply, bool buffers, Convert* convert) {
   using redis::ReplyType;
   napi_value out = nullptr;
   switch (reply.type) {
@@ -69,7 +91,7 @@ napi_value ReplyToJs(napi_env env, const redis::Reply& reply, bool buffers) {
       if (napi_get_null(env, &out) != napi_ok) return nullptr;
       return out;
     case ReplyType::kStatus:
-      return MakeString(env, reply.str);
+      return MakeReplyString(env, reply.str, convert);
     case ReplyType::kInteger:
       return MakeNumber(env, static_cast<double>(reply.integer));
     case ReplyType::kString:
@@ -81,10 +103,10 @@ napi_value ReplyToJs(napi_env env, const redis::Reply& reply, bool buffers) {
         }
         return out;
       }
-      return MakeString(env, reply.str);
+      return MakeReplyString(env, reply.str, convert);
     case ReplyType::kError: {
       // Only nested errors get here (e.g. inside EXEC results); top-level ones are kind 2.
-      napi_value message = MakeString(env, reply.str);
+      napi_value message = MakeReplyString(env, reply.str, convert);
       napi_value code = MakeString(env, "ERR_REDIS_SERVER");
       if (message == nullptr || code == nullptr) return nullptr;
       if (napi_create_error(env, code, message, &out) != napi_ok) return nullptr;
@@ -95,7 +117,7 @@ napi_value ReplyToJs(napi_env env, const redis::Reply& reply, bool buffers) {
         return nullptr;
       }
       for (size_t i = 0; i < reply.elements.size(); ++i) {
-        napi_value item = ReplyToJs(env, *reply.elements[i], buffers);
+        napi_value item = ReplyToJs(env, *reply.elements[i], buffers, convert);
         if (item == nullptr ||
             napi_set_element(env, out, static_cast<uint32_t>(i), item) != napi_ok) {
           return nullptr;
@@ -109,26 +131,59 @@ napi_value ReplyToJs(napi_env env, const redis::Reply& reply, bool buffers) {
 
 constexpr uint8_t kFlagBuffers = 1;
 
-napi_value CompletionValue(napi_env env, redis::Completion& c, double* kind) {
+// [errorKind, message, errno]: the value of a kind-1 event.
+napi_value ErrorDetail(napi_env env, redis::ErrorKind error, const std::string& message,
+                       const std::string& error_errno) {
+  napi_value detail = nullptr;
+  if (napi_create_array_with_length(env, 3, &detail) != napi_ok) return nullptr;
+  napi_value parts[3] = {MakeNumber(env, static_cast<int>(error)), MakeString(env, message),
+                         MakeString(env, error_errno)};
+  for (uint32_t i = 0; i < 3; ++i) {
+    if (parts[i] == nullptr || napi_set_element(env, detail, i, parts[i]) != napi_ok) {
+      return nullptr;
+    }
+  }
+  return detail;
+}
+
+uint64_t ReplyBytes(const redis::Reply& reply) {
+  uint64_t total = reply.str.size();
+  for (const auto& element : reply.elements) total += ReplyBytes(*element);
+  return total;
+}
+
+napi_value CompletionValue(napi_env env, redis::Completion& c, size_t max_string, double* kind) {
   if (c.error != redis::ErrorKind::kNone) {
     *kind = 1;
-    napi_value detail = nullptr;
-    if (napi_create_array_with_length(env, 3, &detail) != napi_ok) return nullptr;
-    napi_value parts[3] = {MakeNumber(env, static_cast<int>(c.error)), MakeString(env, c.message),
-                           MakeString(env, c.error_errno)};
-    for (uint32_t i = 0; i < 3; ++i) {
-      if (parts[i] == nullptr || napi_set_element(env, detail, i, parts[i]) != napi_ok) {
-        return nullptr;
-      }
-    }
-    return detail;
+    return ErrorDetail(env, c.error, c.message, c.error_errno);
   }
+  Convert convert{max_string};
+  napi_value out = nullptr;
   if (c.reply->type == redis::ReplyType::kError) {
     *kind = 2;
-    return MakeString(env, c.reply->str);
+    out = MakeReplyString(env, c.reply->str, &convert);
+  } else {
+    *kind = 0;
+    out = ReplyToJs(env, *c.reply, (c.flags & kFlagBuffers) != 0, &convert);
   }
-  *kind = 0;
-  return ReplyToJs(env, *c.reply, (c.flags & kFlagBuffers) != 0);
+  if (out != nullptr) return out;
+  // This reply alone could not become a JS value: its caller gets a typed error and the
+  // rest of the batch is delivered as usual. Nothing is left pending in the environment.
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_value ignored = nullptr;
+    napi_get_and_clear_last_exception(env, &ignored);
+  }
+  *kind = 1;
+  const std::string bytes = std::to_string(ReplyBytes(*c.reply));
+  return ErrorDetail(
+      env, redis::ErrorKind::kReplyTooLarge,
+      convert.too_long
+          ? "the reply holds a string longer than the longest JavaScript string (" +
+                std::to_string(max_string) + " characters; reply " + bytes +
+                " bytes): read it with { buffers: true }"
+          : "the reply (" + bytes + " bytes) could not be converted to a JavaScript value",
+      "");
 }
 
 // Runs on the JS thread for each batch. `env` is null while the environment is torn down:
@@ -159,7 +214,7 @@ void CallJs(napi_env env, napi_value js_callback, void* context, void*) {
     for (redis::Completion& c : items) {
       if (!ok) break;
       double kind = 0;
-      napi_value value = CompletionValue(env, c, &kind);
+      napi_value value = CompletionValue(env, c, inbox->max_string_length, &kind);
       napi_value id = MakeNumber(env, static_cast<double>(c.id));
       napi_value kind_value = MakeNumber(env, kind);
       ok = value != nullptr && id != nullptr && kind_value != nullptr &&
@@ -245,6 +300,11 @@ RedisClientWrap::RedisClientWrap(const Napi::CallbackInfo& info)
   if (config_.host.empty()) config_.host = "127.0.0.1";
   on_events_ = Napi::Persistent(info[1].As<Napi::Function>());
   inbox_ = std::make_shared<RedisInbox>();
+  Napi::Value max_string = c.Get("maxStringLength");
+  if (max_string.IsNumber() && max_string.As<Napi::Number>().DoubleValue() >= 1) {
+    inbox_->max_string_length =
+        static_cast<size_t>(max_string.As<Napi::Number>().DoubleValue());
+  }
   manager_ = std::make_unique<redis::ConnectionManager>(config_, inbox_);
 }
 

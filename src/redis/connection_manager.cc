@@ -61,6 +61,13 @@ struct ConnectionManager::Connection {
   }
 };
 
+// A host name lookup on libuv's thread pool, owned by its callback.
+struct ConnectionManager::Resolve {
+  uv_getaddrinfo_t req;
+  ConnectionManager* owner = nullptr;
+  uint64_t generation = 0;
+};
+
 // The bytes of one uv_write, kept alive until its callback.
 struct ConnectionManager::WriteBatch {
   uv_write_t req;
@@ -210,6 +217,7 @@ void ConnectionManager::Admit(std::unique_ptr<Request> request) {
   const uint32_t timeout = request->timeout_ms ? request->timeout_ms : config_.command_timeout_ms;
   request->deadline_ms =
       timeout == std::numeric_limits<uint32_t>::max() ? kNoDeadline : uv_now(&loop_) + timeout;
+  Track(request.get());
   switch (state_) {
     case State::kIdle:
       pending_.push_back(std::move(request));
@@ -229,7 +237,7 @@ void ConnectionManager::Admit(std::unique_ptr<Request> request) {
       } else {
         Reject(std::move(request), last_error_,
                "Redis is unreachable, failing fast (last error: " + last_message_ + ")",
-               last_errno_);
+               last_errno_);  // e.g. "... (last error: connect ECONNREFUSED 127.0.0.1:6399)"
       }
       break;
     case State::kClosed:
@@ -240,6 +248,7 @@ void ConnectionManager::Admit(std::unique_ptr<Request> request) {
 
 void ConnectionManager::Reject(std::unique_ptr<Request> request, ErrorKind kind,
                                const std::string& message, const std::string& err) {
+  Untrack(request.get());
   if (request->internal != kUser) return;
   Completion c;
   c.id = request->id;
@@ -303,11 +312,7 @@ void ConnectionManager::StartConnect() {
 
   // A host name: resolve on libuv's thread pool. The request carries the attempt's
   // generation so an answer that arrives after a timeout is ignored.
-  struct Resolve {
-    uv_getaddrinfo_t req;
-    ConnectionManager* owner;
-    uint64_t generation;
-  };
+  CancelResolve();
   auto resolve = std::make_unique<Resolve>();
   resolve->owner = this;
   resolve->generation = generation_;
@@ -322,14 +327,21 @@ void ConnectionManager::StartConnect() {
       [](uv_getaddrinfo_t* req, int status, addrinfo* result) {
         // Owned by this callback from here on (released below when the call was queued).
         std::unique_ptr<Resolve> owned(static_cast<Resolve*>(req->data));
+        // The manager outlives every lookup: its loop runs until this callback has run,
+        // also after a cancel (status UV_EAI_CANCELED, result null).
         ConnectionManager* self = owned->owner;
-        const bool current = !self->finished_ && owned->generation == self->generation_ &&
+        if (self->resolving_ == owned.get()) self->resolving_ = nullptr;
+        const bool cancelled = status == UV_EAI_CANCELED || status == UV_ECANCELED;
+        const bool current = !cancelled && !self->finished_ &&
+                             owned->generation == self->generation_ &&
                              self->state_ == State::kConnecting;
         if (current) {
           if (status != 0 || result == nullptr) {
+            const std::string err = status == UV_EAI_NONAME ? "ENOTFOUND" : uv_err_name(status);
             self->ConnectFailed(ErrorKind::kConnection,
-                                std::string("could not resolve the host: ") + uv_strerror(status),
-                                status == UV_EAI_NONAME ? "ENOTFOUND" : uv_err_name(status));
+                                "getaddrinfo " + err + " " + self->config_.host + ": " +
+                                    uv_strerror(status),
+                                err);
           } else {
             self->addresses_.clear();
             for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
@@ -353,10 +365,12 @@ void ConnectionManager::StartConnect() {
       config_.host.c_str(), port.c_str(), &hints);
   if (rc != 0) {
     ConnectFailed(ErrorKind::kConnection,
-                  std::string("could not resolve the host: ") + uv_strerror(rc), uv_err_name(rc));
+                  std::string("getaddrinfo ") + uv_err_name(rc) + " " + config_.host + ": " +
+                      uv_strerror(rc),
+                  uv_err_name(rc));
     return;
   }
-  resolve.release();  // owned by the callback above
+  resolving_ = resolve.release();  // owned by the callback above
 }
 
 void ConnectionManager::ConnectTo(const sockaddr* addr) {
@@ -370,7 +384,9 @@ void ConnectionManager::ConnectTo(const sockaddr* addr) {
         conn->owner->OnConnected(conn, status);
       });
   if (rc != 0) {
-    ConnectFailed(ErrorKind::kConnection, std::string("could not connect: ") + uv_strerror(rc),
+    ConnectFailed(ErrorKind::kConnection,
+                  std::string("connect ") + uv_err_name(rc) + " " + Address() + ": " +
+                      uv_strerror(rc),
                   uv_err_name(rc));
   }
 }
@@ -388,7 +404,10 @@ void ConnectionManager::OnConnected(Connection* conn, int status) {
       FlushOutbox();
       return;
     }
-    ConnectFailed(ErrorKind::kConnection, std::string("could not connect: ") + uv_strerror(status),
+    // Worded like Node's net errors: "connect ECONNREFUSED 127.0.0.1:6399".
+    ConnectFailed(ErrorKind::kConnection,
+                  std::string("connect ") + uv_err_name(status) + " " + Address() + ": " +
+                      uv_strerror(status),
                   uv_err_name(status));
     FlushOutbox();
     return;
@@ -459,6 +478,8 @@ void ConnectionManager::SendHandshake() {
 void ConnectionManager::BecomeReady() {
   uv_timer_stop(&connect_timer_);
   state_ = State::kReady;
+  last_message_.clear();
+  last_errno_.clear();
   last_activity_ms_ = uv_now(&loop_);
   if (config_.health_interval_ms > 0) {
     uv_timer_start(
@@ -476,8 +497,8 @@ void ConnectionManager::BecomeReady() {
 void ConnectionManager::OnConnectTimeout() {
   if (state_ != State::kConnecting && state_ != State::kHandshake) return;
   ConnectFailed(ErrorKind::kConnectTimeout,
-                "could not connect within " + std::to_string(config_.connect_timeout_ms) +
-                    " ms (connectTimeout)",
+                "connect ETIMEDOUT " + Address() + ": no connection within " +
+                    std::to_string(config_.connect_timeout_ms) + " ms (connectTimeout)",
                 "ETIMEDOUT");
   FlushOutbox();
 }
@@ -486,6 +507,7 @@ void ConnectionManager::ConnectFailed(ErrorKind kind, const std::string& message
                                       const std::string& err) {
   ++generation_;
   uv_timer_stop(&connect_timer_);
+  CancelResolve();
   DropConnection(kind, message, err);
   last_error_ = kind;
   last_message_ = message;
@@ -562,6 +584,10 @@ void ConnectionManager::DropConnection(ErrorKind kind, const std::string& messag
 void ConnectionManager::OnConnectionLost(ErrorKind kind, const std::string& message,
                                          const std::string& err) {
   DropConnection(kind, message, err);
+  // Kept for the errors of commands that wait for (or fail fast before) the reconnect.
+  last_error_ = ErrorKind::kConnection;
+  last_message_ = message;
+  last_errno_ = err;
   if (graceful_close_) {
     RejectPending(kind, message, err);
     Finish();
@@ -594,6 +620,7 @@ void ConnectionManager::WriteNow(std::deque<std::unique_ptr<Request>>* queue) {
     queue->pop_front();
     batch->chunks.push_back(std::move(request->bytes));
     request->bytes = std::string();
+    request->written = true;
     inflight_.push_back(std::move(request));
   }
   batch->bufs.reserve(batch->chunks.size());
@@ -678,6 +705,7 @@ void ConnectionManager::OnReply(std::unique_ptr<Reply> reply) {
   }
   std::unique_ptr<Request> request = std::move(inflight_.front());
   inflight_.pop_front();
+  Untrack(request.get());
   if (request->internal != kUser) {
     OnInternalReply(*request, *reply);
     return;
@@ -713,25 +741,26 @@ void ConnectionManager::OnInternalReply(const Request& request, const Reply& rep
 
 // --- timers -----------------------------------------------------------------------------
 
+void ConnectionManager::Track(Request* request) {
+  if (request->tracked || request->deadline_ms == kNoDeadline) return;
+  request->seq = next_seq_++;
+  request->tracked = true;
+  deadlines_.insert(DeadlineKey{request->deadline_ms, request->seq, request});
+}
+
+void ConnectionManager::Untrack(Request* request) {
+  if (!request->tracked) return;
+  request->tracked = false;
+  deadlines_.erase(DeadlineKey{request->deadline_ms, request->seq, request});
+}
+
 void ConnectionManager::ArmDeadlineTimer() {
   if (finished_) return;
-  uint64_t earliest = kNoDeadline;
-  // Deadlines are mostly in submission order; looking at the first few covers per-call
-  // timeouts that differ, without a scan of a long pipeline on every read.
-  size_t seen = 0;
-  for (const auto& r : inflight_) {
-    earliest = std::min(earliest, r->deadline_ms);
-    if (++seen == 64) break;
-  }
-  seen = 0;
-  for (const auto& r : pending_) {
-    earliest = std::min(earliest, r->deadline_ms);
-    if (++seen == 64) break;
-  }
-  if (earliest == kNoDeadline) {
+  if (deadlines_.empty()) {
     uv_timer_stop(&deadline_timer_);
     return;
   }
+  const uint64_t earliest = deadlines_.begin()->deadline_ms;
   const uint64_t now = uv_now(&loop_);
   uv_timer_start(
       &deadline_timer_,
@@ -743,41 +772,67 @@ void ConnectionManager::ArmDeadlineTimer() {
       earliest > now ? earliest - now : 0, 0);
 }
 
+std::string ConnectionManager::UnreachableDetail() const {
+  if (!last_message_.empty()) return "; last error: " + last_message_;
+  return "; the connection to Redis is still being opened";
+}
+
 void ConnectionManager::OnDeadline() {
   if (finished_) return;
   const uint64_t now = uv_now(&loop_);
-  uint32_t expired_timeout = 0;
-  for (const auto& r : inflight_) {
-    if (r->deadline_ms <= now) {
-      expired_timeout = r->timeout_ms ? r->timeout_ms : config_.command_timeout_ms;
-      break;
+  // Only the expired entries are looked at: the index is ordered by deadline.
+  uint32_t written_timeout = 0;
+  bool pending_expired = false;
+  for (auto it = deadlines_.begin(); it != deadlines_.end() && it->deadline_ms <= now; ++it) {
+    if (it->request->written) {
+      if (written_timeout == 0) {
+        written_timeout =
+            it->request->timeout_ms ? it->request->timeout_ms : config_.command_timeout_ms;
+      }
+    } else {
+      pending_expired = true;
     }
   }
-  if (expired_timeout != 0) {
+  if (written_timeout != 0) {
     // A reply that comes later would belong to a caller that gave up: replace the
     // connection so it can never be handed to the next command. Written commands are
     // not re-sent (they may not be idempotent).
     OnConnectionLost(ErrorKind::kTimeout,
-                     "no reply within " + std::to_string(expired_timeout) +
+                     "no reply within " + std::to_string(written_timeout) +
                          " ms (commandTimeout); the connection was recycled and the command "
                          "is not re-sent",
                      "ETIMEDOUT");
   }
-  // Commands still waiting to be written (Redis down or connecting) that ran out of time.
-  std::deque<std::unique_ptr<Request>> keep;
-  while (!pending_.empty()) {
-    auto request = std::move(pending_.front());
-    pending_.pop_front();
-    if (request->deadline_ms <= now) {
-      Reject(std::move(request), ErrorKind::kTimeout,
-             "not sent within the command timeout: Redis is not reachable yet", "ETIMEDOUT");
-    } else {
-      keep.push_back(std::move(request));
+  if (pending_expired && !finished_) {
+    // Commands still waiting to be written (Redis down or connecting) that ran out of time.
+    const std::string detail = UnreachableDetail();
+    std::deque<std::unique_ptr<Request>> keep;
+    while (!pending_.empty()) {
+      auto request = std::move(pending_.front());
+      pending_.pop_front();
+      if (request->deadline_ms <= now) {
+        const uint32_t timeout =
+            request->timeout_ms ? request->timeout_ms : config_.command_timeout_ms;
+        Reject(std::move(request), ErrorKind::kTimeout,
+               "not sent within " + std::to_string(timeout) +
+                   " ms (commandTimeout): Redis is not reachable" + detail,
+               "ETIMEDOUT");
+      } else {
+        keep.push_back(std::move(request));
+      }
     }
+    pending_ = std::move(keep);
   }
-  pending_ = std::move(keep);
   if (graceful_close_) MaybeFinishClose();
   ArmDeadlineTimer();
+}
+
+void ConnectionManager::CancelResolve() {
+  if (resolving_ == nullptr) return;
+  // On success the callback runs with UV_EAI_CANCELED; on failure (already running) it runs
+  // with the answer, which the generation check ignores. Either way it frees the request.
+  uv_cancel(reinterpret_cast<uv_req_t*>(&resolving_->req));
+  resolving_ = nullptr;
 }
 
 void ConnectionManager::OnHealthTick() {
@@ -791,6 +846,7 @@ void ConnectionManager::SendInternal(uint8_t kind, std::string bytes, uint32_t t
   request->bytes = std::move(bytes);
   request->internal = kind;
   request->deadline_ms = uv_now(&loop_) + timeout_ms;
+  Track(request.get());
   pending_.push_back(std::move(request));
   Flush();
 }
@@ -823,6 +879,8 @@ void ConnectionManager::OnCloseTimeout() {
 
 void ConnectionManager::Finish() {
   if (finished_) return;
+  // A queued host name lookup would keep the loop (and so the close) waiting for it.
+  CancelResolve();
   RejectPending(ErrorKind::kClosed, "the client was closed", "");
   DropConnection(ErrorKind::kClosed, "the client was closed before the reply arrived", "");
   finished_ = true;

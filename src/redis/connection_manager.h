@@ -24,6 +24,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -94,6 +95,7 @@ class ConnectionManager {
  public:
   struct Connection;
   struct WriteBatch;
+  struct Resolve;
 
  private:
   enum class State : uint8_t { kIdle, kConnecting, kHandshake, kReady, kBackoff, kClosed };
@@ -113,8 +115,17 @@ class ConnectionManager {
   void Flush();                                                // writes pending_ when ready
   void WriteNow(std::deque<std::unique_ptr<Request>>* queue);  // one uv_write for all
   void OnWriteDone(WriteBatch* batch, int status);
+  // Deadline index: every request with a deadline, pending or in flight, ordered by it,
+  // so the timer always targets the earliest one whatever the mix of per-call timeouts.
+  void Track(Request* request);
+  void Untrack(Request* request);
   void ArmDeadlineTimer();
   void OnDeadline();
+  // "; last error: …" (or why there is none yet), for commands that never reached Redis.
+  std::string UnreachableDetail() const;
+  // Cancels a host name lookup still queued on the thread pool (its callback then sees
+  // UV_EAI_CANCELED). A lookup already running cannot be cancelled; its answer is ignored.
+  void CancelResolve();
   void OnConnectTimeout();
   void OnHealthTick();
   void OnReconnectTimer();
@@ -165,6 +176,18 @@ class ConnectionManager {
   std::unique_ptr<Connection> conn_;               // the live connection, if any
   std::deque<std::unique_ptr<Request>> pending_;   // not yet written
   std::deque<std::unique_ptr<Request>> inflight_;  // written, waiting for a reply
+  struct DeadlineKey {
+    uint64_t deadline_ms;
+    uint64_t seq;
+    Request* request;  // owned by pending_ or inflight_
+    bool operator<(const DeadlineKey& other) const {
+      return deadline_ms != other.deadline_ms ? deadline_ms < other.deadline_ms
+                                              : seq < other.seq;
+    }
+  };
+  std::set<DeadlineKey> deadlines_;
+  uint64_t next_seq_ = 1;
+  Resolve* resolving_ = nullptr;  // the host name lookup in progress, owned by its callback
   std::vector<Completion> outbox_;
   uv_timer_t deadline_timer_;
   uv_timer_t connect_timer_;

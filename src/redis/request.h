@@ -31,6 +31,9 @@ struct Request {
   uint8_t flags = 0;        // opaque to the manager, returned with the completion
   // Set by the I/O thread.
   uint64_t deadline_ms = 0;
+  uint64_t seq = 0;      // admission order; breaks ties between equal deadlines
+  bool tracked = false;  // in the manager's deadline index
+  bool written = false;  // handed to the socket (in flight)
   uint8_t internal = 0;  // InternalKind in connection_manager.cc; 0 = a caller's command
 };
 

@@ -107,14 +107,15 @@ describe('RedisStore round trips', () => {
   test('destroy() rejects pending calls and settles a pending disconnect()', async () => {
     const client = new RedisClient(redis.url, { commandTimeout: 5000 });
     await client.command(['PING']);
-    await redis.cli('CLIENT', 'PAUSE', '300');
+    await redis.cli('CLIENT', 'PAUSE', '1500');
+    const paused = Date.now();
     const pending = client.command(['PING']).catch((e) => e);
     const closing = client.disconnect({ timeout: 10_000 });
     await new Promise((r) => setTimeout(r, 20));
     client.destroy();
     expect(await pending).toBeInstanceOf(RedisClosedError);
     await expect(closing).resolves.toBeUndefined();
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, Math.max(0, 1600 - (Date.now() - paused))));
   });
 
   test('keys and values over the caps are rejected before anything is sent', async () => {
@@ -204,7 +205,7 @@ describe('connections', () => {
     expect(first.message).toContain('127.0.0.1:1');
     const t0 = process.hrtime.bigint();
     const second = await s.get('k').catch((e) => e);
-    expect(Number(process.hrtime.bigint() - t0) / 1e6).toBeLessThan(50);
+    expect(Number(process.hrtime.bigint() - t0) / 1e6).toBeLessThan(300); // no connect attempt
     expect(second.code).toBe('ERR_REDIS_CONNECTION');
     await s.disconnect();
   });

@@ -63,7 +63,11 @@ async function seed(key, gen, ttl) {
 }
 
 async function runs() {
-  const text = await redis.cli('LRANGE', 'test:runs', '0', '-1');
+  return redisList('test:runs');
+}
+
+async function redisList(key) {
+  const text = await redis.cli('LRANGE', key, '0', '-1');
   return text === '' ? [] : text.split('\n');
 }
 
@@ -86,28 +90,52 @@ async function runFleet(refreshLock) {
   for (const w of workers) w.child.stdin.write('go\n');
   const codes = await Promise.all(workers.map((w) => w.exited));
   expect(codes).toEqual([0, 0, 0, 0]);
-  for (const w of workers) expect(w.lines.at(-1)).toMatch(/^done \d+$/);
-  return runs();
+  for (const w of workers) {
+    expect(w.lines.at(-1)).toMatch(/^done \d+$/);
+    // Every process kept asking for the key the whole time (a wrap every ~5 ms for 2.5 s),
+    // so each refresh window was contended by all four.
+    expect(Number(w.lines.at(-1).split(' ')[1])).toBeGreaterThanOrEqual(20);
+  }
+  return { list: await runs(), pids: workers.map((w) => String(w.child.pid)) };
 }
 
 describe('refresh lock across processes', () => {
   test('4 processes in the same window: fn runs once per stale value, the others serve it', async () => {
-    const list = await runFleet(undefined); // on by default with a Redis tier
+    const { list, pids } = await runFleet(undefined); // on by default with a Redis tier
     // 2.5 s of 300 ms-fresh values: several refreshes happened, none of them twice.
     expect(list.length).toBeGreaterThanOrEqual(3);
     expect({ duplicates: duplicates(list), list }).toEqual({ duplicates: 0, list });
+    // One refresh at a time: each run replaced exactly the value the run before it wrote
+    // (gen 0 is the seed), so no run overlapped another or worked from an older value.
+    expect(list.map((line) => line.split(':')[1]))
+      .toEqual(list.map((_, i) => String(i)));
+    expect(Number(await redis.cli('GET', 'test:gen'))).toBe(list.length);
     // ... and only values inside their window were replaced (none still fresh).
     const fresh = list.filter((line) => Number(line.split(':')[2]) >= 900);
     expect(fresh).toEqual([]);
-    const pids = new Set(list.map((line) => line.split(':')[0]));
-    expect(pids.size).toBeGreaterThanOrEqual(1);
+    // Every run came from one of the four processes, and it held the lock when it ran.
+    const runners = list.map((line) => line.split(':')[0]);
+    for (const pid of runners) expect(pids).toContain(pid);
+    // The others did compete: lock attempts were refused (more than one process asked).
+    const locks = await redisList('test:locks');
+    const refused = locks.filter((line) => line.endsWith(':0'));
+    const granted = locks.filter((line) => line.endsWith(':1'));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(new Set(locks.map((line) => line.split(':')[0])).size).toBeGreaterThanOrEqual(2);
+    expect(granted.length).toBeGreaterThanOrEqual(list.length); // no fn run without the lock
+    for (const pid of new Set(runners)) {
+      const runsOf = runners.filter((p) => p === pid).length;
+      expect(granted.filter((line) => line.startsWith(`${pid}:`)).length).toBeGreaterThanOrEqual(runsOf);
+    }
     // Released by its owner after each refresh.
     expect(await redis.cli('EXISTS', 'keyv::ncm-refresh-lock:shared')).toBe('0');
   }, 20_000);
 
   test('refreshLock: false lets every process refresh the same stale value', async () => {
-    const list = await runFleet(false);
+    // The same load without the lock: the check above would catch the overlap.
+    const { list } = await runFleet(false);
     expect(duplicates(list)).toBeGreaterThan(0);
+    expect(await redisList('test:locks')).toEqual([]); // no lock was ever asked for
   }, 20_000);
 
   test('a killed lock holder blocks refreshes only until the lock expires', async () => {
