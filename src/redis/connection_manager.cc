@@ -225,24 +225,36 @@ void ConnectionManager::Admit(std::unique_ptr<Request> request) {
       break;
     case State::kConnecting:
     case State::kHandshake:
+      // A retry against a host that already failed: the same cap as between attempts.
+      if (down_) {
+        AdmitWhileDown(std::move(request));
+      } else {
+        pending_.push_back(std::move(request));
+      }
+      break;
     case State::kReady:
       pending_.push_back(std::move(request));
       break;
     case State::kBackoff:
-      if (pending_.size() < config_.offline_queue) {
-        pending_.push_back(std::move(request));
-      } else if (last_error_ == ErrorKind::kServer) {
-        // e.g. WRONGPASS: keep the server's text, whose first word is the error code.
-        Reject(std::move(request), last_error_, last_message_, last_errno_);
-      } else {
-        Reject(std::move(request), last_error_,
-               "Redis is unreachable, failing fast (last error: " + last_message_ + ")",
-               last_errno_);  // e.g. "... (last error: connect ECONNREFUSED 127.0.0.1:6399)"
-      }
+      AdmitWhileDown(std::move(request));
       break;
     case State::kClosed:
       Reject(std::move(request), ErrorKind::kClosed, "the client was closed", "");
       break;
+  }
+}
+
+// Redis is known to be down: hold at most `offline_queue` commands, fail the rest fast.
+void ConnectionManager::AdmitWhileDown(std::unique_ptr<Request> request) {
+  if (pending_.size() < config_.offline_queue) {
+    pending_.push_back(std::move(request));
+  } else if (last_error_ == ErrorKind::kServer) {
+    // e.g. WRONGPASS: keep the server's text, whose first word is the error code.
+    Reject(std::move(request), last_error_, last_message_, last_errno_);
+  } else {
+    Reject(std::move(request), last_error_,
+           "Redis is unreachable, failing fast (last error: " + last_message_ + ")",
+           last_errno_);  // e.g. "... (last error: connect ECONNREFUSED 127.0.0.1:6399)"
   }
 }
 
@@ -478,6 +490,7 @@ void ConnectionManager::SendHandshake() {
 void ConnectionManager::BecomeReady() {
   uv_timer_stop(&connect_timer_);
   state_ = State::kReady;
+  down_ = false;
   last_message_.clear();
   last_errno_.clear();
   last_activity_ms_ = uv_now(&loop_);
@@ -512,6 +525,7 @@ void ConnectionManager::ConnectFailed(ErrorKind kind, const std::string& message
   last_error_ = kind;
   last_message_ = message;
   last_errno_ = err;
+  down_ = true;
   state_ = State::kBackoff;
   if (graceful_close_) {
     RejectPending(kind, message, err);

@@ -103,6 +103,7 @@ class ConnectionManager {
   // I/O thread only from here on.
   void Run();
   void OnWake();
+  void AdmitWhileDown(std::unique_ptr<Request> request);
   void Admit(std::unique_ptr<Request> request);
   void StartConnect();
   void ConnectTo(const sockaddr* addr);
@@ -172,6 +173,9 @@ class ConnectionManager {
   bool quit_sent_ = false;
   bool finished_ = false;
   uint32_t attempt_ = 0;  // failed attempts since the last success
+  // A connect attempt failed since the last ready connection: Redis is known to be down, so
+  // the offline-queue cap applies during the next attempts too, not only between them.
+  bool down_ = false;
   uint64_t last_activity_ms_ = 0;
   std::unique_ptr<Connection> conn_;               // the live connection, if any
   std::deque<std::unique_ptr<Request>> pending_;   // not yet written

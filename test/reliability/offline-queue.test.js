@@ -137,3 +137,47 @@ test('Redis back while the queue is full: exactly the queued INCRs run, none of 
   expect(counter).toBe(held);
   expect(state.codes).toEqual({ ERR_REDIS_CONNECTION: OPS - held });
 });
+
+// R5/R6 while a retry is in progress: a server that accepts TCP connections and never
+// answers keeps each attempt in its handshake until `connectTimeout`. Once one attempt has
+// failed, Redis is known to be down, and ops issued during the next attempts must fail fast
+// like ops issued between attempts — not wait for the attempt (they used to, unbounded).
+test('with Redis known to be down, ops issued during a retry fail fast instead of queueing', async () => {
+  const net = require('node:net');
+  const sockets = new Set();
+  const silent = net.createServer((socket) => { sockets.add(socket); socket.on('error', () => {}); });
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const connectTimeout = 1000;
+  // clientName makes every connection start with a handshake the silent server never answers.
+  const client = new RedisClient({ port: silent.address().port, offlineQueue: 0, connectTimeout, commandTimeout: 5000, clientName: 'r6' });
+  try {
+    const first = await client.command(['GET', 'k']).then(() => 'resolved', (e) => e.code);
+    expect(first).toBe('ERR_REDIS_CONNECT_TIMEOUT');
+    // Now issue ops for 2.5 connect timeouts: they span several retry attempts.
+    const waits = [];
+    const codes = new Set();
+    const until = performance.now() + 2.5 * connectTimeout;
+    while (performance.now() < until) {
+      const batch = [];
+      for (let i = 0; i < 100; i++) {
+        const t0 = performance.now();
+        batch.push(client.command(['GET', 'k']).then(() => { codes.add('resolved'); },
+          (e) => { codes.add(e.code); waits.push(performance.now() - t0); }));
+      }
+      await Promise.all(batch);
+      await sleep(5);
+    }
+    waits.sort((a, b) => a - b);
+    const p99 = waits[Math.floor(waits.length * 0.99)];
+    console.log(`retrying against a silent server: ${waits.length} ops, wait p50 ${waits[waits.length >> 1].toFixed(1)} ms, ` +
+      `p99 ${p99.toFixed(1)} ms, max ${waits[waits.length - 1].toFixed(0)} ms; codes ${[...codes].join(', ')}`);
+    expect(codes.has('resolved')).toBe(false);
+    // Fail fast: far below the connect timeout every op would wait for otherwise.
+    expect(p99).toBeLessThan(100);
+    expect(waits[waits.length - 1]).toBeLessThan(connectTimeout / 2);
+  } finally {
+    await client.disconnect({ timeout: 200 });
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+});
