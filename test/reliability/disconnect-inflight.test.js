@@ -13,12 +13,10 @@ const { execFile } = require('node:child_process');
 const { startRedis } = require('../helpers/redis-server');
 
 const OPS = Number(process.env.R17_OPS ?? 10_000);
-// The R17 target is 100 ms. Measured here: 110–340 ms for 10,000 ops, nearly all of it in
-// building one Error object per rejected op on the JS thread (~10 µs each with its stack
-// trace) and the garbage collection after it, so the target is not met yet (see the README).
-// The default bound proves the ops were settled by the connection loss, not by the 5 s
-// command timeout; R17_BUDGET_MS=100 checks the target itself.
-const SETTLE_BUDGET_MS = Number(process.env.R17_BUDGET_MS ?? 1000);
+// The R17 target: all settled within 100 ms of the fault. Measured here: 36–63 ms for
+// 10,000 ops (92–211 ms before rejections stopped capturing stack traces). The sanitizer
+// build (npm run test:asan) is slower; R17_BUDGET_MS overrides the bound.
+const SETTLE_BUDGET_MS = Number(process.env.R17_BUDGET_MS ?? (process.env.ASAN_OPTIONS ? 500 : 100));
 jest.setTimeout(60_000);
 
 let redis;
