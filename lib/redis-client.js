@@ -33,7 +33,7 @@ const REDIS_CLIENT_DEFAULTS = Object.freeze({
   connectTimeout: 1000,
   commandTimeout: 500,
   offlineQueue: 0,
-  healthCheckInterval: 15000,
+  healthCheckInterval: 1000,
   keepAlive: 1000,
   maxReplyBytes: 64 * MiB,
   maxReplyElements: 1_000_000,

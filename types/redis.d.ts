@@ -24,7 +24,7 @@ export interface RedisConnectionOptions {
   commandTimeout?: number;
   /** Commands held while Redis is known to be down; 0 = fail fast. Default 0. */
   offlineQueue?: number;
-  /** PING an idle connection this often (ms); 0 = never. Default 15000. */
+  /** PING a connection idle this long (ms); no reply within commandTimeout → replaced. 0 = never. Default 1000. */
   healthCheckInterval?: number;
   /** TCP keepalive delay (ms); 0 = off. Default 1000. */
   keepAlive?: number;

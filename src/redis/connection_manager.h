@@ -45,10 +45,10 @@ struct Config {
   uint32_t connect_timeout_ms = 1000;
   uint32_t command_timeout_ms = 500;
   uint32_t offline_queue = 0;           // commands held while Redis is down; 0 = fail fast
-  uint32_t health_interval_ms = 15000;  // PING an idle connection this often; 0 = never
+  uint32_t health_interval_ms = 1000;   // PING an idle connection this often; 0 = never
   uint32_t keepalive_ms = 1000;         // TCP keepalive delay; 0 = off
   uint32_t reconnect_base_ms = 50;
-  uint32_t reconnect_max_ms = 2000;
+  uint32_t reconnect_max_ms = 1000;  // a healed server is found within 1 s (R4)
   ReaderLimits limits;
 };
 

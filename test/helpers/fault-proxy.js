@@ -17,8 +17,9 @@
 //   truncate [n]         one-shot: the next server chunk is cut after <n> bytes (default: in
 //                        the middle of its first reply), then the client gets FIN
 //   garbage [bytes]      one-shot: bytes injected into the next server chunk (default 8 random
-//                        bytes); arg {bytes, at: 'boundary' | 'inside'}: at a reply boundary
-//                        (default) or inside the first reply of the chunk
+//                        bytes); arg {bytes, at: 'boundary' | 'inside' | 'bulk'}: at a reply
+//                        boundary (default), inside the first reply of the chunk, or in the
+//                        middle of the payload of the first whole bulk-string reply
 //   extra [bytes]        one-shot: a well-formed extra reply (default `+OK\r\n`) injected at a
 //                        reply boundary of the next server chunk
 //   reset                every open client socket is reset (RST) now
@@ -289,9 +290,22 @@ class FaultProxy extends EventEmitter {
       pair.fin();
     } else if (mode === 'garbage') {
       const bytes = Buffer.isBuffer(arg) ? arg : (arg?.bytes ?? randomGarbage(8));
-      const at = arg?.at === 'inside'
-        ? Math.max(1, Math.floor((cuts.includes(0) ? (firstReplyEnd ?? chunk.length) : chunk.length) / 2))
-        : (cuts[0] ?? 0);
+      let at;
+      if (arg?.at === 'bulk') {
+        at = insideBulkPayload(chunk, cuts);
+        if (at === undefined) {
+          // No whole bulk reply in this chunk: wait for a later chunk.
+          this.mode = mode;
+          this.arg = arg;
+          this.stats.fired--;
+          pair.deliver(chunk);
+          return;
+        }
+      } else {
+        at = arg?.at === 'inside'
+          ? Math.max(1, Math.floor((cuts.includes(0) ? (firstReplyEnd ?? chunk.length) : chunk.length) / 2))
+          : (cuts[0] ?? 0);
+      }
       pair.deliver(Buffer.concat([chunk.subarray(0, at), bytes, chunk.subarray(at)]));
       detail = { mode, at, bytes: bytes.toString('hex') };
     } else {
@@ -332,6 +346,19 @@ async function startFaultProxy(target) {
     proxy.server.listen(0, '127.0.0.1', resolve);
   });
   return proxy;
+}
+
+/** Offset in the middle of the payload of the first whole `$<len>` reply starting at a cut. */
+function insideBulkPayload(chunk, cuts) {
+  for (const cut of cuts) {
+    if (chunk[cut] !== 0x24) continue; // '$'
+    const headerEnd = chunk.indexOf('\r\n', cut);
+    if (headerEnd < 0) return undefined;
+    const length = Number(chunk.toString('latin1', cut + 1, headerEnd));
+    if (!(length > 1) || headerEnd + 2 + length + 2 > chunk.length) continue;
+    return headerEnd + 2 + Math.floor(length / 2);
+  }
+  return undefined;
 }
 
 module.exports = { startFaultProxy, replyEnd, randomGarbage };

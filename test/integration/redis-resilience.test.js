@@ -81,7 +81,7 @@ test('Redis down: fail fast by default; with offlineQueue the commands wait and 
   await redis.start();
   expect(await Promise.all(waiting)).toEqual(['OK', 'OK', 'OK', 'OK', 'OK']);
   expect(await queued.command(['GET', 'q4'])).toBe('k:q4:v1');
-  // The fail-fast client is back too once Redis answers again (backoff is capped at 2 s).
+  // The fail-fast client is back too once Redis answers again (backoff is capped at 1 s).
   let back;
   for (let i = 0; i < 60 && back === undefined; i++) {
     back = (await settle(fast.command(['GET', 'q4']))).value;

@@ -125,7 +125,7 @@ test('Redis back while the queue is full: exactly the queued INCRs run, none of 
   expect(state.maxHeld).toBeLessThanOrEqual(CAP);
   const held = state.issued - state.settled;
   await redis.start();
-  await drain(state, 5000); // the reconnect backoff is capped at 2 s
+  await drain(state, 5000); // the reconnect backoff is capped at 1 s
   const counter = Number(await client.command(['GET', 'r6:counter']));
   await client.disconnect();
   await redis.stop();
