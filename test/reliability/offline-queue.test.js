@@ -15,6 +15,10 @@ const OPS = Number(process.env.R6_OPS ?? 100_000);
 const CAP = Number(process.env.R6_CAP ?? 1000);
 const BATCH = 1000;
 const MiB = 1024 * 1024;
+// R6 allows 20 MiB of RSS growth. Under AddressSanitizer (npm run test:asan) freed memory
+// sits in ASan's quarantine (up to 256 MiB) instead of going back to malloc, so RSS there
+// measures the quarantine, not the queue: the bound widens by that much.
+const RSS_BOUND = 20 * MiB + (process.env.ASAN_OPTIONS ? 256 * MiB : 0);
 jest.setTimeout(60_000);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -100,7 +104,7 @@ test(`${OPS} ops with Redis down and offlineQueue ${CAP}: held ops never above t
   expect(state.maxHeld).toBeGreaterThan(0); // the queue was used
   expect(Object.keys(state.codes).sort()).toEqual(['ERR_REDIS_CONNECTION', 'ERR_REDIS_TIMEOUT']);
   expect(state.codes.ERR_REDIS_CONNECTION).toBeGreaterThan(OPS / 2); // beyond the cap: fail fast
-  expect(state.rssPeak - rssBefore).toBeLessThanOrEqual(20 * MiB);
+  expect(state.rssPeak - rssBefore).toBeLessThanOrEqual(RSS_BOUND);
 });
 
 test('default offlineQueue 0: every op fails fast while Redis is down, none is held', async () => {
@@ -115,7 +119,7 @@ test('default offlineQueue 0: every op fails fast while Redis is down, none is h
   expect(state.settled).toBe(OPS);
   expect(state.maxHeld).toBe(0);
   expect(state.codes).toEqual({ ERR_REDIS_CONNECTION: OPS });
-  expect(state.rssPeak - rssBefore).toBeLessThanOrEqual(20 * MiB);
+  expect(state.rssPeak - rssBefore).toBeLessThanOrEqual(RSS_BOUND);
 });
 
 test('Redis back while the queue is full: exactly the queued INCRs run, none of the refused ones', async () => {
