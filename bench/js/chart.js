@@ -161,7 +161,7 @@ function renderSvg(charts, { title } = {}) {
         const by = rowY + i * (BAR_H + BAR_GAP);
         const r = speedup(chart, row.ours, row.others[label]);
         if (r === undefined) {
-          text(x(1) + 4, by + BAR_H - 1, 'not measured', "font-size='9' fill='#888'");
+          text(x(1) + 4, by + BAR_H - 1, '–', "font-size='9' fill='#888'");
           return;
         }
         const x0 = Math.min(x(1), x(r));
