@@ -89,35 +89,25 @@ defineScenario(module, {
   },
 
   report(done, { quick }) {
-    const kinds = kindsFor(quick);
     const cell = cells(done);
-    const columns = OPS.flatMap((op) => kinds.map((kind) => ({ op, kind })));
-    const head = `| cache | ${columns.map((c) => `${OP_LABELS[c.op]}, ${VALUE_KINDS[c.kind].label}`).join(' | ')} |`;
-    const sep = `|---|${columns.map(() => '---:').join('|')}|`;
-    const rows = Object.entries(CACHE_DRIVERS).map(([name, d]) => {
-      const values = columns.map(({ op, kind }) => {
-        const ns = cell.get(`${name}|${op}|${kind}`);
-        return ns === undefined ? '–' : fmtNs(ns);
+    const names = Object.keys(CACHE_DRIVERS);
+    const competitors = names.filter((n) => n !== OUR_CACHE);
+    const head = `| operation, value | ${names.map((n) => CACHE_DRIVERS[n].label).join(' | ')} | ${competitors.map((n) => `× vs ${CACHE_DRIVERS[n].label}`).join(' | ')} |`;
+    const sep = `|---|${[...names, ...competitors].map(() => '---:').join('|')}|`;
+    const rows = OPS.flatMap((op) => kindsFor(quick).map((kind) => {
+      const ns = names.map((n) => cell.get(`${n}|${op}|${kind}`));
+      const ours = cell.get(`${OUR_CACHE}|${op}|${kind}`);
+      const ratios = competitors.map((n) => {
+        const theirs = cell.get(`${n}|${op}|${kind}`);
+        return ours && theirs ? fmtRatio(theirs / ours) : '–';
       });
-      return `| ${d.label} | ${values.join(' | ')} |`;
-    });
-    const competitors = Object.keys(CACHE_DRIVERS).filter((n) => n !== OUR_CACHE);
-    const ratioRows = competitors.map((name) => {
-      const values = columns.map(({ op, kind }) => {
-        const ours = cell.get(`${OUR_CACHE}|${op}|${kind}`);
-        const theirs = cell.get(`${name}|${op}|${kind}`);
-        return ours && theirs ? `${fmtRatio(theirs / ours)}` : '–';
-      });
-      return `| vs ${CACHE_DRIVERS[name].label} | ${values.join(' | ')} |`;
-    });
+      return `| ${OP_LABELS[op]}, ${VALUE_KINDS[kind].label} | ${ns.map((v) => (v === undefined ? '–' : fmtNs(v))).join(' | ')} | ${ratios.join(' | ')} |`;
+    }));
     return [
-      `ns per awaited call (median; an mget call fetches ${MGET_KEYS} keys), lower is better:`,
+      `ns per awaited call (median; an mget call fetches ${MGET_KEYS} keys), lower is better; "× vs": how many times`,
+      `faster ${CACHE_DRIVERS[OUR_CACHE].label} is than that competitor in the same run (below 1×: slower).`,
       '',
       head, sep, ...rows,
-      '',
-      `How many times faster ${CACHE_DRIVERS[OUR_CACHE].label} is than each competitor, same run (below 1×: slower):`,
-      '',
-      head.replace('| cache |', '| createCache … |'), sep, ...ratioRows,
     ].join('\n');
   },
 
