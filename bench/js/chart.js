@@ -15,7 +15,7 @@
  * and a chart is
  *
  *   { id, title, ours: label, metric: 'ns per call' | 'operations/s', better: 'lower' | 'higher',
- *     competitors: [label], rows: [{ label, ours: number, others: { [label]: number } }] }
+ *     note?: text, competitors: [label], rows: [{ label, ours: number, others: { [label]: number } }] }
  */
 
 const fs = require('node:fs');
@@ -126,9 +126,13 @@ function renderSvg(charts, { title } = {}) {
     y += 26;
     text(LABEL_X, y, `${chart.title}${chart.quick ? ' (smoke run)' : ''}`, "font-size='15' font-weight='bold'");
     y += 15;
-    text(LABEL_X, y, `native-cache-manager: ${chart.ours}; compared on ${chart.metric} (${chart.better} is better)`, "font-size='11' fill='#444'");
+    text(LABEL_X, y, `Ours: ${chart.ours}. Compared on ${chart.metric} (${chart.better} is better).`, "font-size='11' fill='#444'");
     y += 14;
     text(LABEL_X, y, envLine(chart.env), "font-size='10' fill='#666'");
+    if (chart.note) {
+      y += 13;
+      text(LABEL_X, y, chart.note, "font-size='10' fill='#666'");
+    }
     // Legend: one colour per competitor.
     const legend = layoutLegend(chart.competitors, WIDTH - 2 * LABEL_X, 6.2);
     for (const line of legend) {

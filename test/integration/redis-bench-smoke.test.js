@@ -64,7 +64,7 @@ describe('bench/js/redis.js --quick', () => {
     expect(svg).toContain('>Redis client: GET / SET operations per second (smoke run)</text>');
     // client panel: 5 rows x (3 clients + the ceiling at c=16 only); store panel: 5 rows x 1.
     expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(5 * 3 + 3 + 5);
-    expect(svg).toMatch(/<title>GET, 4 KiB, concurrency 16 vs redis-benchmark -c 16 -P 16: [\d.]+×<\/title>/);
+    expect(svg).toMatch(/<title>GET, 4 KiB, concurrency 16 vs redis-benchmark -c 16 -P 16 \(ceiling\): [\d.]+×<\/title>/);
   });
 });
 
