@@ -15,7 +15,7 @@
  *   --pin     CPU placement at concurrency 16 and 128 (concurrency 1 is always pinned, below):
  *             `separate` (default): redis-server on CPU 0, the client and redis-benchmark on
  *             CPU 1; `none`: the server and the clients float over every CPU
- *   --clients, --ops, --concurrency, --sizes   measure only these (default: all; `--clients list` names them)
+ *   --clients, --ops, --concurrency, --sizes   measure only these (default: all; `--list` names the clients)
  *   --json    also write the results (raw figures, tables, chart data, environment) to this
  *             file; --chart then draws the SVG from every *.json in that folder (chart.js)
  *
@@ -125,8 +125,8 @@ function parseArgs(argv) {
   const list = (v) => String(v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--clients' && argv[i + 1] === 'list') throw new Error(`clients: ${Object.keys(DRIVERS).join(', ')}`);
     if (a === '--quick') args.quick = true;
+    else if (a === '--list') args.list = true;
     else if (a === '--runs') args.runs = Number(argv[++i]);
     else if (a === '--pin') args.pin = argv[++i];
     else if (a === '--out') args.out = argv[++i];
@@ -271,7 +271,7 @@ function tables(stat, ceilings, levels) {
   const sections = [];
   for (const size of SIZES) {
     if (!ceilings[size]) continue;
-    const columns = OPS.flatMap((op) => levels.map((c) => ({ op, c }))).filter(({ op, c }) => DRIVERS_HAVE(stat, op, size, c));
+    const columns = OPS.flatMap((op) => levels.map((c) => ({ op, c }))).filter(({ op, c }) => anyMeasured(stat, op, size, c));
     if (columns.length === 0) continue;
     const head = `| client | ${columns.map(({ op, c }) => `${op} c=${c}`).join(' | ')} |`;
     const sep = `|---|${columns.map(() => '---:').join('|')}|`;
@@ -294,7 +294,7 @@ function tables(stat, ceilings, levels) {
 }
 
 /** True when at least one driver measured this cell. */
-function DRIVERS_HAVE(stat, op, size, c) {
+function anyMeasured(stat, op, size, c) {
   return Object.keys(DRIVERS).some((d) => stat(d, op, size, c) !== undefined);
 }
 
@@ -367,6 +367,10 @@ function charts(stat, ceilings, levels, note) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.list) {
+    process.stdout.write(`clients: ${Object.keys(DRIVERS).join(', ')}\nops: ${OPS.join(', ')}\nconcurrency: ${CONCURRENCY.join(', ')}\nsizes: ${SIZES.join(', ')}\n`);
+    return;
+  }
   if (args.job) {
     const result = await runJob(args.job);
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
