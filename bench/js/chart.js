@@ -53,7 +53,8 @@ function speedup(chart, ours, theirs) {
 function fmtRatio(r) {
   if (r >= 100) return `${r.toFixed(0)}×`;
   if (r >= 10) return `${r.toFixed(1)}×`;
-  return `${r.toFixed(2)}×`;
+  if (r >= 0.01) return `${r.toFixed(2)}×`;
+  return `${r.toPrecision(1)}×`;
 }
 
 /** Reads results files; returns their charts in panel order, each with its run's env. */
