@@ -4,7 +4,8 @@
 /**
  * Runs the memory-store benchmarks and prints Markdown tables.
  *
- *   node bench/js/run.js [--quick] [--only a,b] [--drivers a,b] [--runs N] [--out file.md] [--list]
+ *   node bench/js/run.js [--quick] [--only a,b] [--drivers a,b] [--runs N] [--out file.md]
+ *                        [--json results.json] [--chart chart.svg] [--list]
  *
  *   --quick     tiny inputs and one round: a smoke run that takes seconds
  *   --only      scenario names (default: all); `--list` prints scenarios and drivers
@@ -12,6 +13,10 @@
  *   --runs      rounds for the timed scenarios (default 3); each round runs every job once,
  *               in a fresh child process, and tables report the median over rounds
  *   --out       also write the Markdown to this file
+ *   --json      also write the results (raw figures, tables, chart data, environment) to
+ *               this JSON file; scenarios already in it that were not run are kept
+ *   --chart     then draw the SVG chart (bench/js/chart.js) from every *.json file in the
+ *               --json file's folder (so `npm run bench:redis` results join the chart)
  *
  * Every job runs in its own `node --expose-gc` child so that heap state, JIT feedback and
  * allocator state of one competitor never leak into another's figures (a --quick smoke run
@@ -25,12 +30,13 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { driverNames, loadDriver } = require('./drivers');
-const { environment, runScenario } = require('./lib/runner');
+const { environment, environmentInfo, runScenarioDetailed } = require('./lib/runner');
+const chart = require('./chart');
 
 const SCENARIOS = ['get-hit', 'get-miss', 'set', 'cache', 'hit-ratio', 'memory', 'latency'];
 
 function parseArgs(argv) {
-  const args = { quick: false, only: SCENARIOS, drivers: driverNames, runs: undefined, out: undefined, list: false };
+  const args = { quick: false, only: SCENARIOS, drivers: driverNames, runs: undefined, out: undefined, json: undefined, chart: undefined, list: false };
   const list = (v) => String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const eq = argv[i].indexOf('=');
@@ -43,6 +49,8 @@ function parseArgs(argv) {
       case '--drivers': args.drivers = list(value()); break;
       case '--runs': args.runs = Number(value()); break;
       case '--out': args.out = value(); break;
+      case '--json': args.json = value(); break;
+      case '--chart': args.chart = value(); break;
       default: throw new Error(`unknown argument '${argv[i]}' (see the comment at the top of bench/js/run.js)`);
     }
   }
@@ -52,6 +60,7 @@ function parseArgs(argv) {
   for (const d of args.drivers) {
     if (!driverNames.includes(d)) throw new Error(`unknown driver '${d}'; known: ${driverNames.join(', ')}`);
   }
+  if (args.chart !== undefined && args.json === undefined) throw new Error('--chart needs --json (the chart is drawn from the results files)');
   if (args.runs === undefined) args.runs = args.quick ? 1 : 3;
   if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error(`--runs must be a positive integer; received ${args.runs}`);
   return args;
@@ -64,15 +73,24 @@ function main() {
     return;
   }
   const drivers = args.drivers.map(loadDriver);
-  const sections = [environment({ program: 'bench/js/run.js', packages: [...drivers.map((d) => d.package), ...(args.only.includes('cache') ? ['cache-manager', 'keyv'] : [])], runs: args.runs })];
+  const packages = [...drivers.map((d) => d.package), ...(args.only.includes('cache') ? ['cache-manager', 'keyv', '@cacheable/memory'] : [])];
+  const env = environmentInfo({ program: 'bench/js/run.js', packages, runs: args.runs });
+  const sections = [environment(env)];
   process.stdout.write(`${sections[0]}\n\n`);
   for (const name of args.only) {
     const scenario = require(path.join(__dirname, 'scenarios', `${name}.js`));
-    const text = runScenario(scenario, { quick: args.quick, runs: args.runs, drivers });
+    const { text, done, charts } = runScenarioDetailed(scenario, { quick: args.quick, runs: args.runs, drivers });
     sections.push(text);
     process.stdout.write(`${text}\n`);
+    if (args.json) {
+      chart.saveResults(args.json, name, { title: scenario.title, quick: args.quick, env, markdown: text, charts, results: done });
+    }
   }
   if (args.out) fs.writeFileSync(args.out, `${sections.join('\n')}\n`);
+  if (args.chart) {
+    const drawn = chart.writeChart({ out: args.chart, files: chart.siblingsOf(args.json) });
+    process.stderr.write(`(chart: ${drawn.panels} panel(s) from ${drawn.files.map((f) => path.relative(process.cwd(), f)).join(', ')} -> ${path.relative(process.cwd(), drawn.out)})\n`);
+  }
 }
 
 try {

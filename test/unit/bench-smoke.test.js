@@ -5,6 +5,8 @@
 // print a table naming every competitor.
 
 const { execFile } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -18,9 +20,12 @@ function run(script, args) {
 
 describe('bench/js/run.js --quick', () => {
   let result;
+  let dir;
   beforeAll(async () => {
-    result = await run('bench/js/run.js', ['--quick']);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-bench-'));
+    result = await run('bench/js/run.js', ['--quick', '--json', path.join(dir, 'memory.json'), '--chart', path.join(dir, 'chart.svg')]);
   }, 60_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('exits 0', () => {
     expect(result.stderr).not.toMatch(/Error/);
@@ -28,7 +33,7 @@ describe('bench/js/run.js --quick', () => {
   });
 
   test('prints a table for every scenario', () => {
-    for (const title of ['get, hit', 'get, miss', 'set (overwrite)', 'hit ratio on a Zipf trace',
+    for (const title of ['get, hit', 'get, miss', 'set (overwrite)', 'createCache: get hit, set, wrap hit, mget of 100', 'hit ratio on a Zipf trace',
       'memory held and full-GC time', 'latency under churn']) {
       expect(result.stdout).toContain(`### ${title}\n`);
     }
@@ -43,6 +48,88 @@ describe('bench/js/run.js --quick', () => {
     expect(result.stdout).toMatch(/Node\.js v\d+/);
     expect(result.stdout).toMatch(/lru-cache \d+\.\d+\.\d+/);
     expect(result.stdout).toMatch(/@cacheable\/memory \d+\.\d+\.\d+/);
+  });
+
+  test('measures mget of 100 through createCache against both cache-manager set-ups', () => {
+    const section = result.stdout.slice(result.stdout.indexOf('### createCache'));
+    const caches = ['native-cache-manager createCache (MemoryStore)', 'cache-manager + Keyv(CacheableMemory)',
+      'cache-manager default (Keyv + Map, returns references)'];
+    expect(section).toContain(`| operation, value | ${caches.join(' | ')} | × vs ${caches[1]} | × vs ${caches[2]} |`);
+    // One row per operation: three ns figures, then two ratios.
+    for (const op of ['get hit', 'set', 'wrap hit', 'mget of 100']) {
+      expect(section).toMatch(new RegExp(`^\\| ${op}, object ~60 B( \\| [\\d.]+){3}( \\| [\\d.]+×){2} \\|$`, 'm'));
+    }
+  });
+
+  test('writes the results as JSON, with chart data for each throughput scenario', () => {
+    const data = JSON.parse(fs.readFileSync(path.join(dir, 'memory.json'), 'utf8'));
+    expect(data.format).toBe('native-cache-manager-bench/1');
+    expect(Object.keys(data.scenarios)).toEqual(['get-hit', 'get-miss', 'set', 'cache', 'hit-ratio', 'memory', 'latency']);
+    const cache = data.scenarios.cache;
+    expect(cache.env.node).toBe(process.version);
+    expect(cache.env.packages['cache-manager']).toMatch(/^\d+\.\d+\.\d+$/);
+    const chart = cache.charts[0];
+    expect(chart.rows.map((r) => r.label)).toEqual(['get hit, object ~60 B', 'set, object ~60 B', 'wrap hit, object ~60 B', 'mget of 100, object ~60 B']);
+    for (const row of chart.rows) {
+      expect(row.ours).toBeGreaterThan(0);
+      for (const label of chart.competitors) expect(row.others[label]).toBeGreaterThan(0);
+    }
+    const mget = cache.results.filter((r) => r.job.op === 'mget-100');
+    expect(mget).toHaveLength(3);
+    for (const r of mget) expect(r.results[0].nsPerOp).toBeGreaterThan(0);
+  });
+
+  test('draws an SVG chart with a panel per throughput scenario and a bar per competitor', () => {
+    const svg = fs.readFileSync(path.join(dir, 'chart.svg'), 'utf8');
+    expect(svg.startsWith("<svg xmlns='http://www.w3.org/2000/svg'")).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    for (const title of ['createCache (the cache-manager 7 API), in memory', 'MemoryStore get, hit', 'MemoryStore get, miss',
+      'MemoryStore set (overwrite)']) {
+      expect(svg).toContain(`>${title} (smoke run)</text>`);
+    }
+    expect(svg).toContain('cache-manager + Keyv(CacheableMemory)');
+    // cache: 4 rows x 2 competitors; get hit, get miss, set: 1 row x 3 competitors each.
+    expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(4 * 2 + 3 * 3);
+    expect(svg).toMatch(/<title>mget of 100, object ~60 B vs cache-manager \+ Keyv\(CacheableMemory\): [\d.]+×<\/title>/);
+  });
+});
+
+describe('bench/js/chart.js', () => {
+  test('keeps the scenarios of an earlier run that a later run did not measure', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-bench-'));
+    try {
+      const file = path.join(dir, 'memory.json');
+      const first = await run('bench/js/run.js', ['--quick', '--only', 'get-miss', '--drivers', 'native-sync,lru-cache', '--json', file]);
+      expect(first.code).toBe(0);
+      const second = await run('bench/js/run.js', ['--quick', '--only', 'set', '--drivers', 'native-sync,lru-cache', '--json', file, '--chart', path.join(dir, 'c.svg')]);
+      expect(second.code).toBe(0);
+      expect(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')).scenarios)).toEqual(['get-miss', 'set']);
+      const svg = fs.readFileSync(path.join(dir, 'c.svg'), 'utf8');
+      expect(svg).toContain('>MemoryStore get, miss (smoke run)</text>');
+      expect(svg).toContain('>MemoryStore set (overwrite) (smoke run)</text>');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('refuses a file that is not benchmark results, naming it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-bench-'));
+    try {
+      const file = path.join(dir, 'other.json');
+      fs.writeFileSync(file, '{"name":"x"}');
+      const { code, stderr } = await run('bench/js/chart.js', ['--out', path.join(dir, 'c.svg'), file]);
+      expect(code).not.toBe(0);
+      expect(stderr).toContain(`${file}: not a benchmark results file`);
+      expect(fs.existsSync(path.join(dir, 'c.svg'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('--chart without --json is refused', async () => {
+    const { code, stderr } = await run('bench/js/run.js', ['--quick', '--chart', path.join(os.tmpdir(), 'never.svg')]);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('--chart needs --json');
   });
 });
 

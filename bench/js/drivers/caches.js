@@ -37,5 +37,6 @@ const CACHE_DRIVERS = {
 };
 
 const BASELINE_CACHE = 'cm-cacheable-memory';
+const OUR_CACHE = 'ncm-create-cache';
 
-module.exports = { CACHE_DRIVERS, BASELINE_CACHE };
+module.exports = { CACHE_DRIVERS, BASELINE_CACHE, OUR_CACHE };

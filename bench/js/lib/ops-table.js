@@ -36,9 +36,30 @@ function opsTable(done, ctx, kinds) {
   return [head, sep, ...rows].join('\n');
 }
 
+/**
+ * Chart data (see chart.js) for a per-operation scenario: our synchronous MemoryStore path
+ * (the one createCache uses) against every driver from another package.
+ */
+function opsChart(done, ctx, kinds, { id, title, ours = 'native-sync' }) {
+  const cell = new Map();
+  for (const { job, results } of done) {
+    cell.set(`${job.driver}|${job.kind}`, median(results.map((r) => r.nsPerOp)));
+  }
+  const us = ctx.drivers.find((d) => d.name === ours);
+  if (!us) return [];
+  const others = ctx.drivers.filter((d) => d.package !== us.package);
+  if (others.length === 0) return [];
+  const rows = kinds.map((k) => ({
+    label: VALUE_KINDS[k]?.label ?? k,
+    ours: cell.get(`${ours}|${k}`),
+    others: Object.fromEntries(others.map((d) => [d.label, cell.get(`${d.name}|${k}`)])),
+  })).filter((r) => Number.isFinite(r.ours));
+  return [{ id, title, ours: us.label, metric: 'ns per call', better: 'lower', competitors: others.map((d) => d.label), rows }];
+}
+
 /** The value kinds measured: all of them, or one small kind for a smoke run. */
 function kindsFor(quick) {
   return quick ? ['object-60B'] : Object.keys(VALUE_KINDS);
 }
 
-module.exports = { opsTable, kindsFor, fmtNs, BASELINE };
+module.exports = { opsTable, opsChart, kindsFor, fmtNs, BASELINE };

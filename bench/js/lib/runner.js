@@ -21,17 +21,33 @@ function packageVersion(name) {
   return JSON.parse(fs.readFileSync(file, 'utf8')).version;
 }
 
-/** A Markdown list describing the run: command, date, machine, versions. */
-function environment({ program, packages, runs }) {
-  const versions = [...new Set(packages)].map((p) => `${p} ${packageVersion(p)}`).join(', ');
+/** The run's description as plain data: command, date, machine, versions. */
+function environmentInfo({ program, packages, runs, extra = [] }) {
   const cpus = os.cpus();
   const args = process.argv.slice(2).join(' ');
+  return {
+    command: `node ${program}${args ? ` ${args}` : ''}`,
+    date: new Date().toISOString(),
+    machine: `${cpus.length} vCPU (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.platform()} ${os.release()}`,
+    node: process.version,
+    v8: process.versions.v8,
+    packages: Object.fromEntries([...new Set(packages)].map((p) => [p, packageVersion(p)])),
+    runs,
+    extra,
+  };
+}
+
+/** A Markdown list describing the run (from `environmentInfo` or its arguments). */
+function environment(infoOrOptions) {
+  const info = infoOrOptions.node ? infoOrOptions : environmentInfo(infoOrOptions);
+  const versions = Object.entries(info.packages).map(([p, v]) => `${p} ${v}`).join(', ');
   return [
-    `- command: \`node ${program}${args ? ` ${args}` : ''}\``,
-    `- date: ${new Date().toISOString().slice(0, 10)}`,
-    `- machine: ${cpus.length} vCPU (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.platform()} ${os.release()}`,
-    `- Node.js ${process.version} (V8 ${process.versions.v8}); ${versions}`,
-    `- ${runs} round(s); figures are medians over rounds, each job in a fresh child process`,
+    `- command: \`${info.command}\``,
+    `- date: ${info.date.slice(0, 10)}`,
+    `- machine: ${info.machine}`,
+    `- Node.js ${info.node} (V8 ${info.v8}); ${versions}`,
+    `- ${info.runs} round(s); figures are medians over rounds, each job in a fresh child process`,
+    ...info.extra.map((line) => `- ${line}`),
   ].join('\n');
 }
 
@@ -57,10 +73,11 @@ function rotate(list, by) {
 }
 
 /**
- * Runs every job of `scenario` for `runs` rounds (once if the scenario is deterministic)
- * and returns its Markdown section.
+ * Runs every job of `scenario` for `runs` rounds (once if the scenario is deterministic).
+ * Returns `{ text, done, charts }`: the Markdown section, the raw results
+ * (`[{ job, results }]`) and the scenario's chart data (see chart.js), if it defines any.
  */
-function runScenario(scenario, { quick, runs, drivers }) {
+function runScenarioDetailed(scenario, { quick, runs, drivers }) {
   const ctx = { quick, drivers };
   const done = scenario.jobs(ctx).map((job) => ({ job, results: [] }));
   const rounds = scenario.repeat ? runs : 1;
@@ -77,7 +94,14 @@ function runScenario(scenario, { quick, runs, drivers }) {
     }
   }
   process.stderr.write(`(${scenario.name}: ${done.length} jobs x ${rounds} round(s) in ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
-  return `### ${scenario.title}\n\n${scenario.report(done, ctx)}\n`;
+  const text = `### ${scenario.title}\n\n${scenario.report(done, ctx)}\n`;
+  const charts = scenario.charts ? scenario.charts(done, ctx) : [];
+  return { text, done, charts };
 }
 
-module.exports = { environment, runJobs, runScenario, packageVersion };
+/** Runs a scenario (see runScenarioDetailed) and returns its Markdown section. */
+function runScenario(scenario, options) {
+  return runScenarioDetailed(scenario, options).text;
+}
+
+module.exports = { environment, environmentInfo, runJobs, runScenario, runScenarioDetailed, packageVersion };

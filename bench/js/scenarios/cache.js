@@ -1,8 +1,9 @@
 'use strict';
 
 /**
- * get hit, set and wrap hit through the cache-manager 7 API: our createCache against
- * cache-manager 7.2.9 with Keyv(CacheableMemory) and with its default store, in one run.
+ * get hit, set, wrap hit and mget of 100 keys through the cache-manager 7 API: our
+ * createCache against cache-manager 7.2.9 with Keyv(CacheableMemory) and with its default
+ * store, in one run.
  */
 
 const { defineScenario } = require('../lib/scenario');
@@ -11,20 +12,24 @@ const { VALUE_KINDS } = require('../lib/values');
 const { rng } = require('../lib/random');
 const { median } = require('../lib/stats');
 const { fmtNs } = require('../lib/ops-table');
-const { CACHE_DRIVERS, BASELINE_CACHE } = require('../drivers/caches');
+const { CACHE_DRIVERS, OUR_CACHE } = require('../drivers/caches');
 
-const OPS = ['get-hit', 'set', 'wrap-hit'];
+const OPS = ['get-hit', 'set', 'wrap-hit', 'mget-100'];
+const OP_LABELS = { 'get-hit': 'get hit', set: 'set', 'wrap-hit': 'wrap hit', 'mget-100': 'mget of 100' };
+const MGET_KEYS = 100;
 const KEYS = 10_000;
 const TTL = 3_600_000;
 
+const kindsFor = (quick) => (quick ? ['object-60B'] : ['object-60B', 'string-60B', 'object-4KiB']);
+
+/** The same value, compared as JSON (every kind measured here is plain JSON). */
+const sameValue = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
 defineScenario(module, {
   name: 'cache',
-  title: 'createCache: get hit, set, wrap hit',
-  jobs: ({ quick }) => {
-    const kinds = quick ? ['object-60B'] : ['object-60B', 'string-60B', 'object-4KiB'];
-    return OPS.flatMap((op) => kinds.flatMap((kind) =>
-      Object.keys(CACHE_DRIVERS).map((cache) => ({ cache, op, kind, keys: quick ? 200 : KEYS }))));
-  },
+  title: 'createCache: get hit, set, wrap hit, mget of 100',
+  jobs: ({ quick }) => OPS.flatMap((op) => kindsFor(quick).flatMap((kind) =>
+    Object.keys(CACHE_DRIVERS).map((cache) => ({ cache, op, kind, keys: quick ? 200 : KEYS })))),
 
   async measure(job, { quick }) {
     const cache = CACHE_DRIVERS[job.cache].create();
@@ -35,10 +40,26 @@ defineScenario(module, {
     const random = rng(7);
     const order = Uint32Array.from({ length: 1 << 16 }, () => Math.floor(random() * job.keys));
     const mask = order.length - 1;
+    // mget batches: 100 random keys each, drawn from the same seeded order.
+    const batches = Array.from({ length: 256 }, (_, b) =>
+      Array.from({ length: MGET_KEYS }, (_, j) => order[(b * MGET_KEYS + j) & mask]));
+    const batchKeys = batches.map((ids) => ids.map((k) => keys[k]));
     let pos = 0;
     let bad = 0;
     let loads = 0;
     const load = async () => { loads += 1; return values[0]; };
+
+    // Before timing: one mget must return every value, equal to what was set, in key order.
+    if (job.op === 'mget-100') {
+      const got = await cache.mget(batchKeys[0]);
+      if (!Array.isArray(got) || got.length !== MGET_KEYS) {
+        throw new Error(`${job.cache} mget: expected an array of ${MGET_KEYS} values`);
+      }
+      batches[0].forEach((k, j) => {
+        if (!sameValue(got[j], values[k])) throw new Error(`${job.cache} mget: value ${j} (key ${keys[k]}) differs from what was set`);
+      });
+    }
+
     const ops = {
       'get-hit': async (n) => {
         for (let i = 0; i < n; i++) if ((await cache.get(keys[order[pos++ & mask]])) === undefined) bad++;
@@ -52,33 +73,72 @@ defineScenario(module, {
       'wrap-hit': async (n) => {
         for (let i = 0; i < n; i++) if ((await cache.wrap(keys[order[pos++ & mask]], load, TTL)) === undefined) bad++;
       },
+      'mget-100': async (n) => {
+        for (let i = 0; i < n; i++) {
+          const got = await cache.mget(batchKeys[pos++ & 255]);
+          for (let j = 0; j < got.length; j++) if (got[j] === undefined) bad++;
+          if (got.length !== MGET_KEYS) bad++;
+        }
+      },
     };
     const result = await measureThroughput(ops[job.op], { async: true, quick });
-    if (bad !== 0) throw new Error(`${job.cache} ${job.op}: ${bad} calls missed`);
+    if (bad !== 0) throw new Error(`${job.cache} ${job.op}: ${bad} values missing`);
     if (loads !== 0) throw new Error(`${job.cache} wrap-hit: fn ran ${loads} times on cached keys`);
     await cache.disconnect();
     return result;
   },
 
   report(done, { quick }) {
-    const kinds = quick ? ['object-60B'] : ['object-60B', 'string-60B', 'object-4KiB'];
-    const cell = new Map();
-    for (const { job, results } of done) {
-      cell.set(`${job.cache}|${job.op}|${job.kind}`, median(results.map((r) => r.nsPerOp)));
-    }
-    const columns = OPS.flatMap((op) => kinds.map((kind) => ({ op, kind })));
-    const head = `| cache | ${columns.map((c) => `${c.op}, ${VALUE_KINDS[c.kind].label}`).join(' | ')} |`;
-    const sep = `|---|${columns.map(() => '---:').join('|')}|`;
-    const rows = Object.entries(CACHE_DRIVERS).map(([name, d]) => {
-      const cells = columns.map(({ op, kind }) => {
-        const ns = cell.get(`${name}|${op}|${kind}`);
-        const base = cell.get(`${BASELINE_CACHE}|${op}|${kind}`);
-        if (ns === undefined) return '–';
-        return `${fmtNs(ns)}${base ? ` (${(base / ns).toFixed(1)}× faster)` : ''}`;
+    const cell = cells(done);
+    const names = Object.keys(CACHE_DRIVERS);
+    const competitors = names.filter((n) => n !== OUR_CACHE);
+    const head = `| operation, value | ${names.map((n) => CACHE_DRIVERS[n].label).join(' | ')} | ${competitors.map((n) => `× vs ${CACHE_DRIVERS[n].label}`).join(' | ')} |`;
+    const sep = `|---|${[...names, ...competitors].map(() => '---:').join('|')}|`;
+    const rows = OPS.flatMap((op) => kindsFor(quick).map((kind) => {
+      const ns = names.map((n) => cell.get(`${n}|${op}|${kind}`));
+      const ours = cell.get(`${OUR_CACHE}|${op}|${kind}`);
+      const ratios = competitors.map((n) => {
+        const theirs = cell.get(`${n}|${op}|${kind}`);
+        return ours && theirs ? fmtRatio(theirs / ours) : '–';
       });
-      return `| ${d.label} | ${cells.join(' | ')} |`;
-    });
-    const note = `ns per awaited call (median); in parentheses, how many times faster than ${CACHE_DRIVERS[BASELINE_CACHE].label} in the same run.`;
-    return [note, '', head, sep, ...rows].join('\n');
+      return `| ${OP_LABELS[op]}, ${VALUE_KINDS[kind].label} | ${ns.map((v) => (v === undefined ? '–' : fmtNs(v))).join(' | ')} | ${ratios.join(' | ')} |`;
+    }));
+    return [
+      `ns per awaited call (median; an mget call fetches ${MGET_KEYS} keys), lower is better; "× vs": how many times`,
+      `faster ${CACHE_DRIVERS[OUR_CACHE].label} is than that competitor in the same run (below 1×: slower).`,
+      '',
+      head, sep, ...rows,
+    ].join('\n');
+  },
+
+  charts(done, { quick }) {
+    const cell = cells(done);
+    const competitors = Object.keys(CACHE_DRIVERS).filter((n) => n !== OUR_CACHE);
+    const rows = OPS.flatMap((op) => kindsFor(quick).map((kind) => ({
+      label: `${OP_LABELS[op]}, ${VALUE_KINDS[kind].label}`,
+      ours: cell.get(`${OUR_CACHE}|${op}|${kind}`),
+      others: Object.fromEntries(competitors.map((n) => [CACHE_DRIVERS[n].label, cell.get(`${n}|${op}|${kind}`)])),
+    })));
+    return [{
+      id: 'cache',
+      title: 'createCache (the cache-manager 7 API), in memory',
+      ours: CACHE_DRIVERS[OUR_CACHE].label,
+      metric: 'ns per call',
+      better: 'lower',
+      competitors: competitors.map((n) => CACHE_DRIVERS[n].label),
+      rows,
+    }];
   },
 });
+
+function cells(done) {
+  const cell = new Map();
+  for (const { job, results } of done) {
+    cell.set(`${job.cache}|${job.op}|${job.kind}`, median(results.map((r) => r.nsPerOp)));
+  }
+  return cell;
+}
+
+function fmtRatio(r) {
+  return r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(r >= 1 ? 1 : 2)}×`;
+}

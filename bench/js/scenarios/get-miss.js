@@ -5,7 +5,7 @@
 const { defineScenario } = require('../lib/scenario');
 const { measureThroughput } = require('../lib/throughput');
 const { smallObject } = require('../lib/values');
-const { opsTable } = require('../lib/ops-table');
+const { opsTable, opsChart } = require('../lib/ops-table');
 
 defineScenario(module, {
   name: 'get-miss',
@@ -33,4 +33,5 @@ defineScenario(module, {
   },
 
   report: (done, ctx) => opsTable(done, ctx, ['miss']),
+  charts: (done, ctx) => opsChart(done, ctx, ['miss'], { id: 'get-miss', title: 'MemoryStore get, miss' }),
 });

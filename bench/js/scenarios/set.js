@@ -6,7 +6,7 @@ const { defineScenario } = require('../lib/scenario');
 const { measureThroughput } = require('../lib/throughput');
 const { VALUE_KINDS } = require('../lib/values');
 const { rng } = require('../lib/random');
-const { opsTable, kindsFor } = require('../lib/ops-table');
+const { opsTable, opsChart, kindsFor } = require('../lib/ops-table');
 
 defineScenario(module, {
   name: 'set',
@@ -40,4 +40,5 @@ defineScenario(module, {
   },
 
   report: (done, ctx) => opsTable(done, ctx, kindsFor(ctx.quick)),
+  charts: (done, ctx) => opsChart(done, ctx, kindsFor(ctx.quick), { id: 'set', title: 'MemoryStore set (overwrite)' }),
 });
