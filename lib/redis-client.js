@@ -485,11 +485,6 @@ const shared = new Map();
  * @param {object} connection options accepted by RedisClient
  * @returns {{client: RedisClient, release: (options?: {timeout?: number}) => Promise<void>}}
  */
-// A RedisStore dropped without disconnect() gives its share back (see RedisStore).
-const droppedLeases = new FinalizationRegistry((lease) => {
-  lease.release().catch(() => {});
-});
-
 function acquireSharedClient(connection) {
   const config = resolveConnection('RedisStore', connection);
   const key = JSON.stringify(config);
@@ -515,7 +510,6 @@ function acquireSharedClient(connection) {
 
 module.exports = {
   RedisClient,
-  droppedLeases,
   MAX_REPLY_BYTES_CAP,
   REDIS_CLIENT_DEFAULTS,
   CONNECTION_OPTION_NAMES: Object.freeze(Object.keys(CONNECTION_SPEC)),

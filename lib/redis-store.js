@@ -18,9 +18,7 @@ const { validateOptions } = require('./options');
 const { checkKey, checkTtl } = require('./options');
 const { describe } = require('./serializer');
 const { kTier } = require('./tier');
-const {
-  acquireSharedClient, droppedLeases, RedisClient, CONNECTION_OPTION_NAMES,
-} = require('./redis-client');
+const { acquireSharedClient, RedisClient, CONNECTION_OPTION_NAMES } = require('./redis-client');
 const { encodeEnvelope, decodeEnvelope } = require('./keyv-format');
 const {
   InvalidArgumentError, KeyTooLargeError, ValueTooLargeError, RedisClosedError,
@@ -72,6 +70,12 @@ function splitOptions(urlOrOptions, options) {
 function escapeGlob(text) {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
+
+// A store dropped without disconnect() gives its share of the connection back when it is
+// collected; the shared connection closes with its last share.
+const droppedLeases = new FinalizationRegistry((lease) => {
+  lease.release().catch(() => {});
+});
 
 /** A Redis-backed cache store. Constructing one opens nothing: the first command does. */
 class RedisStore extends EventEmitter {

@@ -12,6 +12,12 @@
 namespace ncm::redis {
 namespace {
 
+// Worded like Node's net errors: "connect ECONNREFUSED 127.0.0.1:6399: connection refused".
+std::string SyscallMessage(const char* syscall, const std::string& code,
+                           const std::string& target, int status) {
+  return std::string(syscall) + " " + code + " " + target + ": " + uv_strerror(status);
+}
+
 // Commands the manager sends on its own behalf (Request::internal).
 enum InternalKind : uint8_t {
   kUser = 0,
@@ -214,7 +220,7 @@ void ConnectionManager::OnWake() {
 }
 
 void ConnectionManager::Admit(std::unique_ptr<Request> request) {
-  const uint32_t timeout = request->timeout_ms ? request->timeout_ms : config_.command_timeout_ms;
+  const uint32_t timeout = TimeoutOf(*request);
   request->deadline_ms =
       timeout == std::numeric_limits<uint32_t>::max() ? kNoDeadline : uv_now(&loop_) + timeout;
   Track(request.get());
@@ -351,8 +357,7 @@ void ConnectionManager::StartConnect() {
           if (status != 0 || result == nullptr) {
             const std::string err = status == UV_EAI_NONAME ? "ENOTFOUND" : uv_err_name(status);
             self->ConnectFailed(ErrorKind::kConnection,
-                                "getaddrinfo " + err + " " + self->config_.host + ": " +
-                                    uv_strerror(status),
+                                SyscallMessage("getaddrinfo", err, self->config_.host, status),
                                 err);
           } else {
             self->addresses_.clear();
@@ -377,8 +382,7 @@ void ConnectionManager::StartConnect() {
       config_.host.c_str(), port.c_str(), &hints);
   if (rc != 0) {
     ConnectFailed(ErrorKind::kConnection,
-                  std::string("getaddrinfo ") + uv_err_name(rc) + " " + config_.host + ": " +
-                      uv_strerror(rc),
+                  SyscallMessage("getaddrinfo", uv_err_name(rc), config_.host, rc),
                   uv_err_name(rc));
     return;
   }
@@ -396,9 +400,7 @@ void ConnectionManager::ConnectTo(const sockaddr* addr) {
         conn->owner->OnConnected(conn, status);
       });
   if (rc != 0) {
-    ConnectFailed(ErrorKind::kConnection,
-                  std::string("connect ") + uv_err_name(rc) + " " + Address() + ": " +
-                      uv_strerror(rc),
+    ConnectFailed(ErrorKind::kConnection, SyscallMessage("connect", uv_err_name(rc), Address(), rc),
                   uv_err_name(rc));
   }
 }
@@ -416,10 +418,8 @@ void ConnectionManager::OnConnected(Connection* conn, int status) {
       FlushOutbox();
       return;
     }
-    // Worded like Node's net errors: "connect ECONNREFUSED 127.0.0.1:6399".
     ConnectFailed(ErrorKind::kConnection,
-                  std::string("connect ") + uv_err_name(status) + " " + Address() + ": " +
-                      uv_strerror(status),
+                  SyscallMessage("connect", uv_err_name(status), Address(), status),
                   uv_err_name(status));
     FlushOutbox();
     return;
@@ -755,6 +755,10 @@ void ConnectionManager::OnInternalReply(const Request& request, const Reply& rep
 
 // --- timers -----------------------------------------------------------------------------
 
+uint32_t ConnectionManager::TimeoutOf(const Request& request) const {
+  return request.timeout_ms ? request.timeout_ms : config_.command_timeout_ms;
+}
+
 void ConnectionManager::Track(Request* request) {
   if (request->tracked || request->deadline_ms == kNoDeadline) return;
   request->seq = next_seq_++;
@@ -799,10 +803,7 @@ void ConnectionManager::OnDeadline() {
   bool pending_expired = false;
   for (auto it = deadlines_.begin(); it != deadlines_.end() && it->deadline_ms <= now; ++it) {
     if (it->request->written) {
-      if (written_timeout == 0) {
-        written_timeout =
-            it->request->timeout_ms ? it->request->timeout_ms : config_.command_timeout_ms;
-      }
+      if (written_timeout == 0) written_timeout = TimeoutOf(*it->request);
     } else {
       pending_expired = true;
     }
@@ -825,8 +826,7 @@ void ConnectionManager::OnDeadline() {
       auto request = std::move(pending_.front());
       pending_.pop_front();
       if (request->deadline_ms <= now) {
-        const uint32_t timeout =
-            request->timeout_ms ? request->timeout_ms : config_.command_timeout_ms;
+        const uint32_t timeout = TimeoutOf(*request);
         Reject(std::move(request), ErrorKind::kTimeout,
                "not sent within " + std::to_string(timeout) +
                    " ms (commandTimeout): Redis is not reachable" + detail,

@@ -103,6 +103,8 @@ class ConnectionManager {
   // I/O thread only from here on.
   void Run();
   void OnWake();
+  // The request's own timeout, or the default command timeout.
+  uint32_t TimeoutOf(const Request& request) const;
   void AdmitWhileDown(std::unique_ptr<Request> request);
   void Admit(std::unique_ptr<Request> request);
   void StartConnect();
