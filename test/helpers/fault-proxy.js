@@ -361,4 +361,23 @@ function insideBulkPayload(chunk, cuts) {
   return undefined;
 }
 
-module.exports = { startFaultProxy, replyEnd, randomGarbage };
+/**
+ * A redis-server of the test's own with a fault proxy in front, holding `entries` ([key,
+ * value] pairs, written over a direct connection). `stop()` closes the proxy and the server.
+ */
+async function startProxiedRedis(entries = []) {
+  const { startRedis } = require('./redis-server');
+  const { RedisClient } = require('../../lib');
+  const redis = await startRedis();
+  const proxy = await startFaultProxy({ port: redis.port });
+  const seed = new RedisClient(redis.url);
+  await Promise.all(entries.map(([key, value]) => seed.command(['SET', key, value])));
+  await seed.disconnect();
+  const stop = async () => {
+    await proxy.close();
+    await redis.cleanup();
+  };
+  return { redis, proxy, stop };
+}
+
+module.exports = { startFaultProxy, startProxiedRedis, replyEnd, randomGarbage };

@@ -8,8 +8,7 @@
 //
 // Scale: R4_STALL_MS (default 3000; the full-size run uses 60000).
 
-const { startRedis } = require('../helpers/redis-server');
-const { startFaultProxy } = require('../helpers/fault-proxy');
+const { startProxiedRedis } = require('../helpers/fault-proxy');
 const { RedisClient } = require('../../lib');
 
 const STALL_MS = Number(process.env.R4_STALL_MS ?? 3000);
@@ -25,19 +24,13 @@ jest.setTimeout(STALL_MS + 30_000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const valueOf = (key) => `${key}:v1:${'p'.repeat(64)}`;
 
-let redis;
 let proxy;
+let stop;
 beforeAll(async () => {
-  redis = await startRedis();
-  proxy = await startFaultProxy({ port: redis.port });
-  const seed = new RedisClient(redis.url);
-  await Promise.all(Array.from({ length: KEYS }, (_, i) => seed.command(['SET', `h${i}`, valueOf(`h${i}`)])));
-  await seed.disconnect();
+  ({ proxy, stop } = await startProxiedRedis(
+    Array.from({ length: KEYS }, (_, i) => [`h${i}`, valueOf(`h${i}`)])));
 });
-afterAll(async () => {
-  await proxy.close();
-  await redis.cleanup();
-});
+afterAll(() => stop());
 
 test('stall under 64-way load: ops reject at the command timeout, the connection is replaced, recovery after heal, 0 wrong values', async () => {
   const client = new RedisClient({ port: proxy.port, commandTimeout: COMMAND_TIMEOUT, healthCheckInterval: 1000 });

@@ -8,8 +8,7 @@
 //
 // Scale: FAULT_LOAD_MS (how long the load runs after each fault; default 500).
 
-const { startRedis } = require('../helpers/redis-server');
-const { startFaultProxy } = require('../helpers/fault-proxy');
+const { startProxiedRedis } = require('../helpers/fault-proxy');
 const { RedisClient } = require('../../lib');
 
 const AFTER_MS = Number(process.env.FAULT_LOAD_MS ?? 500);
@@ -22,19 +21,13 @@ const versioned = (key, v) => `${key}:v${v}:${PAYLOAD}`;
 const isOwn = (key, value) => typeof value === 'string' && value.startsWith(`${key}:v`)
   && /^\d+$/.test(value.slice(key.length + 2, -PAYLOAD.length - 1)) && value.endsWith(`:${PAYLOAD}`);
 
-let redis;
 let proxy;
+let stop;
 beforeAll(async () => {
-  redis = await startRedis();
-  proxy = await startFaultProxy({ port: redis.port });
-  const seed = new RedisClient(redis.url);
-  await Promise.all(Array.from({ length: KEYS }, (_, i) => seed.command(['SET', `f${i}`, versioned(`f${i}`, 0)])));
-  await seed.disconnect();
+  ({ proxy, stop } = await startProxiedRedis(
+    Array.from({ length: KEYS }, (_, i) => [`f${i}`, versioned(`f${i}`, 0)])));
 });
-afterAll(async () => {
-  await proxy.close();
-  await redis.cleanup();
-});
+afterAll(() => stop());
 
 /** Runs `concurrency` callers (80 % GET, 20 % SET) until `until()` is true. */
 async function load(client, concurrency, until) {
