@@ -7,9 +7,10 @@
 
 const { EventEmitter } = require('node:events');
 const binding = require('./binding');
-const { resolveCodec, describe } = require('./serializer');
+const { resolveCodec, describe, TAG_JSON, TAG_STRING } = require('./serializer');
 const { validateOptions, checkKey, checkTtl } = require('./options');
 const { kTier } = require('./tier');
+const { DecodedCache } = require('./decoded-cache');
 const {
   InvalidArgumentError, KeyTooLargeError, ValueTooLargeError, StoreClosedError,
 } = require('./errors');
@@ -23,6 +24,7 @@ const MEMORY_STORE_DEFAULTS = Object.freeze({
   maxValueBytes: 64 * MiB,
   maxKeyBytes: 64 * 1024,
   sweepInterval: 1000,
+  decodedCacheBytes: 8 * MiB,
 });
 
 const OPTION_SPEC = {
@@ -31,6 +33,7 @@ const OPTION_SPEC = {
   maxValueBytes: { type: 'integer', min: 0, max: 2 ** 32 - 1, default: MEMORY_STORE_DEFAULTS.maxValueBytes },
   maxKeyBytes: { type: 'integer', min: 0, max: 2 ** 32 - 1, default: MEMORY_STORE_DEFAULTS.maxKeyBytes },
   sweepInterval: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: MEMORY_STORE_DEFAULTS.sweepInterval },
+  decodedCacheBytes: { type: 'integer', min: 0, max: 2 ** 40, default: MEMORY_STORE_DEFAULTS.decodedCacheBytes },
   namespace: { type: 'string', default: undefined },
   serializer: {
     type: 'any',
@@ -65,8 +68,10 @@ const sweepTimers = new FinalizationRegistry((timer) => clearInterval(timer));
  */
 class MemoryStore extends EventEmitter {
   #native;
-  #meta = new Float64Array(2);
+  // Written by the native store on every hit: [tag, expiry, generation, read before (0/1)].
+  #meta = new Float64Array(4);
   #codec;
+  #decoded;
   #encodeOut = { tag: 0 };
   #closed = false;
   #sweepTimer;
@@ -83,6 +88,7 @@ class MemoryStore extends EventEmitter {
     /** Keyv sets this; `clear()` then removes only keys under `${namespace}:`. */
     this.namespace = opts.namespace;
     this.#codec = resolveCodec(opts.serializer);
+    if (opts.decodedCacheBytes > 0) this.#decoded = new DecodedCache(opts.decodedCacheBytes);
     this.#native = new binding.MemoryStoreWrap({
       maxEntries: opts.maxEntries,
       maxBytes: opts.maxBytes,
@@ -128,9 +134,28 @@ class MemoryStore extends EventEmitter {
   getSync(key) {
     checkKey('get', key);
     this.#checkOpen();
+    const decoded = this.#decoded;
+    const kept = decoded?.peek(key);
+    if (kept !== undefined) {
+      const answer = this.#native.get(key, kept.generation);
+      if (answer === true) return kept.copy();
+      decoded.drop(key);
+      return answer === undefined ? undefined : this.#decode(key, answer);
+    }
     const payload = this.#native.get(key);
     if (payload === undefined) return undefined;
-    return this.#codec.decode(this.#meta[0], payload);
+    return this.#decode(key, payload);
+  }
+
+  /** Decodes the payload the last native get returned (its tag etc. are in #meta). */
+  #decode(key, payload) {
+    const meta = this.#meta;
+    const tag = meta[0];
+    // An entry read before is worth a decoded master copy (see lib/decoded-cache.js).
+    if (meta[3] === 1 && this.#decoded !== undefined && (tag === TAG_JSON || tag === TAG_STRING)) {
+      return this.#decoded.keep(key, tag, payload, meta[2]);
+    }
+    return this.#codec.decode(tag, payload);
   }
 
   /** @returns {{value: unknown, expires: number|undefined}|undefined} */
@@ -162,6 +187,7 @@ class MemoryStore extends EventEmitter {
    * @param {number} expiresAt
    */
   setUntilSync(key, value, expiresAt) {
+    if (this.#decoded !== undefined && this.#decoded.size !== 0) this.#decoded.drop(key);
     const out = this.#encodeOut;
     const payload = this.#codec.encode(value, out);
     try {
@@ -175,6 +201,7 @@ class MemoryStore extends EventEmitter {
   deleteSync(key) {
     checkKey('delete', key);
     this.#checkOpen();
+    this.#decoded?.drop(key);
     return this.#native.delete(key);
   }
 
@@ -196,14 +223,21 @@ class MemoryStore extends EventEmitter {
   /** Removes this store's namespace, or everything when it has none. */
   clearSync() {
     this.#checkOpen();
+    this.#decoded?.clear();
     if (this.namespace) this.#native.deletePrefix(`${this.namespace}:`);
     else this.#native.clear();
   }
 
-  /** Counters and sizes: hits, misses, sets, deletes, evictions, expirations, entries, bytes. */
+  /**
+   * Counters and sizes: hits, misses, sets, deletes, evictions, expirations, entries, bytes,
+   * and the decoded copies kept on the JS heap: decodedEntries, decodedBytes (estimated).
+   */
   stats() {
     this.#checkOpen();
-    return this.#native.stats();
+    const stats = this.#native.stats();
+    stats.decodedEntries = this.#decoded?.size ?? 0;
+    stats.decodedBytes = this.#decoded?.bytes ?? 0;
+    return stats;
   }
 
   // --- Keyv 5 storage adapter ------------------------------------------------------------
@@ -245,6 +279,7 @@ class MemoryStore extends EventEmitter {
   async disconnect() {
     if (this.#closed) return;
     this.#closed = true;
+    this.#decoded?.clear();
     if (this.#sweepTimer) {
       clearInterval(this.#sweepTimer);
       sweepTimers.unregister(this);

@@ -17,6 +17,13 @@ export interface MemoryStoreOptions {
   maxKeyBytes?: number;
   /** Milliseconds between background expiry sweeps; 0 turns the sweep off. Default 1000. */
   sweepInterval?: number;
+  /**
+   * JS-heap budget, in estimated bytes, for decoded master copies of strings and JSON
+   * values read more than once; reads of those hand out fresh copies of the master instead
+   * of parsing again (the native store still decides hit or miss). 0 turns it off.
+   * Default 8 MiB.
+   */
+  decodedCacheBytes?: number;
   /** With a namespace, `clear()` removes only keys starting with `${namespace}:`. */
   namespace?: string;
   /** Value codec. Default 'auto'. */
@@ -32,6 +39,10 @@ export interface MemoryStoreStats {
   expirations: number;
   entries: number;
   bytes: number;
+  /** Decoded master copies held on the JS heap (see `decodedCacheBytes`). */
+  decodedEntries: number;
+  /** Their estimated size in bytes, at most `decodedCacheBytes`. */
+  decodedBytes: number;
 }
 
 export declare const MEMORY_STORE_DEFAULTS: Readonly<Required<Omit<MemoryStoreOptions, 'namespace' | 'serializer'>>>;

@@ -166,9 +166,9 @@ MemoryStoreWrap::MemoryStoreWrap(const Napi::CallbackInfo& info)
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsTypedArray() ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-      info[1].As<Napi::TypedArray>().ElementLength() < 2) {
+      info[1].As<Napi::TypedArray>().ElementLength() < 4) {
     ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
-                  "MemoryStoreWrap(limits, meta) needs an object and a Float64Array(2)", true);
+                  "MemoryStoreWrap(limits, meta) needs an object and a Float64Array(4)", true);
     return;
   }
   Napi::Object limits_obj = info[0].As<Napi::Object>();
@@ -191,16 +191,32 @@ bool MemoryStoreWrap::CheckOpen(Napi::Env env) {
   return false;
 }
 
+// get(key[, generation]): the value of a live entry, or undefined. Writes its tag, expiry,
+// generation and whether it had been read before into `meta`. When `generation` is given
+// and the live entry still has it, returns `true` instead of a copy of the value: the caller
+// already holds one.
 Napi::Value MemoryStoreWrap::Get(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StringArg key;
   if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
+  uint64_t known = 0;  // 0: no copy held (generations start at 1)
+  if (info.Length() > 1 && info[1].IsNumber()) {
+    const double g = info[1].As<Napi::Number>().DoubleValue();
+    if (g >= 1 && g <= static_cast<double>(store::Entry::kGenerationMask)) {
+      known = static_cast<uint64_t>(g);
+    }
+  }
   napi_value result = nullptr;
+  bool same = false;
   double* meta = meta_;
   const bool found = store_->Get(key.view(), CoarseNowMs(), [&](const store::EntryView& view) {
     meta[0] = view.tag;
     meta[1] = static_cast<double>(view.expires_at);
-    if (view.is_ascii) {
+    meta[2] = static_cast<double>(view.generation);
+    meta[3] = view.was_visited ? 1 : 0;
+    if (known != 0 && view.generation == known) {
+      same = true;
+    } else if (view.is_ascii) {
       // ASCII is a subset of Latin-1, whose conversion skips UTF-8 decoding.
       napi_create_string_latin1(env, view.value.data(), view.value.size(), &result);
     } else if (view.is_text) {
@@ -211,6 +227,7 @@ Napi::Value MemoryStoreWrap::Get(const Napi::CallbackInfo& info) {
     }
   });
   if (!found) return env.Undefined();
+  if (same) return Napi::Boolean::New(env, true);
   if (result == nullptr) {
     ThrowWithCode(env, "ERR_OUT_OF_MEMORY", "could not create the JS value for a cached entry");
     return env.Undefined();

@@ -27,6 +27,19 @@ struct Entry {
   uint32_t value_len;
   uint8_t tag;    // opaque to the store: the JS codec's type tag
   uint8_t flags;  // kVisited | kText | kAscii
+  // Which write made this entry: a per-store counter of 48 bits kept in what would
+  // otherwise be padding. Readers that keep a decoded copy compare it to know the entry is
+  // still the one they decoded. It wraps after 2^48 writes (325 days at 10 M writes a
+  // second), and a wrap could only fool a copy of a key rewritten exactly 2^48 writes later.
+  uint16_t generation_high;
+  uint32_t generation_low;
+
+  static constexpr uint64_t kGenerationMask = (uint64_t{1} << 48) - 1;
+  uint64_t generation() const { return (uint64_t{generation_high} << 32) | generation_low; }
+  void set_generation(uint64_t g) {
+    generation_high = static_cast<uint16_t>((g >> 32) & 0xffff);
+    generation_low = static_cast<uint32_t>(g);
+  }
 
   const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }
   const char* value_data() const { return key_data() + key_len; }
@@ -56,6 +69,7 @@ struct Entry {
     e->value_len = static_cast<uint32_t>(value_len);
     e->tag = 0;
     e->flags = 0;
+    e->set_generation(0);
     if (!key.empty()) std::memcpy(e + 1, key.data(), key.size());
     return e;
   }

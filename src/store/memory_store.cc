@@ -92,6 +92,9 @@ Status MemoryStore::InsertFresh(Entry* fresh, uint8_t tag, bool is_text, int64_t
     Entry::Destroy(fresh);
     return Status::kEntryTooLarge;
   }
+  fresh->set_generation(next_generation_);
+  next_generation_ = (next_generation_ + 1) & Entry::kGenerationMask;
+  if (next_generation_ == 0) next_generation_ = 1;
   index_.InsertLocked(fresh);
   policy_.InsertLocked(fresh);
   ++stats_.entries;

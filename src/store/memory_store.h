@@ -46,6 +46,8 @@ struct EntryView {
   uint8_t tag;
   bool is_text;
   bool is_ascii;  // text made only of ASCII bytes: readers may skip UTF-8 decoding
+  bool was_visited;     // read before since the eviction hand last passed it
+  uint64_t generation;  // the write that made the entry (see Entry::generation)
 };
 
 // Entries removed from the store in one O(1) step by `DetachAll()`. Destroying it frees
@@ -105,9 +107,10 @@ class MemoryStore {
       return false;
     }
     ++stats_.hits;
+    const bool was_visited = (e->flags & Entry::kVisited) != 0;
     SievePolicy::TouchLocked(e);
     visit(EntryView{e->value(), e->expires_at, e->tag, (e->flags & Entry::kText) != 0,
-                    (e->flags & Entry::kAscii) != 0});
+                    (e->flags & Entry::kAscii) != 0, was_visited, e->generation()});
     return true;
   }
 
@@ -147,6 +150,7 @@ class MemoryStore {
   SievePolicy policy_;
   Stats stats_;
   uint64_t entries_with_expiry_ = 0;  // lets the sweep skip stores that use no TTLs
+  uint64_t next_generation_ = 1;      // 0 is never handed out: readers use it for "none"
   size_t sweep_cursor_ = 0;
 };
 

@@ -1,0 +1,239 @@
+'use strict';
+
+// The decoded-value map in front of the native store (lib/decoded-cache.js): reads of a key
+// read before hand out copies of a kept master, and must still behave exactly like parsing
+// the stored payload every time.
+
+const binding = require('../../lib/binding');
+const { MemoryStore, InvalidArgumentError } = require('../../lib');
+const { planOf, copyByPlan, TOO_DEEP } = require('../../lib/decoded-cache');
+const { rng } = require('../../bench/js/lib/random');
+
+/** Reads `key` enough times that its master is kept, and returns the last read. */
+function readHot(store, key, times = 3) {
+  let value;
+  for (let i = 0; i < times; i++) value = store.getSync(key);
+  return value;
+}
+
+/**
+ * Differences between `copy` and a fresh JSON.parse of `text`: JSON text, key order at
+ * every level, prototypes, and objects shared with `others`. Empty when they agree.
+ */
+function differencesFromParse(copy, text, others = []) {
+  const found = [];
+  if (JSON.stringify(copy) !== text) found.push(`text ${JSON.stringify(copy)} != ${text}`);
+  const walk = (a, b, path) => {
+    if (typeof a !== 'object' || a === null) return;
+    if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) found.push(`${path}: prototype`);
+    if (Object.keys(a).join('\u0000') !== Object.keys(b).join('\u0000')) found.push(`${path}: key order`);
+    if (others.includes(a)) found.push(`${path}: shared with an earlier read`);
+    for (const k of Object.keys(a)) walk(a[k], b[k], `${path}.${k}`);
+  };
+  walk(copy, JSON.parse(text), '$');
+  return found;
+}
+
+/** Every object inside `value` (for the sharing check). */
+function objectsIn(value, out = []) {
+  if (typeof value === 'object' && value !== null) {
+    out.push(value);
+    for (const k of Object.keys(value)) objectsIn(value[k], out);
+  }
+  return out;
+}
+
+function randomJson(random, depth) {
+  const r = random();
+  if (depth > 4 || r < 0.35) {
+    const p = random();
+    if (p < 0.25) return Math.floor(random() * 2e6) - 1e6;
+    if (p < 0.4) return random() * 1e3;
+    if (p < 0.6) return `s${Math.floor(random() * 1e4)}\u00e9\u{1F600}`;
+    if (p < 0.75) return random() < 0.5;
+    return null;
+  }
+  if (r < 0.65) {
+    return Array.from({ length: Math.floor(random() * 6) }, () => randomJson(random, depth + 1));
+  }
+  const out = {};
+  const n = Math.floor(random() * 6);
+  for (let i = 0; i < n; i++) {
+    const k = random() < 0.3 ? String(Math.floor(random() * 20)) : `k${Math.floor(random() * 50)}\n`;
+    out[k] = randomJson(random, depth + 1);
+  }
+  return out;
+}
+
+describe('MemoryStore decoded copies', () => {
+  test('each read of a kept value is a fresh deep copy: mutating one changes nothing', () => {
+    const store = new MemoryStore();
+    store.setSync('k', { a: 1, list: [1, { deep: 'x' }], nested: { b: [2, 3] } });
+    const first = readHot(store, 'k');
+    expect(store.stats().decodedEntries).toBe(1);
+    first.a = 99;
+    first.list[1].deep = 'changed';
+    first.nested.b.push(4);
+    const second = store.getSync('k');
+    expect(second).toEqual({ a: 1, list: [1, { deep: 'x' }], nested: { b: [2, 3] } });
+    expect(second).not.toBe(first);
+    expect(second.list).not.toBe(first.list);
+    expect(second.nested).not.toBe(first.nested);
+    store.disconnect();
+  });
+
+  test('copies equal a fresh JSON.parse for 2,000 random JSON values (key order, prototypes, no sharing)', () => {
+    const random = rng(99);
+    const store = new MemoryStore({ serializer: 'json' });
+    const problems = [];
+    for (let i = 0; i < 2000; i++) {
+      const value = randomJson(random, 0);
+      const text = JSON.stringify(value);
+      store.setSync(`v${i}`, value);
+      const a = readHot(store, `v${i}`);
+      const b = store.getSync(`v${i}`);
+      problems.push(...differencesFromParse(a, text), ...differencesFromParse(b, text, objectsIn(a)));
+    }
+    expect(problems).toEqual([]);
+    expect(store.stats().decodedEntries).toBeGreaterThan(1000);
+    store.disconnect();
+  });
+
+  test('a write through any method of the store is seen by the next read', async () => {
+    const store = new MemoryStore();
+    store.setSync('k', { v: 1 });
+    expect(readHot(store, 'k')).toEqual({ v: 1 });
+    store.setSync('k', { v: 2 });
+    expect(store.getSync('k')).toEqual({ v: 2 });
+    await store.set('k', { v: 3 });
+    expect(readHot(store, 'k')).toEqual({ v: 3 });
+    await store.setMany([{ key: 'k', value: { v: 4 } }]);
+    expect(store.getSync('k')).toEqual({ v: 4 });
+    readHot(store, 'k');
+    expect(store.deleteSync('k')).toBe(true);
+    expect(store.getSync('k')).toBeUndefined();
+    store.setSync('k', 'text');
+    readHot(store, 'k');
+    store.clearSync();
+    expect(store.getSync('k')).toBeUndefined();
+    expect(store.stats().decodedEntries).toBe(0);
+    await store.disconnect();
+  });
+
+  test('expiry and eviction inside the native store end a kept value at once', async () => {
+    const store = new MemoryStore({ maxEntries: 10, sweepInterval: 0 });
+    store.setSync('short', { v: 'short' }, 40);
+    store.setSync('evicted', { v: 'evicted' });
+    expect(readHot(store, 'short')).toEqual({ v: 'short' });
+    expect(readHot(store, 'evicted')).toEqual({ v: 'evicted' });
+    expect(store.stats().decodedEntries).toBe(2);
+    // Fill the store until the eviction policy drops 'evicted', without reading it through
+    // getSync in between (hasSync does not count as a read). Each filler is read once, so
+    // SIEVE's hand walks past them and comes back round to 'evicted'.
+    for (let i = 0; i < 10_000 && store.hasSync('evicted'); i++) {
+      store.setSync(`filler${i}`, i);
+      store.getSync(`filler${i}`);
+    }
+    expect(store.hasSync('evicted')).toBe(false);
+    expect(store.stats().decodedEntries).toBe(2);
+    expect(store.getSync('evicted')).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(store.getSync('short')).toBeUndefined();
+    expect(store.stats().decodedEntries).toBe(0);
+    await store.disconnect();
+  });
+
+  test('the native store answers `true` only for the generation a reader holds', () => {
+    const meta = new Float64Array(4);
+    const native = new binding.MemoryStoreWrap(
+      { maxEntries: 100, maxBytes: 1 << 20, maxValueBytes: 1 << 16, maxKeyBytes: 1024 }, meta);
+    native.set('k', '{"v":1}', 2, 0);
+    expect(native.get('k')).toBe('{"v":1}');
+    const generation = meta[2];
+    expect(generation).toBeGreaterThan(0);
+    expect(meta[3]).toBe(0); // first read
+    expect(native.get('k', generation)).toBe(true);
+    expect(meta[3]).toBe(1); // read before
+    native.set('k', '{"v":2}', 2, 0);
+    expect(native.get('k', generation)).toBe('{"v":2}');
+    expect(meta[2]).toBeGreaterThan(generation);
+    // Nonsense generations are ignored, never matched.
+    for (const g of [0, -1, NaN, Infinity, 2 ** 53, 'x']) expect(native.get('k', g)).toBe('{"v":2}');
+    native.delete('k');
+    expect(native.get('k', meta[2])).toBeUndefined();
+    native.close();
+  });
+
+  test('hits and misses are counted as without the map', () => {
+    const store = new MemoryStore();
+    store.setSync('k', { v: 1 });
+    readHot(store, 'k', 10);
+    store.getSync('missing');
+    const stats = store.stats();
+    expect(stats.hits).toBe(10);
+    expect(stats.misses).toBe(1);
+    store.disconnect();
+  });
+
+  test('own "__proto__" keys and deep nesting come back exactly', () => {
+    const store = new MemoryStore({ serializer: 'json' });
+    const text = '{"__proto__":{"polluted":true},"a":[{"__proto__":1}]}';
+    store.setSync('proto', JSON.parse(text));
+    const got = readHot(store, 'proto');
+    expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+    expect(Object.hasOwn(got, '__proto__')).toBe(true);
+    expect(JSON.stringify(got)).toBe(text);
+    expect({}.polluted).toBeUndefined();
+
+    let deep = { end: true };
+    for (let i = 0; i < 200; i++) deep = { next: deep };
+    store.setSync('deep', deep);
+    const text2 = JSON.stringify(deep);
+    expect(JSON.stringify(readHot(store, 'deep'))).toBe(text2);
+    expect(planOf(JSON.parse(text2), 0)).toBe(TOO_DEEP);
+    store.disconnect();
+  });
+
+  test('the byte budget holds; 0 keeps nothing; other codecs and Buffers are never kept', () => {
+    const small = new MemoryStore({ decodedCacheBytes: 10_000 });
+    for (let i = 0; i < 1000; i++) small.setSync(`k${i}`, { i, pad: 'x'.repeat(i % 50) });
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 1000; i++) {
+        expect(small.getSync(`k${i}`)).toEqual({ i, pad: 'x'.repeat(i % 50) });
+        expect(small.stats().decodedBytes).toBeLessThanOrEqual(10_000);
+      }
+    }
+    expect(small.stats().decodedEntries).toBeGreaterThan(0);
+    small.disconnect();
+
+    const off = new MemoryStore({ decodedCacheBytes: 0 });
+    off.setSync('k', { v: 1 });
+    expect(readHot(off, 'k')).toEqual({ v: 1 });
+    expect(off.stats()).toMatchObject({ decodedEntries: 0, decodedBytes: 0 });
+    off.disconnect();
+
+    const v8store = new MemoryStore({ serializer: 'v8' });
+    v8store.setSync('d', new Date(5));
+    v8store.setSync('b', Buffer.from('abc'));
+    expect(readHot(v8store, 'd')).toEqual(new Date(5));
+    const buf = readHot(v8store, 'b');
+    buf[0] = 0;
+    expect(v8store.getSync('b')).toEqual(Buffer.from('abc'));
+    expect(v8store.stats().decodedEntries).toBe(0);
+    v8store.disconnect();
+  });
+
+  test('copyByPlan follows the plan of the value it was made from', () => {
+    const value = JSON.parse('{"rows":[{"a":1},{"b":[2]}],"flat":[1,2],"s":"x","n":null}');
+    const copy = copyByPlan(value, planOf(value, 0));
+    expect(copy).toEqual(value);
+    expect(copy.rows[1].b).not.toBe(value.rows[1].b);
+    expect(copy.flat).not.toBe(value.flat);
+  });
+
+  test('decodedCacheBytes is validated by name', () => {
+    expect(() => new MemoryStore({ decodedCacheBytes: -1 })).toThrow(InvalidArgumentError);
+    expect(() => new MemoryStore({ decodedCacheBytes: 1.5 })).toThrow(/decodedCacheBytes/);
+    expect(() => new MemoryStore({ decodedCacheBytes: '8mb' })).toThrow(/decodedCacheBytes/);
+  });
+});
