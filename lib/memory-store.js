@@ -72,6 +72,7 @@ class MemoryStore extends EventEmitter {
   #meta = new Float64Array(4);
   #codec;
   #decoded;
+  #missed = false;
   #encodeOut = { tag: 0 };
   #closed = false;
   #sweepTimer;
@@ -134,17 +135,39 @@ class MemoryStore extends EventEmitter {
   getSync(key) {
     checkKey('get', key);
     this.#checkOpen();
+    return this.#read(key);
+  }
+
+  /** @returns {{value: unknown, expires: number|undefined}|undefined} */
+  getEntrySync(key) {
+    checkKey('get', key);
+    this.#checkOpen();
+    const value = this.#read(key);
+    if (value === undefined && this.#missed) return undefined;
+    const expires = this.#meta[1];
+    return { value, expires: expires === 0 ? undefined : expires };
+  }
+
+  /**
+   * The value of `key`, or undefined; `#missed` tells a miss from a stored undefined, and
+   * `#meta` holds the entry's expiry after a hit.
+   */
+  #read(key) {
     const decoded = this.#decoded;
     const kept = decoded?.peek(key);
     if (kept !== undefined) {
       const answer = this.#native.get(key, kept.generation);
-      if (answer === true) return kept.copy();
+      if (answer === true) {
+        this.#missed = false;
+        return kept.copy();
+      }
       decoded.drop(key);
+      this.#missed = answer === undefined;
       return answer === undefined ? undefined : this.#decode(key, answer);
     }
     const payload = this.#native.get(key);
-    if (payload === undefined) return undefined;
-    return this.#decode(key, payload);
+    this.#missed = payload === undefined;
+    return payload === undefined ? undefined : this.#decode(key, payload);
   }
 
   /** Decodes the payload the last native get returned (its tag etc. are in #meta). */
@@ -156,16 +179,6 @@ class MemoryStore extends EventEmitter {
       return this.#decoded.keep(key, tag, payload, meta[2]);
     }
     return this.#codec.decode(tag, payload);
-  }
-
-  /** @returns {{value: unknown, expires: number|undefined}|undefined} */
-  getEntrySync(key) {
-    checkKey('get', key);
-    this.#checkOpen();
-    const payload = this.#native.get(key);
-    if (payload === undefined) return undefined;
-    const expires = this.#meta[1];
-    return { value: this.#codec.decode(this.#meta[0], payload), expires: expires === 0 ? undefined : expires };
   }
 
   /**

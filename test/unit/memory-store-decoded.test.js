@@ -237,3 +237,22 @@ describe('MemoryStore decoded copies', () => {
     expect(() => new MemoryStore({ decodedCacheBytes: '8mb' })).toThrow(/decodedCacheBytes/);
   });
 });
+
+describe('MemoryStore decoded copies through getEntrySync', () => {
+  test('entries of kept values carry the expiry and a fresh copy; stored undefined is not a miss', () => {
+    const store = new MemoryStore();
+    const before = Date.now();
+    store.setSync('k', { v: [1] }, 60_000);
+    let entry;
+    for (let i = 0; i < 3; i++) entry = store.getEntrySync('k');
+    expect(store.stats().decodedEntries).toBe(1);
+    expect(entry.value).toEqual({ v: [1] });
+    expect(entry.expires).toBeGreaterThanOrEqual(before + 60_000);
+    entry.value.v.push(2);
+    expect(store.getEntrySync('k').value).toEqual({ v: [1] });
+    store.setSync('u', undefined);
+    expect(store.getEntrySync('u')).toEqual({ value: undefined, expires: undefined });
+    expect(store.getEntrySync('missing')).toBeUndefined();
+    store.disconnect();
+  });
+});
