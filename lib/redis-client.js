@@ -10,6 +10,7 @@
  */
 
 const binding = require('./binding');
+const { CommandBatch } = require('./redis-batch');
 const { validateOptions } = require('./options');
 const { describe } = require('./serializer');
 const {
@@ -285,9 +286,9 @@ class RedisClient {
     const link = { strong: undefined, weak: new WeakRef(this) };
     this.#link = link;
     const nativeConfig = { ...this.#config, maxStringLength: MAX_STRING_LENGTH };
-    this.#native = new binding.RedisClientWrap(nativeConfig, (list) => {
+    this.#native = new binding.RedisClientWrap(nativeConfig, (heads, values) => {
       const client = link.strong ?? link.weak.deref();
-      if (client !== undefined) client.#onEvents(list);
+      if (client !== undefined) client.#onEvents(heads, values);
     });
     droppedClients.register(this, this.#native, this);
   }
@@ -344,8 +345,8 @@ class RedisClient {
     const id = this.#nextId++;
     // Everything issued in this tick goes to the I/O thread together at the end of it (one
     // native call, one wake-up, one write).
-    if (this.#outgoing.length === 0) queueMicrotask(this.#flushOutgoing);
-    this.#outgoing.push(id, list, options?.buffers ? FLAG_BUFFERS : 0, timeout);
+    if (this.#outgoing.empty) queueMicrotask(this.#flushOutgoing);
+    this.#outgoing.add(id, list, options?.buffers ? FLAG_BUFFERS : 0, timeout);
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       if (!this.#referenced) {
@@ -356,26 +357,30 @@ class RedisClient {
     });
   }
 
-  #outgoing = [];
+  #outgoing = new CommandBatch();
   #flushOutgoing = () => this.#flush();
 
   #flush() {
-    if (this.#outgoing.length === 0) return;
-    const list = this.#outgoing;
-    this.#outgoing = [];
+    const batch = this.#outgoing;
+    if (batch.empty) return;
     let failure;
     try {
-      if (!this.#native.submitMany(list)) {
+      if (!this.#native.submitPacked(batch.text, batch.plan, batch.length, batch.others)) {
         failure = new RedisClosedError('the Redis client is closed', this.address);
       }
     } catch (error) {
       failure = error;
     }
-    if (failure === undefined) return;
-    for (let i = 0; i < list.length; i += 4) {
-      const entry = this.#pending.get(list[i]);
+    if (failure === undefined) {
+      batch.reset();
+      return;
+    }
+    const ids = batch.ids();
+    batch.reset();
+    for (const id of ids) {
+      const entry = this.#pending.get(id);
       if (entry === undefined) continue;
-      this.#pending.delete(list[i]);
+      this.#pending.delete(id);
       entry.reject(failure);
     }
     this.#releaseRefIfIdle();
@@ -389,8 +394,9 @@ class RedisClient {
     }
   }
 
-  #onEvents(list) {
-    if (list === null) {
+  /** `heads`: [id, kind] pairs (Float64Array); `values`: the matching replies. */
+  #onEvents(heads, values) {
+    if (heads === null) {
       this.#onClosed();
       return;
     }
@@ -400,12 +406,13 @@ class RedisClient {
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-      for (let i = 0; i < list.length; i += 3) {
-        const entry = this.#pending.get(list[i]);
+      for (let i = 0; i < values.length; i++) {
+        const id = heads[2 * i];
+        const entry = this.#pending.get(id);
         if (entry === undefined) continue;
-        this.#pending.delete(list[i]);
-        const kind = list[i + 1];
-        const value = list[i + 2];
+        this.#pending.delete(id);
+        const kind = heads[2 * i + 1];
+        const value = values[i];
         if (kind === 0) entry.resolve(value);
         else if (kind === 2) entry.reject(new RedisServerError(value, this.address));
         else entry.reject(makeError(value, this.address));

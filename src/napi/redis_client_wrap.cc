@@ -208,23 +208,30 @@ void CallJs(napi_env env, napi_value js_callback, void* context, void*) {
   napi_get_undefined(env, &undefined);
   bool ok = true;
   if (!items.empty()) {
-    napi_value list = nullptr;
-    ok = napi_create_array_with_length(env, items.size() * 3, &list) == napi_ok;
+    // (heads, values): heads is a Float64Array of [id, kind] pairs, values the matching
+    // replies or error descriptions: one element store per reply instead of three.
+    napi_value args[2] = {nullptr, nullptr};
+    void* head_data = nullptr;
+    napi_value buffer = nullptr;
+    ok = napi_create_arraybuffer(env, items.size() * 2 * sizeof(double), &head_data, &buffer) ==
+             napi_ok &&
+         napi_create_typedarray(env, napi_float64_array, items.size() * 2, buffer, 0,
+                                &args[0]) == napi_ok &&
+         napi_create_array_with_length(env, items.size(), &args[1]) == napi_ok;
+    double* heads = static_cast<double*>(head_data);
     uint32_t at = 0;
     for (redis::Completion& c : items) {
       if (!ok) break;
       double kind = 0;
       napi_value value = CompletionValue(env, c, inbox->max_string_length, &kind);
-      napi_value id = MakeNumber(env, static_cast<double>(c.id));
-      napi_value kind_value = MakeNumber(env, kind);
-      ok = value != nullptr && id != nullptr && kind_value != nullptr &&
-           napi_set_element(env, list, at++, id) == napi_ok &&
-           napi_set_element(env, list, at++, kind_value) == napi_ok &&
-           napi_set_element(env, list, at++, value) == napi_ok;
+      ok = value != nullptr && napi_set_element(env, args[1], at, value) == napi_ok;
+      heads[2 * at] = static_cast<double>(c.id);
+      heads[2 * at + 1] = kind;
+      ++at;
       c.reply.reset();  // free large replies before the JS callback runs
     }
     // An exception thrown by the callback stays pending and Node reports it as uncaught.
-    if (ok) ok = napi_call_function(env, undefined, js_callback, 1, &list, nullptr) == napi_ok;
+    if (ok) ok = napi_call_function(env, undefined, js_callback, 2, args, nullptr) == napi_ok;
   }
   if (ok && closed) {
     napi_value null_value = nullptr;
@@ -259,7 +266,7 @@ std::string GetString(Napi::Object config, const char* name) {
 Napi::Function RedisClientWrap::Define(Napi::Env env) {
   return DefineClass(env, "RedisClientWrap",
                      {
-                         InstanceMethod<&RedisClientWrap::SubmitMany>("submitMany"),
+                         InstanceMethod<&RedisClientWrap::SubmitPacked>("submitPacked"),
                          InstanceMethod<&RedisClientWrap::Close>("close"),
                          InstanceMethod<&RedisClientWrap::Join>("join"),
                          InstanceMethod<&RedisClientWrap::Destroy>("destroy"),
@@ -357,120 +364,153 @@ bool RedisClientWrap::EnsureStarted(Napi::Env env) {
   return true;
 }
 
-namespace {
-
-// Encodes one command as a RESP request. Returns nullptr with a pending JS exception when an
-// argument is neither a string nor a Uint8Array.
-std::unique_ptr<redis::Request> EncodeRequest(napi_env env, napi_value args_value) {
-  Napi::Array args(env, args_value);
-  const uint32_t count = args.Length();
-  if (count == 0) {
-    ThrowWithCode(Napi::Env(env), "ERR_INVALID_ARG_VALUE",
-                  "a Redis command needs at least one argument");
-    return nullptr;
-  }
-  // Two passes: sizes first, so the request is built in one allocation and strings are
-  // encoded straight into it.
-  std::vector<napi_value> values(count);
-  std::vector<size_t> sizes(count);
-  std::vector<const void*> bytes(count, nullptr);
-  size_t payload = 0;
-  for (uint32_t i = 0; i < count; ++i) {
-    napi_value v = nullptr;
-    if (napi_get_element(env, args_value, i, &v) != napi_ok) return nullptr;
-    values[i] = v;
-    napi_valuetype type = napi_undefined;
-    if (napi_typeof(env, v, &type) != napi_ok) return nullptr;
-    bool is_typed = false;
-    if (type == napi_string) {
-      if (napi_get_value_string_utf8(env, v, nullptr, 0, &sizes[i]) != napi_ok) return nullptr;
-    } else if (napi_is_typedarray(env, v, &is_typed) == napi_ok && is_typed) {
-      napi_typedarray_type ta = napi_int8_array;
-      size_t length = 0;
-      void* data = nullptr;
-      napi_value ab = nullptr;
-      size_t offset = 0;
-      if (napi_get_typedarray_info(env, v, &ta, &length, &data, &ab, &offset) != napi_ok ||
-          ta != napi_uint8_array) {
-        is_typed = false;
-      }
-      sizes[i] = length;
-      bytes[i] = data;
-    }
-    if (type != napi_string && !is_typed) {
-      ThrowWithCode(Napi::Env(env), "ERR_INVALID_ARG_TYPE",
-                    "command arguments must be strings or Buffers/Uint8Arrays", true);
-      return nullptr;
-    }
-    payload += sizes[i];
-  }
-  auto request = std::make_unique<redis::Request>();
-  redis::CommandEncoder encoder(&request->bytes, count, payload);
-  for (uint32_t i = 0; i < count; ++i) {
-    char* dst = encoder.Next(sizes[i]);
-    if (bytes[i] == nullptr) {
-      size_t copied = 0;
-      // napi writes a NUL after the text: the encoder leaves room for it.
-      if (napi_get_value_string_utf8(env, values[i], dst, sizes[i] + 1, &copied) != napi_ok ||
-          copied != sizes[i]) {
-        ThrowWithCode(Napi::Env(env), "ERR_INVALID_ARG_VALUE",
-                      "command argument " + std::to_string(i) + " could not be read");
-        return nullptr;
-      }
-    } else if (sizes[i] > 0) {
-      std::memcpy(dst, bytes[i], sizes[i]);
-    }
-  }
-  encoder.Finish();
-  return request;
-}
-
-uint32_t ToU32(napi_env env, napi_value v) {
-  uint32_t out = 0;
-  napi_get_value_uint32(env, v, &out);
-  return out;
-}
-
-}  // namespace
-
-Napi::Value RedisClientWrap::SubmitMany(const Napi::CallbackInfo& info) {
+// submitPacked(text, plan, planLength, others): the commands issued in one tick, packed by
+// lib/redis-batch.js so that this crossing costs a few N-API calls per batch rather than
+// several per argument. `plan` (a Float64Array) holds, per command, its id, flags, timeout
+// and argument count, then one entry per argument: n >= 0 means the next n UTF-16 code
+// units of `text` (all short string arguments, concatenated), and n < 0 means `others[-1 - n]`
+// (a long string or a Uint8Array). Everything is checked before anything is sent: a plan
+// that does not add up throws and submits nothing.
+Napi::Value RedisClientWrap::SubmitPacked(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsArray()) {
-    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "submitMany(list): expected an array", true);
+  napi_typedarray_type plan_type = napi_int8_array;
+  size_t plan_capacity = 0;
+  void* plan_data = nullptr;
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsTypedArray() ||
+      !info[2].IsNumber() || !info[3].IsArray() ||
+      napi_get_typedarray_info(env, info[1], &plan_type, &plan_capacity, &plan_data, nullptr,
+                               nullptr) != napi_ok ||
+      plan_type != napi_float64_array) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
+                  "submitPacked(text, plan, planLength, others): expected a string, a "
+                  "Float64Array, a number and an array",
+                  true);
     return env.Undefined();
   }
   if (!manager_) return Napi::Boolean::New(env, false);
-  Napi::Array list = info[0].As<Napi::Array>();
-  const uint32_t length = list.Length();
+  const double* plan = static_cast<const double*>(plan_data);
+  const double plan_length_value = info[2].As<Napi::Number>().DoubleValue();
+  if (!(plan_length_value >= 0 && plan_length_value <= static_cast<double>(plan_capacity))) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_VALUE", "submitPacked: planLength is out of range", true);
+    return env.Undefined();
+  }
+  const size_t plan_length = static_cast<size_t>(plan_length_value);
+  size_t text_length = 0;
+  if (napi_get_value_string_utf16(env, info[0], nullptr, 0, &text_length) != napi_ok) {
+    return env.Undefined();
+  }
+  std::u16string text(text_length + 1, u'\0');
+  size_t copied = 0;
+  if (napi_get_value_string_utf16(env, info[0], text.data(), text_length + 1,
+                                  &copied) != napi_ok ||
+      copied != text_length) {
+    return env.Undefined();
+  }
+  napi_value others = info[3];
+  uint32_t others_count = 0;
+  napi_get_array_length(env, others, &others_count);
+
+  auto bad_plan = [&](const char* what) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_VALUE", std::string("submitPacked: ") + what, true);
+    return env.Undefined();
+  };
+  // One argument of the command being encoded.
+  struct Piece {
+    bool packed = false;             // in `text` ...
+    const char16_t* units = nullptr;
+    size_t unit_count = 0;
+    napi_value other = nullptr;      // ... or a value from `others`:
+    const void* bytes = nullptr;     // a Uint8Array's bytes, or null for a string
+    size_t size = 0;                 // UTF-8 or byte size
+  };
+  std::vector<Piece> pieces;
   std::vector<std::unique_ptr<redis::Request>> batch;
-  batch.reserve(length / 4);
-  for (uint32_t i = 0; i + 3 < length; i += 4) {
-    napi_value id = nullptr;
-    napi_value args = nullptr;
-    napi_value flags = nullptr;
-    napi_value timeout = nullptr;
-    if (napi_get_element(env, list, i, &id) != napi_ok ||
-        napi_get_element(env, list, i + 1, &args) != napi_ok ||
-        napi_get_element(env, list, i + 2, &flags) != napi_ok ||
-        napi_get_element(env, list, i + 3, &timeout) != napi_ok) {
-      return env.Undefined();
+  size_t at = 0;
+  size_t text_at = 0;
+  while (at < plan_length) {
+    if (plan_length - at < 4) return bad_plan("a command header is cut short");
+    const double id = plan[at];
+    const double flags = plan[at + 1];
+    const double timeout = plan[at + 2];
+    const double argc = plan[at + 3];
+    at += 4;
+    if (!(argc >= 1 && argc <= static_cast<double>(plan_length - at)) ||
+        !(id >= 0 && id <= 9007199254740991.0) || !(flags >= 0 && flags <= 255) ||
+        !(timeout >= 0 && timeout <= 4294967295.0)) {
+      return bad_plan("a command header is out of range");
     }
-    bool is_array = false;
-    napi_is_array(env, args, &is_array);
-    if (!is_array) {
-      ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "submitMany: every command must be an array",
-                    true);
-      return env.Undefined();
+    const size_t count = static_cast<size_t>(argc);
+    pieces.assign(count, Piece{});
+    size_t payload = 0;
+    for (size_t i = 0; i < count; ++i) {
+      const double entry = plan[at + i];
+      Piece& piece = pieces[i];
+      if (entry >= 0) {
+        if (!(entry <= static_cast<double>(text_length - text_at))) {
+          return bad_plan("an argument runs past the packed text");
+        }
+        piece.packed = true;
+        piece.units = text.data() + text_at;
+        piece.unit_count = static_cast<size_t>(entry);
+        text_at += piece.unit_count;
+        piece.size = redis::Utf8SizeOfUtf16(piece.units, piece.unit_count);
+      } else {
+        const double index = -1 - entry;
+        if (!(index >= 0 && index < static_cast<double>(others_count))) {
+          return bad_plan("an argument refers past the list of long arguments");
+        }
+        if (napi_get_element(env, others, static_cast<uint32_t>(index), &piece.other) != napi_ok) {
+          return env.Undefined();
+        }
+        napi_valuetype type = napi_undefined;
+        bool is_typed = false;
+        napi_typedarray_type ta = napi_int8_array;
+        void* data = nullptr;
+        if (napi_typeof(env, piece.other, &type) == napi_ok && type == napi_string) {
+          if (napi_get_value_string_utf8(env, piece.other, nullptr, 0, &piece.size) != napi_ok) {
+            return env.Undefined();
+          }
+        } else if (napi_is_typedarray(env, piece.other, &is_typed) == napi_ok && is_typed &&
+                   napi_get_typedarray_info(env, piece.other, &ta, &piece.size, &data, nullptr,
+                                            nullptr) == napi_ok &&
+                   ta == napi_uint8_array) {
+          piece.bytes = data;
+        } else {
+          ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
+                        "command arguments must be strings or Buffers/Uint8Arrays", true);
+          return env.Undefined();
+        }
+      }
+      payload += piece.size;
     }
-    std::unique_ptr<redis::Request> request = EncodeRequest(env, args);
-    if (!request) return env.Undefined();
-    double id_number = 0;
-    napi_get_value_double(env, id, &id_number);
-    request->id = static_cast<uint64_t>(id_number);
-    request->flags = ToU32(env, flags) & 0xff;
-    request->timeout_ms = ToU32(env, timeout);
+    at += count;
+    auto request = std::make_unique<redis::Request>();
+    redis::CommandEncoder encoder(&request->bytes, count, payload);
+    for (const Piece& piece : pieces) {
+      char* dst = encoder.Next(piece.size);
+      if (piece.packed) {
+        redis::WriteUtf16AsUtf8(piece.units, piece.unit_count, dst);
+      } else if (piece.bytes != nullptr) {
+        std::memcpy(dst, piece.bytes, piece.size);
+      } else if (piece.size > 0) {
+        size_t written = 0;
+        // napi writes a NUL after the text: the encoder leaves room for it.
+        if (napi_get_value_string_utf8(env, piece.other, dst, piece.size + 1, &written) !=
+                napi_ok ||
+            written != piece.size) {
+          ThrowWithCode(env, "ERR_INVALID_ARG_VALUE", "a command argument could not be read");
+          return env.Undefined();
+        }
+      }
+    }
+    encoder.Finish();
+    request->id = static_cast<uint64_t>(id);
+    request->flags = static_cast<uint8_t>(flags);
+    request->timeout_ms = static_cast<uint32_t>(timeout);
     batch.push_back(std::move(request));
   }
+  if (text_at != text_length) return bad_plan("the packed text is longer than the plan");
+  if (batch.empty()) return Napi::Boolean::New(env, true);
   if (!EnsureStarted(env)) return env.Undefined();
   return Napi::Boolean::New(env, manager_->SubmitMany(&batch));
 }

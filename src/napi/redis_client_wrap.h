@@ -32,7 +32,7 @@ class RedisClientWrap : public Napi::ObjectWrap<RedisClientWrap> {
  private:
   // submitMany([id, args, flags, timeoutMs, ...]) -> boolean (false when closed): one
   // lock and one wake-up of the I/O thread for everything a JS tick issued.
-  Napi::Value SubmitMany(const Napi::CallbackInfo& info);
+  Napi::Value SubmitPacked(const Napi::CallbackInfo& info);
   // close(timeoutMs) -> boolean (false when nothing was ever opened)
   Napi::Value Close(const Napi::CallbackInfo& info);
   // join(): after the `null` event

@@ -1,6 +1,7 @@
 #include "redis/command_encoder.h"
 
 #include <charconv>
+#include <cstdint>
 
 namespace ncm::redis {
 namespace {
@@ -52,6 +53,62 @@ char* CommandEncoder::Next(size_t size) {
 bool CommandEncoder::Finish() {
   CloseArgument();
   return started_ == count_;
+}
+
+namespace {
+
+bool IsHighSurrogate(char16_t c) { return c >= 0xD800 && c <= 0xDBFF; }
+bool IsLowSurrogate(char16_t c) { return c >= 0xDC00 && c <= 0xDFFF; }
+
+}  // namespace
+
+size_t Utf8SizeOfUtf16(const char16_t* text, size_t length) {
+  size_t size = 0;
+  for (size_t i = 0; i < length; ++i) {
+    const char16_t c = text[i];
+    if (c < 0x80) {
+      size += 1;
+    } else if (c < 0x800) {
+      size += 2;
+    } else if (IsHighSurrogate(c) && i + 1 < length && IsLowSurrogate(text[i + 1])) {
+      size += 4;
+      ++i;
+    } else {
+      size += 3;  // the rest of the BMP, and U+FFFD for an unpaired surrogate
+    }
+  }
+  return size;
+}
+
+size_t WriteUtf16AsUtf8(const char16_t* text, size_t length, char* dst) {
+  char* out = dst;
+  for (size_t i = 0; i < length; ++i) {
+    uint32_t c = text[i];
+    if (c < 0x80) {
+      *out++ = static_cast<char>(c);
+      continue;
+    }
+    if (c < 0x800) {
+      *out++ = static_cast<char>(0xC0 | (c >> 6));
+      *out++ = static_cast<char>(0x80 | (c & 0x3F));
+      continue;
+    }
+    if (IsHighSurrogate(static_cast<char16_t>(c)) && i + 1 < length &&
+        IsLowSurrogate(text[i + 1])) {
+      c = 0x10000 + ((c - 0xD800) << 10) + (text[i + 1] - 0xDC00);
+      ++i;
+      *out++ = static_cast<char>(0xF0 | (c >> 18));
+      *out++ = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+      *out++ = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      *out++ = static_cast<char>(0x80 | (c & 0x3F));
+      continue;
+    }
+    if (c >= 0xD800 && c <= 0xDFFF) c = 0xFFFD;  // unpaired surrogate
+    *out++ = static_cast<char>(0xE0 | (c >> 12));
+    *out++ = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    *out++ = static_cast<char>(0x80 | (c & 0x3F));
+  }
+  return static_cast<size_t>(out - dst);
 }
 
 }  // namespace ncm::redis

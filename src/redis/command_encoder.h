@@ -44,6 +44,12 @@ class CommandEncoder {
   size_t pending_crlf_ = std::string::npos;  // where the last argument's CRLF goes
 };
 
+// UTF-16 text (a JS string's code units) as UTF-8, the way V8 writes it: a surrogate pair
+// becomes one 4-byte sequence and an unpaired surrogate becomes U+FFFD (EF BF BD).
+// Utf8SizeOfUtf16 is the exact number of bytes WriteUtf16AsUtf8 writes.
+size_t Utf8SizeOfUtf16(const char16_t* text, size_t length);
+size_t WriteUtf16AsUtf8(const char16_t* text, size_t length, char* dst);
+
 }  // namespace ncm::redis
 
 #endif  // NCM_REDIS_COMMAND_ENCODER_H_

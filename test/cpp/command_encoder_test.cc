@@ -36,6 +36,41 @@ TEST(CommandEncoderTest, WritesKnownCommandsExactly) {
   EXPECT_EQ(Encode({}), "*0\r\n");
 }
 
+std::string Utf8Of(const std::u16string& text) {
+  std::string out(Utf8SizeOfUtf16(text.data(), text.size()), '\0');
+  EXPECT_EQ(WriteUtf16AsUtf8(text.data(), text.size(), out.data()), out.size());
+  return out;
+}
+
+TEST(CommandEncoderTest, WritesUtf16AsV8WritesUtf8) {
+  EXPECT_EQ(Utf8Of(u""), "");
+  EXPECT_EQ(Utf8Of(u"GET key:1"), "GET key:1");
+  EXPECT_EQ(Utf8Of(std::u16string(u"a\0b", 3)), std::string("a\0b", 3));
+  EXPECT_EQ(Utf8Of(u"\u00e9\u07ff"), "\xc3\xa9\xdf\xbf");         // 2-byte forms
+  EXPECT_EQ(Utf8Of(u"\u0800\uffff"), "\xe0\xa0\x80\xef\xbf\xbf");  // 3-byte forms
+  EXPECT_EQ(Utf8Of(u"\U0001F600"), "\xf0\x9f\x98\x80");            // a surrogate pair
+  EXPECT_EQ(Utf8Of(u"\U0010FFFF"), "\xf4\x8f\xbf\xbf");
+  // Unpaired surrogates (lone high, lone low, high at the end, reversed pair) are U+FFFD.
+  const std::u16string lone = {0xD800, u'x', 0xDC00, 0xDC00, 0xD800, 0xD83D};
+  EXPECT_EQ(Utf8Of(lone), "\xef\xbf\xbdx\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+}
+
+TEST(CommandEncoderTest, Utf16SizeMatchesWhatIsWrittenForRandomText) {
+  std::mt19937 random(11);
+  for (int round = 0; round < 2000; ++round) {
+    std::u16string text(random() % 40, u'\0');
+    for (char16_t& c : text) {
+      const uint32_t pick = random() % 6;
+      c = pick == 0 ? static_cast<char16_t>(0xD800 + random() % 0x800)
+                    : static_cast<char16_t>(random() % (pick < 3 ? 0x80 : 0x10000));
+    }
+    const size_t size = Utf8SizeOfUtf16(text.data(), text.size());
+    std::string out(size + 8, '\x55');
+    ASSERT_EQ(WriteUtf16AsUtf8(text.data(), text.size(), out.data()), size);
+    for (size_t i = size; i < out.size(); ++i) ASSERT_EQ(out[i], '\x55') << "wrote past its size";
+  }
+}
+
 TEST(CommandEncoderTest, RefusesMoreArgumentsThanAnnouncedAndReportsFewer) {
   std::string out;
   CommandEncoder encoder(&out, 1, 1);
