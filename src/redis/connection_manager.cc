@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <string_view>
 #include <utility>
 
 namespace ncm::redis {
@@ -28,6 +29,15 @@ enum InternalKind : uint8_t {
 };
 
 constexpr size_t kReadChunk = 64 * 1024;
+
+// Error replies a server sends on its own as soon as it accepts a connection, before reading
+// anything, and then closes it: the connection was refused, whatever commands were written.
+bool IsRefusal(const Reply& reply) {
+  if (reply.type != ReplyType::kError) return false;
+  const std::string_view text(reply.str);
+  return text.starts_with("ERR max number of clients reached") ||  // maxclients
+         text.starts_with("DENIED ");                               // protected mode
+}
 constexpr uint64_t kNoDeadline = std::numeric_limits<uint64_t>::max();
 
 void AppendBulk(std::string* out, std::string_view arg) {
@@ -58,6 +68,7 @@ struct ConnectionManager::Connection {
   uv_pipe_t pipe;
   uv_connect_t connect_req;
   std::unique_ptr<RespReader> reader;
+  uint64_t replies = 0;  // replies read on this socket so far
 
   uv_handle_t* handle() {
     return is_pipe ? reinterpret_cast<uv_handle_t*>(&pipe) : reinterpret_cast<uv_handle_t*>(&tcp);
@@ -712,6 +723,15 @@ void ConnectionManager::OnRead(Connection* conn, ssize_t nread, const uv_buf_t* 
 
 void ConnectionManager::OnReply(std::unique_ptr<Reply> reply) {
   last_activity_ms_ = uv_now(&loop_);
+  const bool first_reply = conn_ && conn_->replies++ == 0;
+  if (first_reply && reply->type == ReplyType::kError && (inflight_.empty() || IsRefusal(*reply))) {
+    // The server refused the connection (maxclients, protected mode, ...): its error is not the
+    // answer to the first command written. Treat it as a failed connect: every written command
+    // and every call while Redis refuses fails with the server's text (e.g. "ERR max number of
+    // clients reached"), and the next attempt waits for the backoff.
+    ConnectFailed(ErrorKind::kServer, reply->str, "");
+    return;
+  }
   if (inflight_.empty()) {
     OnConnectionLost(ErrorKind::kProtocol,
                      "bad reply from the server: a reply arrived with no command waiting", "");

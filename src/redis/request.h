@@ -21,7 +21,8 @@ enum class ErrorKind : uint8_t {
   kProtocol,        // bytes that are not RESP, or a reader cap was hit
   kReplyTooLarge,   // reply over max_reply_bytes
   kClosed,          // the manager is closing or closed
-  kServer,          // the handshake (AUTH/SELECT/CLIENT SETNAME) got an error reply
+  kServer,          // the handshake (AUTH/SELECT/CLIENT SETNAME) got an error reply, or the
+                    // server refused the connection on accept (maxclients, protected mode)
 };
 
 struct Request {

@@ -20,16 +20,21 @@ function freePort() {
   });
 }
 
-/** Resolves when a raw PING on the port (or socket) gets +PONG. */
-function waitForPong(target, timeoutMs = 5000) {
+/** Resolves when a raw PING on the port (or socket) gets +PONG (after AUTH when a password is set). */
+function waitForPong(target, timeoutMs = 5000, password = undefined) {
   const until = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
       const socket = net.connect(target);
       let answered = false;
-      socket.on('connect', () => socket.write('PING\r\n'));
+      let text = '';
+      socket.on('connect', () => socket.write(password === undefined ? 'PING\r\n'
+        : `${encode(['AUTH', password])}PING\r\n`));
       socket.on('data', (data) => {
-        answered = data.toString().startsWith('+PONG');
+        text += data.toString();
+        const lines = text.split('\r\n').slice(0, -1); // complete lines
+        if (password !== undefined && lines.length < 2 && !text.startsWith('-')) return; // +OK, then PONG
+        answered = lines[password === undefined ? 0 : 1] === '+PONG';
         socket.destroy();
       });
       socket.on('close', () => {
@@ -43,16 +48,134 @@ function waitForPong(target, timeoutMs = 5000) {
   });
 }
 
+/** RESP encoding of one command. */
+function encode(args) {
+  let out = `*${args.length}\r\n`;
+  for (const arg of args) {
+    const bytes = Buffer.from(String(arg));
+    out += `$${bytes.length}\r\n${bytes.toString('latin1')}\r\n`;
+  }
+  return out;
+}
+
 /**
- * @param {{args?: string[], unixSocket?: boolean, password?: string}} [options]
+ * Parses one RESP2 reply at `at` of `buf` (latin1 text). Returns [value, next] or undefined
+ * when incomplete; error replies come back as Error objects.
+ */
+function parseReply(buf, at) {
+  const nl = buf.indexOf('\r\n', at);
+  if (nl < 0) return undefined;
+  const head = buf[at];
+  const line = buf.slice(at + 1, nl);
+  switch (head) {
+    case '+': return [line, nl + 2];
+    case '-': return [new Error(line), nl + 2];
+    case ':': return [Number(line), nl + 2];
+    case '$': {
+      const len = Number(line);
+      if (len < 0) return [null, nl + 2];
+      if (buf.length < nl + 2 + len + 2) return undefined;
+      return [Buffer.from(buf.slice(nl + 2, nl + 2 + len), 'latin1').toString(), nl + 2 + len + 2];
+    }
+    case '*': {
+      const count = Number(line);
+      if (count < 0) return [null, nl + 2];
+      const items = [];
+      let next = nl + 2;
+      for (let i = 0; i < count; i++) {
+        const one = parseReply(buf, next);
+        if (one === undefined) return undefined;
+        items.push(one[0]);
+        next = one[1];
+      }
+      return [items, next];
+    }
+    default: throw new Error(`unexpected RESP byte ${JSON.stringify(head)}`);
+  }
+}
+
+/**
+ * A bare connection for the test itself (no reconnect, no pipelining rules): holds a
+ * client slot, and keeps working when redis-cli could not get one (e.g. under maxclients).
+ * `command(args)` resolves with the reply (error replies resolve as Error objects);
+ * `closed` resolves when the server or `close()` ends the connection.
+ * @param {number} port
+ * @param {{password?: string, username?: string}} [options] AUTH right after connecting
+ */
+async function rawConnection(port, options = {}) {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.setNoDelay(true);
+  await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  socket.on('error', () => {});
+  const waiting = [];
+  const greeting = []; // replies that arrived with nothing waiting (e.g. max clients reached)
+  let buffered = '';
+  socket.on('data', (data) => {
+    buffered += data.toString('latin1');
+    for (;;) {
+      const one = parseReply(buffered, 0);
+      if (one === undefined) break;
+      buffered = buffered.slice(one[1]);
+      const w = waiting.shift();
+      if (w) w.resolve(one[0]);
+      else greeting.push(one[0]);
+    }
+  });
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  closed.then(() => {
+    for (const w of waiting.splice(0)) w.reject(new Error('raw connection closed'));
+  });
+  const conn = {
+    socket,
+    greeting,
+    closed,
+    command(args) {
+      return new Promise((resolve, reject) => {
+        if (socket.destroyed) {
+          reject(new Error('raw connection closed'));
+          return;
+        }
+        waiting.push({ resolve, reject });
+        socket.write(encode(args));
+      });
+    },
+    /** INFO <section> as an object of strings. */
+    async info(section = 'stats') {
+      const text = await conn.command(['INFO', section]);
+      if (text instanceof Error) throw text;
+      return Object.fromEntries(text.split('\r\n').filter((l) => l && !l.startsWith('#'))
+        .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]));
+    },
+    close() {
+      socket.destroy();
+      return closed;
+    },
+  };
+  if (options.password !== undefined) {
+    const reply = await conn.command(options.username === undefined ? ['AUTH', options.password]
+      : ['AUTH', options.username, options.password]);
+    if (reply instanceof Error) {
+      socket.destroy();
+      throw reply;
+    }
+  }
+  return conn;
+}
+
+/**
+ * @param {{args?: string[], unixSocket?: boolean, password?: string}} [options] `args` are
+ *   extra redis-server arguments (e.g. ['--maxmemory', '2mb']); `password` starts the server
+ *   with --requirepass, and `cli`, `clients` and `raw` then authenticate with it
  */
 async function startRedis(options = {}) {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-redis-'));
   const socketPath = options.unixSocket ? path.join(dir, 'redis.sock') : undefined;
+  const { password } = options;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
     '--dir', dir, '--enable-debug-command', 'local', ...(options.args ?? [])];
   if (socketPath) args.push('--unixsocket', socketPath, '--unixsocketperm', '700');
+  if (password !== undefined) args.push('--requirepass', password);
   const server = { port, dir, socketPath, url: `redis://127.0.0.1:${port}`, child: undefined };
 
   server.start = async () => {
@@ -62,7 +185,7 @@ async function startRedis(options = {}) {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     server.exited = exited;
     await Promise.race([
-      waitForPong({ port, host: '127.0.0.1' }),
+      waitForPong({ port, host: '127.0.0.1' }, 5000, password),
       exited.then((code) => { throw new Error(`redis-server exited early with ${code}`); }),
     ]);
   };
@@ -82,7 +205,8 @@ async function startRedis(options = {}) {
 
   /** Runs redis-cli against this server; resolves with its trimmed output. */
   server.cli = (...cliArgs) => new Promise((resolve, reject) => {
-    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...cliArgs], (error, stdout) => {
+    const auth = password === undefined ? [] : ['--no-auth-warning', '-a', password];
+    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...auth, ...cliArgs], (error, stdout) => {
       if (error) reject(error);
       else resolve(stdout.trim());
     });
@@ -96,6 +220,9 @@ async function startRedis(options = {}) {
       .filter((c) => c.cmd !== 'client|list');
   };
 
+  /** A bare connection of the test's own (see rawConnection), authenticated when a password is set. */
+  server.raw = (rawOptions) => rawConnection(port, rawOptions ?? (password === undefined ? {} : { password }));
+
   server.cleanup = async () => {
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -105,4 +232,4 @@ async function startRedis(options = {}) {
   return server;
 }
 
-module.exports = { startRedis, freePort };
+module.exports = { startRedis, freePort, rawConnection };
