@@ -427,8 +427,15 @@ class RedisClient {
     this.#closed = true;
     this.#link.strong = undefined;
     this.#native.join();
-    for (const entry of this.#pending.values()) {
-      entry.reject(new RedisClosedError('the Redis client was closed before the reply arrived', this.address));
+    // As in #onEvents: these errors would only show this callback's frames.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      for (const entry of this.#pending.values()) {
+        entry.reject(new RedisClosedError('the Redis client was closed before the reply arrived', this.address));
+      }
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
     }
     this.#pending.clear();
     this.#closeDone?.();
