@@ -1,17 +1,17 @@
 'use strict';
 
 /**
- * A small, byte-bounded map of decoded values for the keys a MemoryStore serves most.
+ * Decoded values for the keys a MemoryStore serves most, within a byte budget.
  *
  * Reading a JSON entry costs a native call plus `JSON.parse`, and the parse is most of it
  * (about 0.4 µs of 1.4 µs for a 60-byte object, 18 of 23 µs at 4 KiB). For a key read
- * again and again, this map keeps one decoded master copy on the JS heap and hands out
- * fresh deep copies of it, which is several times faster than parsing. The native store
- * stays the only source of truth: every read still asks it, passing the generation of the
- * write the master was decoded from, and the store answers `true` (same entry, still live;
- * nothing copied across) or with the current payload. So expiry, eviction, deletes and
- * writes from anywhere are seen at once, and hit/miss statistics and the eviction policy's
- * "visited" bits are kept exactly as without this map.
+ * again and again, one decoded master copy is kept on the JS heap and readers get fresh
+ * deep copies of it, which is several times faster than parsing. The native store stays
+ * the only source of truth: every read still asks it, and it answers `true` (nothing copied
+ * across) only for a live entry that carries a master's slot; the reader then checks that
+ * the master was decoded from that very entry (its write generation). A new write makes a
+ * new entry without a slot, so expiry, eviction, overwrites and deletes are seen at once,
+ * and hit/miss statistics and the eviction policy's "visited" bits are as without it.
  *
  * Only strings (immutable, handed out as they are) and JSON data (copied) are kept, and
  * only once the native store says the entry was read before, so one-off reads never enter.
@@ -22,8 +22,8 @@ const { TAG_STRING } = require('./serializer');
 /** Nesting deeper than this is not kept (the copy is recursive); JSON.parse serves it. */
 const MAX_COPY_DEPTH = 64;
 
-/** When over budget, how many recently used masters may be passed over to find a victim. */
-const SECOND_CHANCES = 8;
+/** Most ring slots the CLOCK hand looks at to make room for one master. */
+const CLOCK_STEPS = 32;
 
 /**
  * Once the budget is full, one candidate in this many is let in. Keeping a master costs a
@@ -31,7 +31,7 @@ const SECOND_CHANCES = 8;
  * working set larger than the budget), letting every one in would replace masters before
  * they are ever read again, and reads would get slower than without this map.
  */
-const ADMIT_WHEN_FULL_ONE_IN = 8;
+const ADMIT_WHEN_FULL_ONE_IN = 64;
 
 const TOO_DEEP = Symbol('too deep');
 
@@ -97,13 +97,15 @@ function copyByPlan(value, plan) {
 }
 
 class Kept {
-  constructor(tag, master, plan, generation, bytes) {
+  constructor(key, tag, master, plan, generation, bytes) {
+    this.key = key;
     this.tag = tag;
     this.master = master;
     this.plan = plan; // null for a string
     this.generation = generation;
     this.bytes = bytes;
     this.used = false;
+    this.slot = -1;
   }
 
   /** What a reader gets: the string itself, or a fresh copy of the JSON data. */
@@ -113,36 +115,55 @@ class Kept {
   }
 }
 
+/**
+ * Masters in a ring of slots, bounded by an estimated byte budget. There is no map from
+ * keys: the native entry itself carries the slot of its master (a hint set here when a
+ * master is kept and cleared when it is dropped), so a read finds it with the same native
+ * call that checks the entry is live, and a key with no master costs nothing extra.
+ * Replacement is CLOCK: a hand sweeps the ring when room is needed, sparing once a master
+ * read since the hand last passed and dropping the first one that was not; one insertion
+ * looks at no more than CLOCK_STEPS slots, then gives up rather than stall a read.
+ */
 class DecodedCache {
-  #map = new Map();
+  #ring = [];
+  #free = [];
+  #hand = 0;
+  #count = 0;
   #bytes = 0;
   #maxBytes;
   #candidates = 0;
+  #native;
 
-  /** @param {number} maxBytes budget, estimated (see `estimate`) */
-  constructor(maxBytes) {
+  /**
+   * @param {number} maxBytes budget, estimated (see `estimate`)
+   * @param {{setDecodedSlot(key: string, generation: number, slot: number): boolean}} native
+   */
+  constructor(maxBytes, native) {
     this.#maxBytes = maxBytes;
+    this.#native = native;
   }
 
-  get size() { return this.#map.size; }
+  get size() { return this.#count; }
 
   get bytes() { return this.#bytes; }
 
-  /** @returns {Kept|undefined} */
-  peek(key) {
-    return this.#map.get(key);
+  /** The master in `slot` (1-based, as the entry's hint has it) if it was made from write `generation`. */
+  at(slot, generation) {
+    const kept = this.#ring[slot - 1];
+    return kept !== undefined && kept.generation === generation ? kept : undefined;
   }
 
   /**
    * Decodes `payload` (tag TAG_STRING or TAG_JSON, as written by the store) for a reader.
-   * Keeps a master when it fits the budget; returns the reader's own value either way.
+   * Keeps a master when there is room; returns the reader's own value either way.
    */
   keep(key, tag, payload, generation) {
     const bytes = estimate(payload);
     const admit = bytes <= this.#maxBytes &&
-      (this.#bytes + bytes <= this.#maxBytes || ++this.#candidates % ADMIT_WHEN_FULL_ONE_IN === 0);
+      (this.#bytes + bytes <= this.#maxBytes ||
+        (++this.#candidates % ADMIT_WHEN_FULL_ONE_IN === 0 && this.#makeRoom(bytes)));
     if (tag === TAG_STRING) {
-      if (admit) this.#insert(key, new Kept(tag, payload, null, generation, bytes));
+      if (admit) this.#insert(new Kept(key, tag, payload, null, generation, bytes));
       return payload;
     }
     const parsed = JSON.parse(payload);
@@ -153,44 +174,65 @@ class DecodedCache {
     }
     const plan = planOf(parsed, 0);
     if (plan === TOO_DEEP) return parsed;
-    this.#insert(key, new Kept(tag, parsed, plan, generation, bytes));
+    this.#insert(new Kept(key, tag, parsed, plan, generation, bytes));
     return copyByPlan(parsed, plan);
   }
 
-  /** Forgets `key` (its entry changed or went away). */
-  drop(key) {
-    const kept = this.#map.get(key);
-    if (kept === undefined) return;
-    this.#map.delete(key);
-    this.#bytes -= kept.bytes;
+  /** Drops the master of `kept`'s slot after a read found it stale. */
+  forget(slot) {
+    const kept = this.#ring[slot - 1];
+    if (kept !== undefined) this.#remove(kept);
   }
 
+  /** Drops every master whose key starts with `prefix` (their entries are gone). */
+  dropPrefix(prefix) {
+    for (const kept of this.#ring) if (kept !== undefined && kept.key.startsWith(prefix)) this.#remove(kept, false);
+  }
+
+  /** Drops every master (the native entries are gone, or the store is closing). */
   clear() {
-    this.#map.clear();
+    this.#ring = [];
+    this.#free = [];
+    this.#hand = 0;
+    this.#count = 0;
     this.#bytes = 0;
   }
 
-  #insert(key, kept) {
-    this.drop(key);
-    this.#map.set(key, kept);
+  #insert(kept) {
+    const free = this.#free;
+    const slot = free.length !== 0 ? free[free.length - 1] : this.#ring.length;
+    if (!this.#native.setDecodedSlot(kept.key, kept.generation, slot + 1)) return; // entry changed
+    if (free.length !== 0) free.pop();
+    this.#ring[slot] = kept;
+    kept.slot = slot;
+    this.#count += 1;
     this.#bytes += kept.bytes;
-    if (this.#bytes <= this.#maxBytes) return;
-    // Over budget: drop the oldest masters, giving ones read since they were last passed
-    // over a second chance (moved to the young end), a bounded number of times.
-    let chances = SECOND_CHANCES;
-    for (const [k, v] of this.#map) {
-      if (this.#bytes <= this.#maxBytes) break;
-      if (v === kept) continue;
-      this.#map.delete(k);
-      if (v.used && chances > 0) {
-        chances -= 1;
-        v.used = false;
-        this.#map.set(k, v);
+  }
+
+  /** Frees `kept`'s slot; its entry's hint is cleared first, so no entry points at a reused slot. */
+  #remove(kept, clearHint = true) {
+    if (clearHint) this.#native.setDecodedSlot(kept.key, kept.generation, 0);
+    this.#ring[kept.slot] = undefined;
+    this.#free.push(kept.slot);
+    this.#count -= 1;
+    this.#bytes -= kept.bytes;
+  }
+
+  /** Moves the hand until `bytes` more fit, for at most CLOCK_STEPS slots. */
+  #makeRoom(bytes) {
+    const ring = this.#ring;
+    for (let steps = 0; steps < CLOCK_STEPS && ring.length !== 0; steps++) {
+      if (this.#hand >= ring.length) this.#hand = 0;
+      const kept = ring[this.#hand++];
+      if (kept === undefined) continue;
+      if (kept.used) {
+        kept.used = false;
       } else {
-        this.#bytes -= v.bytes;
+        this.#remove(kept);
+        if (this.#bytes + bytes <= this.#maxBytes) return true;
       }
     }
-    if (this.#bytes > this.#maxBytes) this.drop(key);
+    return this.#bytes + bytes <= this.#maxBytes;
   }
 }
 

@@ -68,8 +68,9 @@ const sweepTimers = new FinalizationRegistry((timer) => clearInterval(timer));
  */
 class MemoryStore extends EventEmitter {
   #native;
-  // Written by the native store on every hit: [tag, expiry, generation, read before (0/1)].
-  #meta = new Float64Array(4);
+  // Written by the native store on every hit: [tag, expiry, generation, read before (0/1),
+  // slot of a decoded master (0 = none)].
+  #meta = new Float64Array(5);
   #codec;
   #decoded;
   #missed = false;
@@ -89,13 +90,13 @@ class MemoryStore extends EventEmitter {
     /** Keyv sets this; `clear()` then removes only keys under `${namespace}:`. */
     this.namespace = opts.namespace;
     this.#codec = resolveCodec(opts.serializer);
-    if (opts.decodedCacheBytes > 0) this.#decoded = new DecodedCache(opts.decodedCacheBytes);
     this.#native = new binding.MemoryStoreWrap({
       maxEntries: opts.maxEntries,
       maxBytes: opts.maxBytes,
       maxValueBytes: opts.maxValueBytes,
       maxKeyBytes: opts.maxKeyBytes,
     }, this.#meta);
+    if (opts.decodedCacheBytes > 0) this.#decoded = new DecodedCache(opts.decodedCacheBytes, this.#native);
     if (opts.sweepInterval > 0) this.#startSweep(opts.sweepInterval);
   }
 
@@ -154,20 +155,23 @@ class MemoryStore extends EventEmitter {
    */
   #read(key) {
     const decoded = this.#decoded;
-    const kept = decoded?.peek(key);
-    if (kept !== undefined) {
-      const answer = this.#native.get(key, kept.generation);
-      if (answer === true) {
-        this.#missed = false;
-        return kept.copy();
-      }
-      decoded.drop(key);
-      this.#missed = answer === undefined;
-      return answer === undefined ? undefined : this.#decode(key, answer);
+    const answer = this.#native.get(key, decoded !== undefined);
+    if (answer === true) {
+      // The entry carries the slot of a decoded master (see lib/decoded-cache.js).
+      const meta = this.#meta;
+      const kept = decoded.at(meta[4], meta[2]);
+      this.#missed = false;
+      if (kept !== undefined) return kept.copy();
+      // A hint without its master should not happen (masters are dropped only after
+      // their entry's hint is cleared); if it does, read the value itself.
+      decoded.forget(meta[4]);
+      this.#native.setDecodedSlot(key, meta[2], 0);
+      const payload = this.#native.get(key, false);
+      this.#missed = payload === undefined;
+      return payload === undefined ? undefined : this.#decode(key, payload);
     }
-    const payload = this.#native.get(key);
-    this.#missed = payload === undefined;
-    return payload === undefined ? undefined : this.#decode(key, payload);
+    this.#missed = answer === undefined;
+    return answer === undefined ? undefined : this.#decode(key, answer);
   }
 
   /** Decodes the payload the last native get returned (its tag etc. are in #meta). */
@@ -175,7 +179,7 @@ class MemoryStore extends EventEmitter {
     const meta = this.#meta;
     const tag = meta[0];
     // An entry read before is worth a decoded master copy (see lib/decoded-cache.js).
-    if (meta[3] === 1 && this.#decoded !== undefined && (tag === TAG_JSON || tag === TAG_STRING)) {
+    if (meta[3] === 1 && meta[4] === 0 && this.#decoded !== undefined && (tag === TAG_JSON || tag === TAG_STRING)) {
       return this.#decoded.keep(key, tag, payload, meta[2]);
     }
     return this.#codec.decode(tag, payload);
@@ -200,7 +204,6 @@ class MemoryStore extends EventEmitter {
    * @param {number} expiresAt
    */
   setUntilSync(key, value, expiresAt) {
-    if (this.#decoded !== undefined && this.#decoded.size !== 0) this.#decoded.drop(key);
     const out = this.#encodeOut;
     const payload = this.#codec.encode(value, out);
     try {
@@ -214,7 +217,6 @@ class MemoryStore extends EventEmitter {
   deleteSync(key) {
     checkKey('delete', key);
     this.#checkOpen();
-    this.#decoded?.drop(key);
     return this.#native.delete(key);
   }
 
@@ -236,9 +238,13 @@ class MemoryStore extends EventEmitter {
   /** Removes this store's namespace, or everything when it has none. */
   clearSync() {
     this.#checkOpen();
-    this.#decoded?.clear();
-    if (this.namespace) this.#native.deletePrefix(`${this.namespace}:`);
-    else this.#native.clear();
+    if (this.namespace) {
+      this.#native.deletePrefix(`${this.namespace}:`);
+      this.#decoded?.dropPrefix(`${this.namespace}:`);
+    } else {
+      this.#native.clear();
+      this.#decoded?.clear();
+    }
   }
 
   /**

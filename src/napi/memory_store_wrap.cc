@@ -151,6 +151,7 @@ Napi::Function MemoryStoreWrap::Define(Napi::Env env) {
                          InstanceMethod<&MemoryStoreWrap::Get>("get"),
                          InstanceMethod<&MemoryStoreWrap::Set>("set"),
                          InstanceMethod<&MemoryStoreWrap::Has>("has"),
+                         InstanceMethod<&MemoryStoreWrap::SetDecodedSlot>("setDecodedSlot"),
                          InstanceMethod<&MemoryStoreWrap::Delete>("delete"),
                          InstanceMethod<&MemoryStoreWrap::ExpiresAt>("expiresAt"),
                          InstanceMethod<&MemoryStoreWrap::DeletePrefix>("deletePrefix"),
@@ -166,9 +167,9 @@ MemoryStoreWrap::MemoryStoreWrap(const Napi::CallbackInfo& info)
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsTypedArray() ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-      info[1].As<Napi::TypedArray>().ElementLength() < 4) {
+      info[1].As<Napi::TypedArray>().ElementLength() < 5) {
     ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
-                  "MemoryStoreWrap(limits, meta) needs an object and a Float64Array(4)", true);
+                  "MemoryStoreWrap(limits, meta) needs an object and a Float64Array(5)", true);
     return;
   }
   Napi::Object limits_obj = info[0].As<Napi::Object>();
@@ -191,31 +192,26 @@ bool MemoryStoreWrap::CheckOpen(Napi::Env env) {
   return false;
 }
 
-// get(key[, generation]): the value of a live entry, or undefined. Writes its tag, expiry,
-// generation and whether it had been read before into `meta`. When `generation` is given
-// and the live entry still has it, returns `true` instead of a copy of the value: the caller
-// already holds one.
+// get(key[, hinted]): the value of a live entry, or undefined. Writes into `meta` the entry's
+// tag, expiry, generation, whether it had been read before, and its decoded-copy slot hint
+// (0 = none). With `hinted` true, an entry that has a hint returns `true` instead of a copy
+// of its value: the caller holds a decoded copy (and checks its generation against meta).
 Napi::Value MemoryStoreWrap::Get(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StringArg key;
   if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
-  uint64_t known = 0;  // 0: no copy held (generations start at 1)
-  if (info.Length() > 1 && info[1].IsNumber()) {
-    const double g = info[1].As<Napi::Number>().DoubleValue();
-    if (g >= 1 && g <= static_cast<double>(store::Entry::kGenerationMask)) {
-      known = static_cast<uint64_t>(g);
-    }
-  }
+  const bool hinted = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>();
   napi_value result = nullptr;
-  bool same = false;
+  bool copy_held = false;
   double* meta = meta_;
   const bool found = store_->Get(key.view(), CoarseNowMs(), [&](const store::EntryView& view) {
     meta[0] = view.tag;
     meta[1] = static_cast<double>(view.expires_at);
     meta[2] = static_cast<double>(view.generation);
     meta[3] = view.was_visited ? 1 : 0;
-    if (known != 0 && view.generation == known) {
-      same = true;
+    meta[4] = view.decoded_slot;
+    if (hinted && view.decoded_slot != 0) {
+      copy_held = true;
     } else if (view.is_ascii) {
       // ASCII is a subset of Latin-1, whose conversion skips UTF-8 decoding.
       napi_create_string_latin1(env, view.value.data(), view.value.size(), &result);
@@ -227,12 +223,34 @@ Napi::Value MemoryStoreWrap::Get(const Napi::CallbackInfo& info) {
     }
   });
   if (!found) return env.Undefined();
-  if (same) return Napi::Boolean::New(env, true);
+  if (copy_held) return Napi::Boolean::New(env, true);
   if (result == nullptr) {
     ThrowWithCode(env, "ERR_OUT_OF_MEMORY", "could not create the JS value for a cached entry");
     return env.Undefined();
   }
   return Napi::Value(env, result);
+}
+
+// setDecodedSlot(key, generation, slot): records (slot > 0) or clears (0) where the JS side
+// keeps a decoded copy of the live entry `key`, if it is still the one made by write
+// `generation`. Returns whether it was.
+Napi::Value MemoryStoreWrap::SetDecodedSlot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StringArg key;
+  if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
+  if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber()) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "setDecodedSlot(key, generation, slot): expected numbers", true);
+    return env.Undefined();
+  }
+  const double generation = info[1].As<Napi::Number>().DoubleValue();
+  const double slot = info[2].As<Napi::Number>().DoubleValue();
+  if (!(generation >= 1 && generation <= static_cast<double>(store::Entry::kGenerationMask)) ||
+      !(slot >= 0 && slot <= 4294967295.0)) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_VALUE", "setDecodedSlot: generation or slot out of range", true);
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, store_->SetDecodedSlot(key.view(), static_cast<uint64_t>(generation),
+                                                        static_cast<uint32_t>(slot), CoarseNowMs()));
 }
 
 Napi::Value MemoryStoreWrap::Set(const Napi::CallbackInfo& info) {

@@ -25,6 +25,7 @@ class MemoryStoreWrap : public Napi::ObjectWrap<MemoryStoreWrap> {
   Napi::Value Get(const Napi::CallbackInfo& info);
   Napi::Value Set(const Napi::CallbackInfo& info);
   Napi::Value Has(const Napi::CallbackInfo& info);
+  Napi::Value SetDecodedSlot(const Napi::CallbackInfo& info);
   Napi::Value Delete(const Napi::CallbackInfo& info);
   Napi::Value ExpiresAt(const Napi::CallbackInfo& info);
   Napi::Value DeletePrefix(const Napi::CallbackInfo& info);

@@ -22,9 +22,12 @@ struct Entry {
   Entry* newer;       // towards the head of the eviction queue
   Entry* older;       // towards the tail of the eviction queue
   int64_t expires_at;  // epoch ms; 0 = never
-  uint64_t hash;
+  uint32_t hash;
   uint32_t key_len;
   uint32_t value_len;
+  // Where the JS side keeps a decoded copy of this entry's value (its ring slot + 1), or 0.
+  // A hint only: the reader checks the copy's generation against this entry's.
+  uint32_t decoded_slot;
   uint8_t tag;    // opaque to the store: the JS codec's type tag
   uint8_t flags;  // kVisited | kText | kAscii
   // Which write made this entry: a per-store counter of 48 bits kept in what would
@@ -58,13 +61,14 @@ struct Entry {
   // Allocates an entry whose value bytes are left for the caller to write; there is room
   // for one byte past the value (for writers that append a NUL terminator). Returns
   // nullptr when the allocation fails; the caller reports it as a full store.
-  static Entry* Allocate(std::string_view key, size_t value_len, uint64_t hash) {
+  static Entry* Allocate(std::string_view key, size_t value_len, uint32_t hash) {
     void* block = std::malloc(sizeof(Entry) + key.size() + value_len + 1);
     if (block == nullptr) return nullptr;
     Entry* e = static_cast<Entry*>(block);
     e->chain_next = e->newer = e->older = nullptr;
     e->expires_at = 0;
     e->hash = hash;
+    e->decoded_slot = 0;
     e->key_len = static_cast<uint32_t>(key.size());
     e->value_len = static_cast<uint32_t>(value_len);
     e->tag = 0;
@@ -76,7 +80,7 @@ struct Entry {
 
   char* mutable_value_data() { return reinterpret_cast<char*>(this + 1) + key_len; }
 
-  static Entry* Create(std::string_view key, std::string_view value, uint64_t hash) {
+  static Entry* Create(std::string_view key, std::string_view value, uint32_t hash) {
     Entry* e = Allocate(key, value.size(), hash);
     if (e != nullptr && !value.empty()) std::memcpy(e->mutable_value_data(), value.data(), value.size());
     return e;

@@ -54,9 +54,13 @@ class HashIndex {
 
   HashIndex() : buckets_(kInitialBuckets) {}
 
-  static uint64_t Hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
+  // 32 bits: enough to pick among up to 2^32 buckets, and half the room in every entry.
+  static uint32_t Hash(std::string_view key) {
+    const uint64_t h = std::hash<std::string_view>{}(key);
+    return static_cast<uint32_t>(h ^ (h >> 32));
+  }
 
-  Entry* FindLocked(std::string_view key, uint64_t hash) const {
+  Entry* FindLocked(std::string_view key, uint32_t hash) const {
     for (Entry* e = buckets_[hash & (buckets_.size() - 1)]; e != nullptr; e = e->chain_next) {
       if (e->hash == hash && e->key() == key) return e;
     }

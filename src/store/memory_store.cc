@@ -27,7 +27,7 @@ MemoryStore::MemoryStore(const Limits& limits) : limits_(limits) {}
 
 MemoryStore::~MemoryStore() { DetachAll(); }
 
-Entry* MemoryStore::FindLiveLocked(std::string_view key, uint64_t hash, int64_t now) {
+Entry* MemoryStore::FindLiveLocked(std::string_view key, uint32_t hash, int64_t now) {
   Entry* e = index_.FindLocked(key, hash);
   if (e != nullptr && e->expired(now)) {
     RemoveLocked(e);
@@ -104,21 +104,31 @@ Status MemoryStore::InsertFresh(Entry* fresh, uint8_t tag, bool is_text, int64_t
   return Status::kOk;
 }
 
+bool MemoryStore::SetDecodedSlot(std::string_view key, uint64_t generation, uint32_t slot,
+                                 int64_t now) {
+  const uint32_t hash = HashIndex::Hash(key);
+  std::lock_guard<std::mutex> lock(mutex_);
+  Entry* e = FindLiveLocked(key, hash, now);
+  if (e == nullptr || e->generation() != generation) return false;
+  e->decoded_slot = slot;
+  return true;
+}
+
 bool MemoryStore::Has(std::string_view key, int64_t now) {
-  const uint64_t hash = HashIndex::Hash(key);
+  const uint32_t hash = HashIndex::Hash(key);
   std::lock_guard<std::mutex> lock(mutex_);
   return FindLiveLocked(key, hash, now) != nullptr;
 }
 
 int64_t MemoryStore::ExpiresAt(std::string_view key, int64_t now) {
-  const uint64_t hash = HashIndex::Hash(key);
+  const uint32_t hash = HashIndex::Hash(key);
   std::lock_guard<std::mutex> lock(mutex_);
   Entry* e = FindLiveLocked(key, hash, now);
   return e == nullptr ? -1 : e->expires_at;
 }
 
 bool MemoryStore::Delete(std::string_view key, int64_t now) {
-  const uint64_t hash = HashIndex::Hash(key);
+  const uint32_t hash = HashIndex::Hash(key);
   std::lock_guard<std::mutex> lock(mutex_);
   Entry* e = index_.FindLocked(key, hash);
   if (e == nullptr) return false;

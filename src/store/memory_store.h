@@ -48,6 +48,7 @@ struct EntryView {
   bool is_ascii;  // text made only of ASCII bytes: readers may skip UTF-8 decoding
   bool was_visited;     // read before since the eviction hand last passed it
   uint64_t generation;  // the write that made the entry (see Entry::generation)
+  uint32_t decoded_slot;  // see Entry::decoded_slot
 };
 
 // Entries removed from the store in one O(1) step by `DetachAll()`. Destroying it frees
@@ -99,7 +100,7 @@ class MemoryStore {
   // it was. `visit` must not call back into the store.
   template <typename Visitor>
   bool Get(std::string_view key, int64_t now, Visitor&& visit) {
-    const uint64_t hash = HashIndex::Hash(key);
+    const uint32_t hash = HashIndex::Hash(key);
     std::lock_guard<std::mutex> lock(mutex_);
     Entry* e = FindLiveLocked(key, hash, now);
     if (e == nullptr) {
@@ -110,9 +111,14 @@ class MemoryStore {
     const bool was_visited = (e->flags & Entry::kVisited) != 0;
     SievePolicy::TouchLocked(e);
     visit(EntryView{e->value(), e->expires_at, e->tag, (e->flags & Entry::kText) != 0,
-                    (e->flags & Entry::kAscii) != 0, was_visited, e->generation()});
+                    (e->flags & Entry::kAscii) != 0, was_visited, e->generation(),
+                    e->decoded_slot});
     return true;
   }
+
+  // Records where a reader keeps a decoded copy of the live entry `key`, if that entry is
+  // still the one made by write `generation`; returns whether it was. 0 clears the hint.
+  bool SetDecodedSlot(std::string_view key, uint64_t generation, uint32_t slot, int64_t now);
 
   // Live-entry check; does not count as a hit or miss and does not mark the entry visited.
   bool Has(std::string_view key, int64_t now);
@@ -140,7 +146,7 @@ class MemoryStore {
   Status CheckSizes(size_t key_len, size_t value_len) const;
   // Takes ownership of `fresh` (key and value already written) and links it in.
   Status InsertFresh(Entry* fresh, uint8_t tag, bool is_text, int64_t expires_at, int64_t now);
-  Entry* FindLiveLocked(std::string_view key, uint64_t hash, int64_t now);
+  Entry* FindLiveLocked(std::string_view key, uint32_t hash, int64_t now);
   void RemoveLocked(Entry* e);
   bool MakeRoomLocked(uint64_t incoming_bytes);
 

@@ -139,28 +139,45 @@ describe('MemoryStore decoded copies', () => {
     expect(store.getSync('evicted')).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(store.getSync('short')).toBeUndefined();
-    expect(store.stats().decodedEntries).toBe(0);
+    // Their masters stay until the CLOCK hand reaches them (within the byte budget), but
+    // nothing can reach them: a new entry under either key starts without a master.
+    store.setSync('short', { v: 'again' });
+    store.setSync('evicted', 'again');
+    expect(readHot(store, 'short')).toEqual({ v: 'again' });
+    expect(readHot(store, 'evicted')).toBe('again');
     await store.disconnect();
   });
 
-  test('the native store answers `true` only for the generation a reader holds', () => {
-    const meta = new Float64Array(4);
+  test('the native entry carries the slot hint of its own write only', () => {
+    const meta = new Float64Array(5);
     const native = new binding.MemoryStoreWrap(
       { maxEntries: 100, maxBytes: 1 << 20, maxValueBytes: 1 << 16, maxKeyBytes: 1024 }, meta);
     native.set('k', '{"v":1}', 2, 0);
-    expect(native.get('k')).toBe('{"v":1}');
+    expect(native.get('k', true)).toBe('{"v":1}'); // no hint yet: the value
     const generation = meta[2];
     expect(generation).toBeGreaterThan(0);
     expect(meta[3]).toBe(0); // first read
-    expect(native.get('k', generation)).toBe(true);
+    expect(meta[4]).toBe(0);
+    expect(native.setDecodedSlot('k', generation + 1, 7)).toBe(false); // another write's
+    expect(native.setDecodedSlot('k', generation, 7)).toBe(true);
+    expect(native.get('k', true)).toBe(true);
     expect(meta[3]).toBe(1); // read before
-    native.set('k', '{"v":2}', 2, 0);
-    expect(native.get('k', generation)).toBe('{"v":2}');
+    expect(meta[4]).toBe(7);
+    expect(native.get('k', false)).toBe('{"v":1}'); // the value when asked for it
+    native.set('k', '{"v":2}', 2, 0); // a new write: a new entry, without a hint
+    expect(native.get('k', true)).toBe('{"v":2}');
     expect(meta[2]).toBeGreaterThan(generation);
-    // Nonsense generations are ignored, never matched.
-    for (const g of [0, -1, NaN, Infinity, 2 ** 53, 'x']) expect(native.get('k', g)).toBe('{"v":2}');
+    expect(meta[4]).toBe(0);
+    expect(native.setDecodedSlot('k', meta[2], 3)).toBe(true);
+    expect(native.setDecodedSlot('k', meta[2], 0)).toBe(true); // cleared
+    expect(native.get('k', true)).toBe('{"v":2}');
+    for (const [g, slot] of [[0, 1], [-1, 1], [NaN, 1], [2 ** 53, 1], [1, -1], [1, 2 ** 32]]) {
+      expect(() => native.setDecodedSlot('k', g, slot)).toThrow(/out of range/);
+    }
+    expect(() => native.setDecodedSlot('k', '1', 1)).toThrow(/expected numbers/);
     native.delete('k');
-    expect(native.get('k', meta[2])).toBeUndefined();
+    expect(native.get('k', true)).toBeUndefined();
+    expect(native.setDecodedSlot('k', meta[2], 1)).toBe(false);
     native.close();
   });
 
