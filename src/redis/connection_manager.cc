@@ -626,12 +626,17 @@ std::unique_ptr<ConnectionManager::Connection> ConnectionManager::NewConnection(
   return conn;
 }
 
-void ConnectionManager::CloseSocket(std::unique_ptr<Connection> conn) {
+void ConnectionManager::CloseSocket(std::unique_ptr<Connection> conn, bool reset) {
   if (!conn || !conn->handle_open) return;  // nothing opened yet: freed here
   conn->handle()->data = conn.get();
-  uv_close(conn->handle(), [](uv_handle_t* handle) {
+  const uv_close_cb on_closed = [](uv_handle_t* handle) {
     std::unique_ptr<Connection> owned(static_cast<Connection*>(handle->data));
-  });
+  };
+  // uv_tcp_close_reset: SO_LINGER 0, so the kernel discards what it still holds to send and
+  // answers with RST. It refuses a handle that is shutting down; then a plain close.
+  if (!reset || conn->is_pipe || uv_tcp_close_reset(&conn->tcp, on_closed) != 0) {
+    uv_close(conn->handle(), on_closed);
+  }
   conn.release();  // owned by the close callback above (libuv needs the handle until then)
 }
 
@@ -639,7 +644,11 @@ void ConnectionManager::DropConnection(ErrorKind kind, const std::string& messag
                                        const std::string& err) {
   uv_timer_stop(&health_timer_);
   CloseSpare();
-  CloseSocket(std::move(conn_));
+  // Commands written and not answered are rejected below as "not re-sent". A plain close
+  // would leave their bytes to the kernel, which goes on retransmitting them: after a
+  // partition heals, a SET that its caller saw fail would still run, seconds later, over a
+  // newer value. A reset close drops them with the socket.
+  CloseSocket(std::move(conn_), !inflight_.empty());
   while (!inflight_.empty()) {
     auto request = std::move(inflight_.front());
     inflight_.pop_front();

@@ -146,7 +146,8 @@ class ConnectionManager {
   void OnReconnectTimer();
   void OnCloseTimeout();
   std::unique_ptr<Connection> NewConnection();
-  void CloseSocket(std::unique_ptr<Connection> conn);
+  // `reset`: abort (RST) instead of FIN, dropping any bytes the kernel still holds to send.
+  void CloseSocket(std::unique_ptr<Connection> conn, bool reset = false);
   // Drops the socket: written commands are rejected with (kind, message, errno).
   void DropConnection(ErrorKind kind, const std::string& message, const std::string& err);
   // A connect attempt failed: Redis is down. Pending commands fail fast (or wait in the

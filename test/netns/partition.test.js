@@ -339,3 +339,31 @@ test('(4) connect into a partition: the first command fails at connectTimeout, t
   expect(probe.value).toBe(null); // the key was never written: the server answered
   expect(probe.end - healed.at).toBeLessThan(RECOVERY_BUDGET_MS);
 });
+
+// The kernel keeps retransmitting what a closed socket had not got acknowledged. A command
+// rejected during a partition ("not re-sent") must not run when the network heals: with a
+// plain close, the INCR below reached Redis about 3 s after it was written (the retransmission
+// after 0.2 + 0.4 + 0.8 + 1.6 s), long after its caller was told it failed.
+test('(5) a command rejected during a partition does not run after the heal (INCR)', async () => {
+  const client = startClient({});
+  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
+  client.send({ cmd: 'get', id: 1, args: ['SET', 'counter', '0'] });
+  expect((await client.waitFor((e) => e.ev === 'result' && e.id === 1)).value).toBe('OK');
+  const fault = await partition();
+  client.send({ cmd: 'get', id: 2, args: ['INCR', 'counter'] });
+  const incr = await client.waitFor((e) => e.ev === 'result' && e.id === 2);
+  await sleep(2000 - (now() - fault.at));
+  const healed = await heal();
+  client.send({ cmd: 'probe', key: 'counter', limitMs: 5000 });
+  const probe = await client.waitFor((e) => e.ev === 'probe', 10_000, 'probe');
+  // Past the last retransmission the socket would have made (TCP_USER_TIMEOUT: 4 s).
+  await sleep(5000 - (now() - fault.at));
+  client.send({ cmd: 'get', id: 3, key: 'counter' });
+  const after = await client.waitFor((e) => e.ev === 'result' && e.id === 3);
+  await client.exit();
+  console.log(`R4 netns INCR rejected in a 2 s partition: ${incr.code} after ${ms(incr.end - incr.start)}, `
+    + `counter ${probe.value} ${ms(probe.end - healed.at)} after heal, ${after.value} ${ms(after.end - fault.at)} after the partition began`);
+  expect(incr.code).toBe('ERR_REDIS_TIMEOUT');
+  expect(probe.value).toBe('0');
+  expect(after.value).toBe('0');
+});
