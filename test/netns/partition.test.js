@@ -367,3 +367,53 @@ test('(5) a command rejected during a partition does not run after the heal (INC
   expect(probe.value).toBe('0');
   expect(after.value).toBe('0');
 });
+
+// The kernel-level backstops, with the health check off: TCP keepalive (first probe after
+// keepAlive, then every 1 s, 3 probes) for an idle connection, and TCP_USER_TIMEOUT
+// (keepAlive + 3 s) for a connection with unacknowledged bytes. Node's own
+// setKeepAlive(true, 1000) took 11.2 s here; the kernel's defaults, hours.
+test('(6) idle connection, health check off: TCP keepalive declares it dead in about 4 s and the client reconnects', async () => {
+  const client = startClient({ healthCheckInterval: 0 });
+  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
+  await sleep(200);
+  const fault = await partition();
+  const [live] = establishedAt(client.sockets(), fault.at);
+  expect(live).toBeDefined();
+  const left = await client.waitFor((e) => e.ev === 'sock' && e.local === live && e.state !== 'ESTABLISHED' && e.at > fault.at,
+    20_000, 'the kernel to drop the idle connection');
+  const dead = left.at - fault.at;
+  const syn = await client.waitFor((e) => e.ev === 'sock' && e.state === 'SYN_SENT' && e.at > fault.at, 5000, 'a reconnect');
+  const healed = await heal();
+  client.send({ cmd: 'probe', key: 'idle:key', limitMs: 5000 });
+  const probe = await client.waitFor((e) => e.ev === 'probe', 10_000, 'probe');
+  await client.exit();
+  console.log(`R4 netns idle partition, health check off (keepAlive ${KEEPALIVE} ms): connection dropped by the kernel `
+    + `${ms(dead)} after the partition (${left.state}), reconnect attempt ${(syn.at - left.at).toFixed(1)} ms later, `
+    + `recovered ${ms(probe.end - healed.at)} after heal`);
+  expect(dead).toBeGreaterThanOrEqual(KEEPALIVE + 2000);
+  expect(dead).toBeLessThan(7000);
+  expect(syn.at - left.at).toBeLessThan(TIMER_MARGIN);
+  expect(probe.value).toBe('idle:v1');
+  expect(probe.end - healed.at).toBeLessThan(RECOVERY_BUDGET_MS);
+});
+
+test('(7) a command in flight, health check off, command timeout 10 s: TCP_USER_TIMEOUT fails it in about 4 s', async () => {
+  const client = startClient({ healthCheckInterval: 0, commandTimeout: 10_000 });
+  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
+  const fault = await partition();
+  client.send({ cmd: 'get', id: 1, key: 'idle:key' });
+  const result = await client.waitFor((e) => e.ev === 'result' && e.id === 1, 20_000, 'the GET to fail');
+  const healed = await heal();
+  client.send({ cmd: 'probe', key: 'idle:key', limitMs: 5000 });
+  const probe = await client.waitFor((e) => e.ev === 'probe', 10_000, 'probe');
+  await client.exit();
+  const failedAfter = result.end - result.start;
+  console.log(`R4 netns GET in a partition, health check off, commandTimeout 10000 ms: ${result.code} after `
+    + `${ms(failedAfter)} (${result.message}), recovered ${ms(probe.end - healed.at)} after heal`);
+  expect(result.code).toBe('ERR_REDIS_CONNECTION');
+  expect(result.message).toMatch(/timed out/i);
+  expect(failedAfter).toBeGreaterThanOrEqual(KEEPALIVE + 3000 - 100);
+  expect(failedAfter).toBeLessThan(7000);
+  expect(probe.value).toBe('idle:v1');
+  expect(probe.end - healed.at).toBeLessThan(RECOVERY_BUDGET_MS);
+});
