@@ -18,7 +18,10 @@ export interface RedisConnectionOptions {
   db?: number;
   /** Sent with CLIENT SETNAME after connecting. */
   clientName?: string;
-  /** Milliseconds to open the connection (TCP + AUTH/SELECT). Default 1000. */
+  /**
+   * Milliseconds to open the connection (TCP + AUTH/SELECT). While the SYN gets no answer, a
+   * fresh one is sent on a spare socket every 500 ms. Default 1000.
+   */
   connectTimeout?: number;
   /** Milliseconds to wait for a reply; then RedisTimeoutError and the connection is recycled. Default 500. */
   commandTimeout?: number;

@@ -130,7 +130,8 @@ bool ConnectionManager::SubmitMany(std::vector<std::unique_ptr<Request>>* batch)
     });
     wake_.data = this;
     for (uv_timer_t* timer :
-         {&deadline_timer_, &connect_timer_, &health_timer_, &reconnect_timer_, &close_timer_}) {
+         {&deadline_timer_, &connect_timer_, &health_timer_, &reconnect_timer_, &close_timer_,
+          &connect_retry_timer_}) {
       uv_timer_init(&loop_, timer);
       timer->data = this;
     }
@@ -309,6 +310,7 @@ void ConnectionManager::FlushOutbox() {
 void ConnectionManager::StartConnect() {
   state_ = State::kConnecting;
   ++generation_;
+  attempt_started_ms_ = uv_now(&loop_);
   addresses_.clear();
   next_address_ = 0;
   uv_timer_start(
@@ -400,24 +402,70 @@ void ConnectionManager::StartConnect() {
   resolving_ = resolve.release();  // owned by the callback above
 }
 
+int ConnectionManager::OpenTcp(Connection* conn, const sockaddr* addr) {
+  uv_tcp_init(&loop_, &conn->tcp);
+  conn->tcp.data = conn;
+  conn->handle_open = true;
+  uv_tcp_nodelay(&conn->tcp, 1);
+  return uv_tcp_connect(&conn->connect_req, &conn->tcp, addr, [](uv_connect_t* req, int status) {
+    auto* c = static_cast<Connection*>(req->data);
+    c->owner->OnConnected(c, status);
+  });
+}
+
 void ConnectionManager::ConnectTo(const sockaddr* addr) {
-  uv_tcp_init(&loop_, &conn_->tcp);
-  conn_->tcp.data = conn_.get();
-  conn_->handle_open = true;
-  uv_tcp_nodelay(&conn_->tcp, 1);
-  int rc =
-      uv_tcp_connect(&conn_->connect_req, &conn_->tcp, addr, [](uv_connect_t* req, int status) {
-        auto* conn = static_cast<Connection*>(req->data);
-        conn->owner->OnConnected(conn, status);
-      });
+  CloseSpare();
+  std::memcpy(&connect_addr_, addr,
+              addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+  int rc = OpenTcp(conn_.get(), addr);
   if (rc != 0) {
     ConnectFailed(ErrorKind::kConnection, SyscallMessage("connect", uv_err_name(rc), Address(), rc),
                   uv_err_name(rc));
+    return;
+  }
+  if (config_.connect_retry_ms > 0 && config_.connect_retry_ms < config_.connect_timeout_ms) {
+    uv_timer_start(
+        &connect_retry_timer_,
+        [](uv_timer_t* t) {
+          auto* self = static_cast<ConnectionManager*>(t->data);
+          self->OnConnectRetry();
+          self->FlushOutbox();
+        },
+        config_.connect_retry_ms, config_.connect_retry_ms);
   }
 }
 
+// A SYN lost in a partition is retransmitted by the kernel only after 1 s, then 3 s, 7 s: a
+// network that heals in between would go unnoticed until then (or until the connect timeout
+// and the next attempt). A spare socket sends a fresh SYN now; the first socket keeps
+// waiting, so a slow link (a round trip above connect_retry_ms) still connects.
+void ConnectionManager::OnConnectRetry() {
+  if (finished_ || state_ != State::kConnecting || !conn_ || conn_->is_pipe) {
+    uv_timer_stop(&connect_retry_timer_);
+    return;
+  }
+  CloseSpare();
+  spare_ = NewConnection();
+  if (OpenTcp(spare_.get(), reinterpret_cast<const sockaddr*>(&connect_addr_)) != 0) {
+    CloseSpare();  // the first socket's own outcome decides
+  }
+}
+
+void ConnectionManager::CloseSpare() {
+  uv_timer_stop(&connect_retry_timer_);
+  CloseSocket(std::move(spare_));
+}
+
 void ConnectionManager::OnConnected(Connection* conn, int status) {
-  if (conn != conn_.get() || finished_) return;  // a dropped attempt (status ECANCELED)
+  if (finished_) return;
+  if (spare_ && conn == spare_.get()) {
+    // The fresher SYN was answered first (connected, or refused: either way the server is
+    // reachable again): it becomes the connection and the first socket is dropped.
+    CloseSocket(std::move(conn_));
+    conn_ = std::move(spare_);
+  }
+  if (conn != conn_.get()) return;  // a dropped attempt (status ECANCELED)
+  CloseSpare();
   if (status != 0) {
     if (next_address_ < addresses_.size()) {
       // A name with several addresses (e.g. localhost -> ::1 and 127.0.0.1): try the next
@@ -562,6 +610,10 @@ void ConnectionManager::ScheduleReconnect() {
   rng_state_ ^= rng_state_ >> 7;
   rng_state_ ^= rng_state_ << 17;
   delay = delay / 2 + rng_state_ % (delay / 2 + 1);
+  // Attempts start at least `delay` apart: an attempt that failed only after waiting (the
+  // connect timeout into a partition) has already spent that time.
+  const uint64_t waited = uv_now(&loop_) - attempt_started_ms_;
+  delay = delay > waited ? delay - waited : 0;
   state_ = State::kBackoff;
   uv_timer_start(
       &reconnect_timer_,
@@ -585,19 +637,29 @@ std::unique_ptr<ConnectionManager::Connection> ConnectionManager::NewConnection(
   return conn;
 }
 
-void ConnectionManager::CloseSocket(std::unique_ptr<Connection> conn) {
+void ConnectionManager::CloseSocket(std::unique_ptr<Connection> conn, bool reset) {
   if (!conn || !conn->handle_open) return;  // nothing opened yet: freed here
   conn->handle()->data = conn.get();
-  uv_close(conn->handle(), [](uv_handle_t* handle) {
+  const uv_close_cb on_closed = [](uv_handle_t* handle) {
     std::unique_ptr<Connection> owned(static_cast<Connection*>(handle->data));
-  });
+  };
+  // uv_tcp_close_reset: SO_LINGER 0, so the kernel discards what it still holds to send and
+  // answers with RST. It refuses a handle that is shutting down; then a plain close.
+  if (!reset || conn->is_pipe || uv_tcp_close_reset(&conn->tcp, on_closed) != 0) {
+    uv_close(conn->handle(), on_closed);
+  }
   conn.release();  // owned by the close callback above (libuv needs the handle until then)
 }
 
 void ConnectionManager::DropConnection(ErrorKind kind, const std::string& message,
                                        const std::string& err) {
   uv_timer_stop(&health_timer_);
-  CloseSocket(std::move(conn_));
+  CloseSpare();
+  // Commands written and not answered are rejected below as "not re-sent". A plain close
+  // would leave their bytes to the kernel, which goes on retransmitting them: after a
+  // partition heals, a SET that its caller saw fail would still run, seconds later, over a
+  // newer value. A reset close drops them with the socket.
+  CloseSocket(std::move(conn_), !inflight_.empty());
   while (!inflight_.empty()) {
     auto request = std::move(inflight_.front());
     inflight_.pop_front();
@@ -921,7 +983,8 @@ void ConnectionManager::Finish() {
   state_ = State::kClosed;
   ++generation_;
   for (uv_timer_t* timer :
-       {&deadline_timer_, &connect_timer_, &health_timer_, &reconnect_timer_, &close_timer_}) {
+       {&deadline_timer_, &connect_timer_, &health_timer_, &reconnect_timer_, &close_timer_,
+        &connect_retry_timer_}) {
     uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
   }
   {

@@ -11,6 +11,10 @@
 // Connection states: idle (never used: nothing open) -> connecting -> handshake (AUTH,
 // SELECT, CLIENT SETNAME) -> ready; on loss -> reconnecting at once, then backoff
 // (50 * 2^n ms, capped, with jitter; reset after a successful reply) while Redis is down.
+// Attempts start at least one backoff step apart; an attempt that waited out the connect
+// timeout has already waited its step. While a SYN gets no answer (a partition), a spare
+// socket sends a new one every connect_retry_ms, so a healed network is noticed in well under
+// a second whatever the connect timeout.
 // While Redis is known to be down, commands fail fast unless an offline queue is set.
 // A command that was written and not answered is never re-sent: on connection loss or a
 // command timeout it is rejected and the connection is recycled, so a late reply can
@@ -49,6 +53,10 @@ struct Config {
   uint32_t keepalive_ms = 1000;         // TCP keepalive delay; 0 = off
   uint32_t reconnect_base_ms = 50;
   uint32_t reconnect_max_ms = 1000;  // a healed server is found within 1 s (R4)
+  // While a TCP connect gets no answer, a fresh SYN goes out on a second socket this often
+  // (the first one keeps waiting, for slow links); the kernel's own SYN retransmission comes
+  // only after 1 s, then 3 s, 7 s. 0 = off.
+  uint32_t connect_retry_ms = 500;
   ReaderLimits limits;
 };
 
@@ -109,6 +117,7 @@ class ConnectionManager {
   void Admit(std::unique_ptr<Request> request);
   void StartConnect();
   void ConnectTo(const sockaddr* addr);
+  int OpenTcp(Connection* conn, const sockaddr* addr);  // uv_tcp_connect on a new handle
   void OnConnected(Connection* conn, int status);
   void OnRead(Connection* conn, ssize_t nread, const uv_buf_t* buf);
   void OnReply(std::unique_ptr<Reply> reply);
@@ -130,11 +139,15 @@ class ConnectionManager {
   // UV_EAI_CANCELED). A lookup already running cannot be cancelled; its answer is ignored.
   void CancelResolve();
   void OnConnectTimeout();
+  // Opens (or replaces) the spare socket of a TCP connect still waiting for its SYN-ACK.
+  void OnConnectRetry();
+  void CloseSpare();
   void OnHealthTick();
   void OnReconnectTimer();
   void OnCloseTimeout();
   std::unique_ptr<Connection> NewConnection();
-  void CloseSocket(std::unique_ptr<Connection> conn);
+  // `reset`: abort (RST) instead of FIN, dropping any bytes the kernel still holds to send.
+  void CloseSocket(std::unique_ptr<Connection> conn, bool reset = false);
   // Drops the socket: written commands are rejected with (kind, message, errno).
   void DropConnection(ErrorKind kind, const std::string& message, const std::string& err);
   // A connect attempt failed: Redis is down. Pending commands fail fast (or wait in the
@@ -180,6 +193,11 @@ class ConnectionManager {
   bool down_ = false;
   uint64_t last_activity_ms_ = 0;
   std::unique_ptr<Connection> conn_;               // the live connection, if any
+  // During a TCP connect: a second socket to the same address with a fresher SYN; the one
+  // that completes first (connected or refused) becomes conn_.
+  std::unique_ptr<Connection> spare_;
+  sockaddr_storage connect_addr_{};
+  uint64_t attempt_started_ms_ = 0;
   std::deque<std::unique_ptr<Request>> pending_;   // not yet written
   std::deque<std::unique_ptr<Request>> inflight_;  // written, waiting for a reply
   struct DeadlineKey {
@@ -200,6 +218,7 @@ class ConnectionManager {
   uv_timer_t health_timer_;
   uv_timer_t reconnect_timer_;
   uv_timer_t close_timer_;
+  uv_timer_t connect_retry_timer_;
   uint64_t generation_ = 0;  // bumped per connect attempt; stale DNS answers are ignored
   ErrorKind last_error_ = ErrorKind::kConnection;
   std::string last_message_;

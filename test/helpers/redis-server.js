@@ -162,30 +162,55 @@ async function rawConnection(port, options = {}) {
   return conn;
 }
 
+/** Resolves when `redis-cli PING` run inside network namespace `netns` answers PONG. */
+function waitForPongIn(netns, host, port, timeoutMs = 5000) {
+  const until = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      execFile('ip', ['netns', 'exec', netns, 'redis-cli', '-h', host, '-p', String(port), 'PING'], (error, stdout) => {
+        if (!error && stdout.trim() === 'PONG') resolve();
+        else if (Date.now() > until) reject(new Error(`redis-server did not answer PING on ${host}:${port} in netns ${netns}`));
+        else setTimeout(attempt, 20);
+      });
+    };
+    attempt();
+  });
+}
+
 /**
- * @param {{args?: string[], unixSocket?: boolean, password?: string}} [options] `args` are
- *   extra redis-server arguments (e.g. ['--maxmemory', '2mb']); `password` starts the server
- *   with --requirepass, and `cli`, `clients` and `raw` then authenticate with it
+ * @param {{args?: string[], unixSocket?: boolean, password?: string, netns?: string,
+ *   host?: string, port?: number}} [options] `args` are extra redis-server arguments (e.g.
+ *   ['--maxmemory', '2mb']); `password` starts the server with --requirepass, and `cli`,
+ *   `clients` and `raw` then authenticate with it; `netns`: run the server inside that
+ *   network namespace (`ip netns exec`, root only; the child is redis-server itself, stopped
+ *   by pid), listening on `host` (an address of the namespace) and `port`
  */
 async function startRedis(options = {}) {
-  const port = await freePort();
+  const port = options.port ?? await freePort();
+  const host = options.host ?? '127.0.0.1';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-redis-'));
   const socketPath = options.unixSocket ? path.join(dir, 'redis.sock') : undefined;
   const { password } = options;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+  const args = ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no',
     '--dir', dir, '--enable-debug-command', 'local', ...(options.args ?? [])];
+  if (options.netns) args.push('--protected-mode', 'no');
   if (socketPath) args.push('--unixsocket', socketPath, '--unixsocketperm', '700');
   if (password !== undefined) args.push('--requirepass', password);
-  const server = { port, dir, socketPath, url: `redis://127.0.0.1:${port}`, child: undefined };
+  const server = { port, host, dir, socketPath, url: `redis://${host}:${port}`, child: undefined };
+  // `ip netns exec` enters the namespace and execs the command: the child's pid is redis-server's.
+  const [file, argv] = options.netns
+    ? ['ip', ['netns', 'exec', options.netns, 'redis-server', ...args]]
+    : ['redis-server', args];
+  const cliPrefix = options.netns ? ['ip', ['netns', 'exec', options.netns, 'redis-cli']] : ['redis-cli', []];
 
   server.start = async () => {
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     server.child = child;
     server.pid = child.pid;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     server.exited = exited;
     await Promise.race([
-      waitForPong({ port, host: '127.0.0.1' }, 5000, password),
+      options.netns ? waitForPongIn(options.netns, host, port) : waitForPong({ port, host }, 5000, password),
       exited.then((code) => { throw new Error(`redis-server exited early with ${code}`); }),
     ]);
   };
@@ -206,7 +231,7 @@ async function startRedis(options = {}) {
   /** Runs redis-cli against this server; resolves with its trimmed output. */
   server.cli = (...cliArgs) => new Promise((resolve, reject) => {
     const auth = password === undefined ? [] : ['--no-auth-warning', '-a', password];
-    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...auth, ...cliArgs], (error, stdout) => {
+    execFile(cliPrefix[0], [...cliPrefix[1], '-h', host, '-p', String(port), ...auth, ...cliArgs], (error, stdout) => {
       if (error) reject(error);
       else resolve(stdout.trim());
     });

@@ -1,0 +1,422 @@
+'use strict';
+
+// R4 with real kernel-level faults: redis-server runs in one network namespace, the client
+// in another, joined by a veth pair on private addresses (10.231.0.0/30); nftables in the
+// server's namespace drops (partition) or resets (RST) the Redis traffic on the veth. Unlike
+// the fault proxy of test/reliability/half-open.test.js, the kernel's own TCP behaviour is in
+// play: retransmissions, SYNs into nothing, keepalive and TCP_USER_TIMEOUT.
+//
+// Needs root (namespaces, nft): run with `sudo npm run test:netns` (scripts/test-netns.sh),
+// not part of `npm test`. Scale: R4_NETNS_STALL_MS (default 3000; full size 60000).
+
+const { spawn, execFile } = require('node:child_process');
+const path = require('node:path');
+const readline = require('node:readline');
+const { startRedis } = require('../helpers/redis-server');
+
+const STALL_MS = Number(process.env.R4_NETNS_STALL_MS ?? 3000);
+const COMMAND_TIMEOUT = 500;
+const CONNECT_TIMEOUT = 1000;
+const HEALTH_INTERVAL = 1000;
+const KEEPALIVE = 1000;
+// Margins for a loaded 2-core machine: timers run late, and spawning `ip netns exec nft`
+// takes 5-30 ms (fault times are taken before the spawn, so the margin counts against us).
+const TIMER_MARGIN = 200;
+const RECOVERY_BUDGET_MS = 1000;
+jest.setTimeout(2 * STALL_MS + 60_000);
+
+const tag = `${process.pid}`;
+const SRV_NS = `ncm-srv-${tag}`;
+const CLI_NS = `ncm-cli-${tag}`;
+const SRV_IF = `ncs${tag}`.slice(0, 15);
+const CLI_IF = `ncc${tag}`.slice(0, 15);
+const SRV_ADDR = '10.231.0.2';
+const CLI_ADDR = '10.231.0.1';
+const PORT = 6394;
+const FIXTURE = path.join(__dirname, 'fixtures', 'partition-client.js');
+
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function run(file, args) {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${file} ${args.join(' ')} failed: ${stderr || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+const inNs = (ns, ...args) => run('ip', ['netns', 'exec', ns, ...args]);
+const nft = (...args) => inNs(SRV_NS, 'nft', ...args);
+
+// Faults, all in the server's namespace and only on the veth (its loopback stays usable).
+/** Partition: the Redis traffic is dropped both ways; nothing tells either side. */
+async function partition() {
+  const at = now();
+  await nft('add', 'rule', 'inet', 'ncm', 'in', 'iifname', SRV_IF, 'tcp', 'dport', String(PORT), 'drop');
+  await nft('add', 'rule', 'inet', 'ncm', 'out', 'oifname', SRV_IF, 'tcp', 'sport', String(PORT), 'drop');
+  return { at, applied: now() };
+}
+/** Every segment towards Redis (and every SYN) is answered with a TCP reset. */
+async function resetAll() {
+  const at = now();
+  await nft('add', 'rule', 'inet', 'ncm', 'in', 'iifname', SRV_IF, 'tcp', 'dport', String(PORT), 'reject', 'with', 'tcp', 'reset');
+  return { at, applied: now() };
+}
+async function heal() {
+  const at = now();
+  await nft('flush', 'chain', 'inet', 'ncm', 'in');
+  await nft('flush', 'chain', 'inet', 'ncm', 'out');
+  return { at, applied: now() };
+}
+
+let redis;
+const children = new Set();
+let nsCreated = false;
+
+beforeAll(async () => {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    throw new Error('test/netns needs root (network namespaces and nftables): run `sudo npm run test:netns`');
+  }
+  nsCreated = true;
+  await run('ip', ['netns', 'add', SRV_NS]);
+  await run('ip', ['netns', 'add', CLI_NS]);
+  await run('ip', ['link', 'add', SRV_IF, 'type', 'veth', 'peer', 'name', CLI_IF]);
+  await run('ip', ['link', 'set', SRV_IF, 'netns', SRV_NS]);
+  await run('ip', ['link', 'set', CLI_IF, 'netns', CLI_NS]);
+  await inNs(SRV_NS, 'ip', 'addr', 'add', `${SRV_ADDR}/30`, 'dev', SRV_IF);
+  await inNs(CLI_NS, 'ip', 'addr', 'add', `${CLI_ADDR}/30`, 'dev', CLI_IF);
+  for (const [ns, dev] of [[SRV_NS, SRV_IF], [CLI_NS, CLI_IF]]) {
+    await inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
+    await inNs(ns, 'ip', 'link', 'set', dev, 'up');
+  }
+  await nft('add', 'table', 'inet', 'ncm');
+  await nft('add', 'chain', 'inet', 'ncm', 'in', '{ type filter hook input priority 0; }');
+  await nft('add', 'chain', 'inet', 'ncm', 'out', '{ type filter hook output priority 0; }');
+  redis = await startRedis({ netns: SRV_NS, host: SRV_ADDR, port: PORT });
+  children.add(redis.child);
+});
+
+afterAll(async () => {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+  }
+  if (redis) await redis.cleanup();
+  if (nsCreated) {
+    // Deleting a namespace removes its end of the veth, and so the pair.
+    await run('ip', ['netns', 'del', SRV_NS]).catch(() => {});
+    await run('ip', ['netns', 'del', CLI_NS]).catch(() => {});
+  }
+});
+
+afterEach(async () => {
+  if (nsCreated) await heal().catch(() => {});
+});
+
+/** Starts the client fixture in the client namespace; returns a handle to talk to it. */
+function startClient(clientOptions, { warmUp = true } = {}) {
+  const options = {
+    warmUp,
+    client: {
+      host: SRV_ADDR, port: PORT, commandTimeout: COMMAND_TIMEOUT, connectTimeout: CONNECT_TIMEOUT,
+      healthCheckInterval: HEALTH_INTERVAL, keepAlive: KEEPALIVE, ...clientOptions,
+    },
+  };
+  const child = spawn('ip', ['netns', 'exec', CLI_NS, process.execPath, FIXTURE, JSON.stringify(options)],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  const events = [];
+  const waiters = new Set();
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    const event = JSON.parse(line);
+    events.push(event);
+    for (const w of waiters) w();
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  exited.then(() => { for (const w of waiters) w(); });
+  const handle = {
+    events,
+    send: (msg) => child.stdin.write(`${JSON.stringify(msg)}\n`),
+    /** Resolves with the first event matching `pred` (seen already or to come). */
+    waitFor(pred, timeoutMs = 10_000, what = 'event') {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = events.find(pred);
+          if (hit) { cleanup(); resolve(hit); return true; }
+          if (child.exitCode !== null || child.signalCode !== null) {
+            cleanup();
+            reject(new Error(`client fixture exited before ${what}: ${stderr}`));
+            return true;
+          }
+          return false;
+        };
+        const timer = setTimeout(() => { cleanup(); reject(new Error(`no ${what} within ${timeoutMs} ms; stderr: ${stderr}`)); }, timeoutMs);
+        const cleanup = () => { clearTimeout(timer); waiters.delete(check); };
+        if (!check()) waiters.add(check);
+      });
+    },
+    sockets: () => events.filter((e) => e.ev === 'sock'),
+    async exit() {
+      handle.send({ cmd: 'exit' });
+      child.stdin.end();
+      let timer;
+      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 5000); })]);
+      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+      children.delete(child);
+    },
+  };
+  return handle;
+}
+
+/** The local port of the connection that was established at time `t`. */
+function establishedAt(sockets, t) {
+  const state = new Map();
+  for (const e of sockets) {
+    if (e.at > t) break;
+    state.set(e.local, e.state);
+  }
+  return [...state].filter(([, s]) => s === 'ESTABLISHED').map(([local]) => local);
+}
+/** First time after `t` that socket `local` left ESTABLISHED. */
+function leftEstablished(sockets, local, t) {
+  return sockets.find((e) => e.local === local && e.at > t && e.state !== 'ESTABLISHED')?.at;
+}
+const ms = (x) => `${x.toFixed(0)} ms`;
+
+test(`(1) ${STALL_MS} ms partition under 64-way GET/SET load: rejects at the command timeout, connection dead within 3 s, recovery within 1 s of heal, 0 wrong values`, async () => {
+  const client = startClient({});
+  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
+  client.send({ cmd: 'load', workers: 64 });
+  await sleep(500);
+  const fault = await partition();
+  await sleep(STALL_MS - (now() - fault.at));
+  const healed = await heal();
+  await sleep(1500);
+  client.send({ cmd: 'stop-load' });
+  const { ops } = await client.waitFor((e) => e.ev === 'ops', 15_000, 'ops');
+  const sockets = client.sockets();
+  await client.exit();
+
+  const [live] = establishedAt(sockets, fault.at);
+  const dead = leftEstablished(sockets, live, fault.at) - fault.at;
+  const outcomes = {};
+  for (const [, , o] of ops) outcomes[o] = (outcomes[o] ?? 0) + 1;
+  const slowest = ops.reduce((m, [s, e]) => Math.max(m, e - s), 0);
+  const during = ops.filter(([s, e]) => s >= fault.applied && e <= healed.at);
+  const okDuring = during.filter(([, , o]) => o === 'ok').length;
+  const codesDuring = new Set(during.map(([, , o]) => o));
+  const recovered = ops.find(([s, , o]) => s >= healed.at && o === 'ok');
+  const recovery = recovered[1] - healed.at;
+  const failedAfterRecovery = ops.filter(([s, , o]) => s >= recovered[1] && o !== 'ok').length;
+  const connects = sockets.filter((e) => e.state === 'SYN_SENT' && e.at > fault.at && e.at < healed.at).length;
+  console.log(`R4 netns partition ${STALL_MS} ms, 64 in flight: ops ${ops.length} (${JSON.stringify(outcomes)}), `
+    + `during the partition ${during.length} (codes ${[...codesDuring].join(',')}), slowest op ${ms(slowest)}, `
+    + `connection left ESTABLISHED ${ms(dead)} after the partition, ${connects} SYN_SENT sockets during it (first tries and spares), `
+    + `recovered ${ms(recovery)} after heal, failures after recovery ${failedAfterRecovery}`);
+
+  expect(outcomes.wrong ?? 0).toBe(0);
+  expect(outcomes.stale ?? 0).toBe(0);
+  expect(during.length).toBeGreaterThan(0);
+  expect(okDuring).toBe(0);
+  for (const code of codesDuring) {
+    expect(['ERR_REDIS_TIMEOUT', 'ERR_REDIS_CONNECT_TIMEOUT', 'ERR_REDIS_CONNECTION']).toContain(code);
+  }
+  expect(codesDuring).toContain('ERR_REDIS_TIMEOUT');
+  expect(slowest).toBeLessThan(COMMAND_TIMEOUT + TIMER_MARGIN);
+  expect(live).toBeDefined();
+  expect(dead).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 20);
+  expect(dead).toBeLessThan(3000);
+  // It keeps trying, paced: a SYN every 500 ms at most (first tries and spares), no storm.
+  expect(connects).toBeGreaterThanOrEqual(2);
+  expect(connects).toBeLessThanOrEqual(Math.ceil(STALL_MS / 500) + 2);
+  expect(recovery).toBeLessThan(RECOVERY_BUDGET_MS);
+  expect(failedAfterRecovery).toBe(0);
+});
+
+test(`(2) idle connection, ${STALL_MS} ms partition: the health check declares it dead within 3 s (Node's keepalive alone: 11 s), service within 1 s of heal`, async () => {
+  const client = startClient({});
+  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
+  await sleep(200);
+  const fault = await partition();
+  const [live] = establishedAt(client.sockets(), fault.at);
+  expect(live).toBeDefined();
+  const left = await client.waitFor((e) => e.ev === 'sock' && e.local === live && e.state !== 'ESTABLISHED' && e.at > fault.at,
+    10_000, 'the idle connection being dropped');
+  const dead = left.at - fault.at;
+  await sleep(STALL_MS - (now() - fault.at));
+  const healed = await heal();
+  client.send({ cmd: 'probe', key: 'idle:key', limitMs: 5000 });
+  const probe = await client.waitFor((e) => e.ev === 'probe', 10_000, 'probe');
+  const recovery = probe.end - healed.at;
+  const connects = client.sockets().filter((e) => e.state === 'SYN_SENT' && e.at > fault.at && e.at < healed.at).length;
+  await client.exit();
+  console.log(`R4 netns idle partition ${STALL_MS} ms (healthCheckInterval ${HEALTH_INTERVAL} ms): connection dropped `
+    + `${ms(dead)} after the partition, ${connects} SYN_SENT sockets during it (first tries and spares), recovered ${ms(recovery)} after heal `
+    + `(${probe.tries} tries)`);
+  expect(probe.value).toBe('idle:v1');
+  // The PING goes out after one idle interval, within the next tick, and times out after
+  // the command timeout: 1.5-2.5 s.
+  expect(dead).toBeGreaterThanOrEqual(HEALTH_INTERVAL);
+  expect(dead).toBeLessThan(3000);
+  expect(recovery).toBeLessThan(RECOVERY_BUDGET_MS);
+});
+
+test('(3) RST under 64-way load: in-flight ops rejected at once, fail fast while reset, service back after heal, 0 wrong values', async () => {
+  const client = startClient({});
+  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
+  client.send({ cmd: 'load', workers: 64 });
+  await sleep(500);
+  const fault = await resetAll();
+  await sleep(1000 - (now() - fault.at));
+  const healed = await heal();
+  await sleep(1500);
+  client.send({ cmd: 'stop-load' });
+  const { ops } = await client.waitFor((e) => e.ev === 'ops', 15_000, 'ops');
+  const sockets = client.sockets();
+  await client.exit();
+
+  const outcomes = {};
+  for (const [, , o] of ops) outcomes[o] = (outcomes[o] ?? 0) + 1;
+  // The reset hits the next segment the client sends once the rule is in: the batch in
+  // flight then (requests sent earlier were answered, replies are not blocked).
+  const firstReject = ops.filter(([, e, o]) => e > fault.at && o !== 'ok').reduce((m, [, e]) => Math.min(m, e), Infinity);
+  const inFlight = ops.filter(([s, e]) => s < firstReject && e >= firstReject);
+  const inFlightRejected = inFlight.filter(([, , o]) => o !== 'ok').length;
+  const lastInFlightEnd = inFlight.reduce((m, [, e]) => Math.max(m, e), 0) - firstReject;
+  const during = ops.filter(([s, e]) => s >= fault.applied && e <= healed.at);
+  const slowestDuring = during.reduce((m, [s, e]) => Math.max(m, e - s), 0);
+  const codesDuring = new Set(during.map(([, , o]) => o));
+  const recovered = ops.find(([s, , o]) => s >= healed.at && o === 'ok');
+  const recovery = recovered[1] - healed.at;
+  const failedAfterRecovery = ops.filter(([s, , o]) => s >= recovered[1] && o !== 'ok').length;
+  console.log(`R4 netns RST for 1 s, 64 in flight: ops ${ops.length} (${JSON.stringify(outcomes)}), first rejection `
+    + `${ms(firstReject - fault.at)} after the rule was issued (${ms(fault.applied - fault.at)} to apply it), in flight then `
+    + `${inFlight.length} (${inFlightRejected} rejected, the last ${lastInFlightEnd.toFixed(1)} ms after the first), during the reset `
+    + `${during.length} ops (codes ${[...codesDuring].join(',')}, slowest ${ms(slowestDuring)}), recovered ${ms(recovery)} after heal, failures after recovery ${failedAfterRecovery}`);
+
+  expect(outcomes.wrong ?? 0).toBe(0);
+  expect(outcomes.stale ?? 0).toBe(0);
+  // Rejected by the reset, not by a timer: at once, and all together.
+  expect(firstReject - fault.at).toBeLessThan(TIMER_MARGIN);
+  expect(inFlightRejected).toBeGreaterThan(0);
+  expect(inFlightRejected).toBe(inFlight.length);
+  expect(lastInFlightEnd).toBeLessThan(50);
+  expect(during.length).toBeGreaterThan(0);
+  expect([...codesDuring]).toEqual(['ERR_REDIS_CONNECTION']);
+  expect(slowestDuring).toBeLessThan(50 + TIMER_MARGIN);
+  expect(recovery).toBeLessThan(RECOVERY_BUDGET_MS);
+  expect(failedAfterRecovery).toBe(0);
+});
+
+test('(4) connect into a partition: the first command fails at connectTimeout, the next ones fail fast, service after heal', async () => {
+  const fault = await partition();
+  // A command timeout above the connect timeout, so the connect timer is what ends the call.
+  const client = startClient({ commandTimeout: 3000 }, { warmUp: false });
+  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
+  client.send({ cmd: 'get', id: 1, key: 'never:set' });
+  const first = await client.waitFor((e) => e.ev === 'result' && e.id === 1, 10_000, 'first result');
+  client.send({ cmd: 'get', id: 2, key: 'never:set' });
+  const second = await client.waitFor((e) => e.ev === 'result' && e.id === 2, 10_000, 'second result');
+  const syn = client.sockets().find((e) => e.state === 'SYN_SENT' && e.at > fault.at);
+  const healed = await heal();
+  client.send({ cmd: 'probe', key: 'never:set', limitMs: 5000 });
+  const probe = await client.waitFor((e) => e.ev === 'probe', 10_000, 'probe');
+  await client.exit();
+  const firstMs = first.end - first.start;
+  const secondMs = second.end - second.start;
+  console.log(`R4 netns connect into a partition (connectTimeout ${CONNECT_TIMEOUT} ms): first GET rejected after `
+    + `${ms(firstMs)} (${first.code}), next GET after ${secondMs.toFixed(1)} ms (${second.code}), `
+    + `served ${ms(probe.end - healed.at)} after heal (${probe.tries} tries)`);
+  expect(syn).toBeDefined(); // the SYN went out and got nothing back
+  expect(first.code).toBe('ERR_REDIS_CONNECT_TIMEOUT');
+  expect(first.message).toContain(`${SRV_ADDR}:${PORT}`);
+  expect(firstMs).toBeGreaterThanOrEqual(CONNECT_TIMEOUT - 20);
+  expect(firstMs).toBeLessThan(CONNECT_TIMEOUT + TIMER_MARGIN);
+  expect(second.code).toBe('ERR_REDIS_CONNECT_TIMEOUT');
+  expect(secondMs).toBeLessThan(50);
+  expect(probe.value).toBe(null); // the key was never written: the server answered
+  expect(probe.end - healed.at).toBeLessThan(RECOVERY_BUDGET_MS);
+});
+
+// The kernel keeps retransmitting what a closed socket had not got acknowledged. A command
+// rejected during a partition ("not re-sent") must not run when the network heals: with a
+// plain close, the INCR below reached Redis about 3 s after it was written (the retransmission
+// after 0.2 + 0.4 + 0.8 + 1.6 s), long after its caller was told it failed.
+test('(5) a command rejected during a partition does not run after the heal (INCR)', async () => {
+  const client = startClient({});
+  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
+  client.send({ cmd: 'get', id: 1, args: ['SET', 'counter', '0'] });
+  expect((await client.waitFor((e) => e.ev === 'result' && e.id === 1)).value).toBe('OK');
+  const fault = await partition();
+  client.send({ cmd: 'get', id: 2, args: ['INCR', 'counter'] });
+  const incr = await client.waitFor((e) => e.ev === 'result' && e.id === 2);
+  await sleep(2000 - (now() - fault.at));
+  const healed = await heal();
+  client.send({ cmd: 'probe', key: 'counter', limitMs: 5000 });
+  const probe = await client.waitFor((e) => e.ev === 'probe', 10_000, 'probe');
+  // Past the last retransmission the socket would have made (TCP_USER_TIMEOUT: 4 s).
+  await sleep(5000 - (now() - fault.at));
+  client.send({ cmd: 'get', id: 3, key: 'counter' });
+  const after = await client.waitFor((e) => e.ev === 'result' && e.id === 3);
+  await client.exit();
+  console.log(`R4 netns INCR rejected in a 2 s partition: ${incr.code} after ${ms(incr.end - incr.start)}, `
+    + `counter ${probe.value} ${ms(probe.end - healed.at)} after heal, ${after.value} ${ms(after.end - fault.at)} after the partition began`);
+  expect(incr.code).toBe('ERR_REDIS_TIMEOUT');
+  expect(probe.value).toBe('0');
+  expect(after.value).toBe('0');
+});
+
+// The kernel-level backstops, with the health check off: TCP keepalive (first probe after
+// keepAlive, then every 1 s, 3 probes) for an idle connection, and TCP_USER_TIMEOUT
+// (keepAlive + 3 s) for a connection with unacknowledged bytes. Node's own
+// setKeepAlive(true, 1000) took 11.2 s here; the kernel's defaults, hours.
+test('(6) idle connection, health check off: TCP keepalive declares it dead in about 4 s and the client reconnects', async () => {
+  const client = startClient({ healthCheckInterval: 0 });
+  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
+  await sleep(200);
+  const fault = await partition();
+  const [live] = establishedAt(client.sockets(), fault.at);
+  expect(live).toBeDefined();
+  const left = await client.waitFor((e) => e.ev === 'sock' && e.local === live && e.state !== 'ESTABLISHED' && e.at > fault.at,
+    20_000, 'the kernel to drop the idle connection');
+  const dead = left.at - fault.at;
+  const syn = await client.waitFor((e) => e.ev === 'sock' && e.state === 'SYN_SENT' && e.at > fault.at, 5000, 'a reconnect');
+  const healed = await heal();
+  client.send({ cmd: 'probe', key: 'idle:key', limitMs: 5000 });
+  const probe = await client.waitFor((e) => e.ev === 'probe', 10_000, 'probe');
+  await client.exit();
+  console.log(`R4 netns idle partition, health check off (keepAlive ${KEEPALIVE} ms): connection dropped by the kernel `
+    + `${ms(dead)} after the partition (${left.state}), reconnect attempt ${(syn.at - left.at).toFixed(1)} ms later, `
+    + `recovered ${ms(probe.end - healed.at)} after heal`);
+  expect(dead).toBeGreaterThanOrEqual(KEEPALIVE + 2000);
+  expect(dead).toBeLessThan(7000);
+  expect(syn.at - left.at).toBeLessThan(TIMER_MARGIN);
+  expect(probe.value).toBe('idle:v1');
+  expect(probe.end - healed.at).toBeLessThan(RECOVERY_BUDGET_MS);
+});
+
+test('(7) a command in flight, health check off, command timeout 10 s: TCP_USER_TIMEOUT fails it in about 4 s', async () => {
+  const client = startClient({ healthCheckInterval: 0, commandTimeout: 10_000 });
+  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
+  const fault = await partition();
+  client.send({ cmd: 'get', id: 1, key: 'idle:key' });
+  const result = await client.waitFor((e) => e.ev === 'result' && e.id === 1, 20_000, 'the GET to fail');
+  const healed = await heal();
+  client.send({ cmd: 'probe', key: 'idle:key', limitMs: 5000 });
+  const probe = await client.waitFor((e) => e.ev === 'probe', 10_000, 'probe');
+  await client.exit();
+  const failedAfter = result.end - result.start;
+  console.log(`R4 netns GET in a partition, health check off, commandTimeout 10000 ms: ${result.code} after `
+    + `${ms(failedAfter)} (${result.message}), recovered ${ms(probe.end - healed.at)} after heal`);
+  expect(result.code).toBe('ERR_REDIS_CONNECTION');
+  expect(result.message).toMatch(/timed out/i);
+  expect(failedAfter).toBeGreaterThanOrEqual(KEEPALIVE + 3000 - 100);
+  expect(failedAfter).toBeLessThan(7000);
+  expect(probe.value).toBe('idle:v1');
+  expect(probe.end - healed.at).toBeLessThan(RECOVERY_BUDGET_MS);
+});
