@@ -8,120 +8,71 @@
 //
 // Scale: R6_OPS (default 100000, the full size), R6_CAP (offlineQueue, default 1000).
 
+const path = require('node:path');
+const { execFile } = require('node:child_process');
 const { startRedis } = require('../helpers/redis-server');
 const { RedisClient } = require('../../lib');
+const { flood, drain, sleep } = require('./fixtures/r6-flood');
 
 const OPS = Number(process.env.R6_OPS ?? 100_000);
 const CAP = Number(process.env.R6_CAP ?? 1000);
-const BATCH = 1000;
 const MiB = 1024 * 1024;
 // R6 allows 20 MiB of RSS growth. Under AddressSanitizer (npm run test:asan) freed memory
 // sits in ASan's quarantine (up to 256 MiB) instead of going back to malloc, so RSS there
 // measures the quarantine, not the queue: the bound widens by that much.
 const RSS_BOUND = 20 * MiB + (process.env.ASAN_OPTIONS ? 256 * MiB : 0);
-jest.setTimeout(60_000);
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+jest.setTimeout(90_000);
 
 let redis;
 beforeAll(async () => {
   redis = await startRedis();
   await redis.stop(); // the port stays ours; nothing listens on it until start()
-  // Warm-up: the first burst of promises and errors in a process grows V8's heap to its
-  // working size (+33–43 MiB in a fresh node process here, flat afterwards); the RSS bound
-  // is about what the ops add beyond that.
-  const warm = new RedisClient({ port: redis.port, offlineQueue: CAP, commandTimeout: 500 });
-  // As many ops as the measured runs: with a 20,000-op warm-up the heap could still grow by
-  // ~8 MiB during the first measured run (+23 MiB seen once against +12–15 MiB usually).
-  const state = await flood(warm, CAP, OPS, (n) => ['GET', `o${n % 1000}`]);
-  await drain(state, 5000);
-  await warm.disconnect({ timeout: 200 });
 });
 afterAll(async () => { await redis.cleanup(); });
 
-/** Issues `total` commands in batches (one tick each) and samples the ops held. */
-async function flood(client, cap, total, makeArgs) {
-  const state = { issued: 0, settled: 0, codes: {}, resolved: 0, maxHeld: 0, rssPeak: 0, maxFailFastMs: 0 };
-  const quiet = async () => {
-    // Wait until rejections stop arriving: no progress over 25 ms (fail-fast ones come back
-    // within a few ms, slower under a GC pause or a loaded machine), at most 1 s.
-    let last = state.settled;
-    let still = 0;
-    for (let i = 0; i < 200 && still < 5; i++) {
-      await sleep(5);
-      still = state.settled === last ? still + 1 : 0;
-      last = state.settled;
-    }
-  };
-  for (let b = 0; b < total / BATCH; b++) {
-    for (let i = 0; i < BATCH; i++) {
-      const t0 = performance.now();
-      state.issued++;
-      client.command(makeArgs(state.issued)).then(() => { state.resolved++; }, (error) => {
-        state.codes[error.code] = (state.codes[error.code] ?? 0) + 1;
-        if (error.code === 'ERR_REDIS_CONNECTION') {
-          state.maxFailFastMs = Math.max(state.maxFailFastMs, performance.now() - t0);
-        }
-      }).finally(() => { state.settled++; });
-    }
-    await quiet();
-    if (state.issued - state.settled > cap) {
-      // Over the cap for 25 ms: either held for real or the rejections are late (this
-      // 2-core machine runs other work). Look again after a longer quiet spell.
-      const until = performance.now() + 1000;
-      while (state.issued - state.settled > cap && performance.now() < until) await quiet();
-    }
-    state.maxHeld = Math.max(state.maxHeld, state.issued - state.settled);
-    state.rssPeak = Math.max(state.rssPeak, process.memoryUsage().rss);
-  }
-  return state;
+/** Runs the flood in a fresh node process (fixtures/r6-offline.js), where RSS means something. */
+function floodInChild(cap) {
+  const script = path.join(__dirname, 'fixtures', 'r6-offline.js');
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [script, String(redis.port), String(OPS), String(cap)],
+      { timeout: 80_000 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`${error.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout.trim().split('\n').pop()));
+      });
+  });
 }
 
-/** Resolves when every issued op has settled (or after `ms`). */
-async function drain(state, ms) {
-  const until = performance.now() + ms;
-  while (state.settled < state.issued && performance.now() < until) await sleep(10);
-}
+const rssGrowth = (state) => ({
+  peak: (state.rssPeak - state.rssBefore) / MiB,
+  after: (state.rssAfter - state.rssBefore) / MiB,
+});
 
 test(`${OPS} ops with Redis down and offlineQueue ${CAP}: held ops never above the cap, RSS bounded, all settle`, async () => {
-  const client = new RedisClient({ port: redis.port, offlineQueue: CAP, commandTimeout: 500 });
-  // Let the first connect attempt fail so the client knows Redis is down.
-  const first = await client.command(['PING']).catch((e) => e);
-  expect(['ERR_REDIS_CONNECTION', 'ERR_REDIS_TIMEOUT']).toContain(first.code);
-  global.gc?.();
-  const rssBefore = process.memoryUsage().rss;
-  const t0 = performance.now();
-  const state = await flood(client, CAP, OPS, (n) => ['GET', `o${n % 1000}`]);
-  await drain(state, 5000);
-  const elapsed = performance.now() - t0;
-  const rssAfter = process.memoryUsage().rss;
-  await client.disconnect({ timeout: 200 });
+  const state = await floodInChild(CAP);
+  const rss = rssGrowth(state);
   console.log(`R6 ${OPS} ops, Redis down, offlineQueue ${CAP}: max held ${state.maxHeld}, settled ${state.settled} in `
-    + `${elapsed.toFixed(0)} ms, codes ${JSON.stringify(state.codes)}, slowest fail-fast ${state.maxFailFastMs.toFixed(1)} ms, `
-    + `RSS +${((state.rssPeak - rssBefore) / MiB).toFixed(1)} MiB peak, +${((rssAfter - rssBefore) / MiB).toFixed(1)} MiB after`);
+    + `${state.elapsed.toFixed(0)} ms, codes ${JSON.stringify(state.codes)}, slowest fail-fast ${state.maxFailFastMs.toFixed(1)} ms, `
+    + `RSS +${rss.peak.toFixed(1)} MiB peak, +${rss.after.toFixed(1)} MiB after`);
 
+  expect(['ERR_REDIS_CONNECTION', 'ERR_REDIS_TIMEOUT']).toContain(state.first);
   expect(state.settled).toBe(OPS);
   expect(state.resolved).toBe(0);
   expect(state.maxHeld).toBeLessThanOrEqual(CAP);
   expect(state.maxHeld).toBeGreaterThan(0); // the queue was used
   expect(Object.keys(state.codes).sort()).toEqual(['ERR_REDIS_CONNECTION', 'ERR_REDIS_TIMEOUT']);
   expect(state.codes.ERR_REDIS_CONNECTION).toBeGreaterThan(OPS / 2); // beyond the cap: fail fast
-  expect(state.rssPeak - rssBefore).toBeLessThanOrEqual(RSS_BOUND);
+  expect(state.rssPeak - state.rssBefore).toBeLessThanOrEqual(RSS_BOUND);
 });
 
 test('default offlineQueue 0: every op fails fast while Redis is down, none is held', async () => {
-  const client = new RedisClient({ port: redis.port });
-  await client.command(['PING']).catch(() => {});
-  const rssBefore = process.memoryUsage().rss;
-  const state = await flood(client, 0, OPS, (n) => ['GET', `o${n % 1000}`]);
-  await drain(state, 5000);
-  await client.disconnect({ timeout: 200 });
+  const state = await floodInChild(0);
   console.log(`R6 ${OPS} ops, Redis down, offlineQueue 0: max held ${state.maxHeld}, codes ${JSON.stringify(state.codes)}, `
-    + `slowest ${state.maxFailFastMs.toFixed(1)} ms, RSS +${((state.rssPeak - rssBefore) / MiB).toFixed(1)} MiB peak`);
+    + `slowest ${state.maxFailFastMs.toFixed(1)} ms, RSS +${rssGrowth(state).peak.toFixed(1)} MiB peak`);
+  expect(state.first).toBe('ERR_REDIS_CONNECTION');
   expect(state.settled).toBe(OPS);
   expect(state.maxHeld).toBe(0);
   expect(state.codes).toEqual({ ERR_REDIS_CONNECTION: OPS });
-  expect(state.rssPeak - rssBefore).toBeLessThanOrEqual(RSS_BOUND);
+  expect(state.rssPeak - state.rssBefore).toBeLessThanOrEqual(RSS_BOUND);
 });
 
 test('Redis back while the queue is full: exactly the queued INCRs run, none of the refused ones', async () => {
