@@ -71,6 +71,20 @@ function planOf(value, depth) {
   return nested === null ? FLAT_OBJECT : { isArray: false, nested };
 }
 
+/** Shared plans: at most this many shapes, each described in at most this many characters. */
+const MAX_SHARED_PLANS = 1024;
+const MAX_SHAPE_CHARS = 512;
+
+/** A plan's structure as text: equal text, interchangeable plans. */
+function shapeOf(plan) {
+  if (plan === FLAT_OBJECT) return 'o';
+  if (plan === FLAT_ARRAY) return 'a';
+  if (plan.isArray) return `a[${plan.elements.map((p) => (p === null ? '' : shapeOf(p))).join(',')}]`;
+  let out = 'o{';
+  for (let i = 0; i < plan.nested.length; i += 2) out += `${JSON.stringify(plan.nested[i])}:${shapeOf(plan.nested[i + 1])},`;
+  return `${out}}`;
+}
+
 /**
  * A deep copy of `value` by its plan: equal to parsing the same JSON text again. Masters
  * never hold an own `__proto__` key (see `keep`), so assigning nested copies creates the
@@ -133,6 +147,7 @@ class DecodedCache {
   #maxBytes;
   #candidates = 0;
   #native;
+  #plans = new Map();
 
   /**
    * @param {number} maxBytes budget, estimated (see `estimate`)
@@ -172,7 +187,7 @@ class DecodedCache {
     if (!admit || typeof parsed !== 'object' || parsed === null || payload.includes('"__proto__"')) {
       return parsed;
     }
-    const plan = planOf(parsed, 0);
+    const plan = this.#shared(planOf(parsed, 0));
     if (plan === TOO_DEEP) return parsed;
     this.#insert(new Kept(key, tag, parsed, plan, generation, bytes));
     return copyByPlan(parsed, plan);
@@ -196,6 +211,21 @@ class DecodedCache {
     this.#hand = 0;
     this.#count = 0;
     this.#bytes = 0;
+    this.#plans.clear();
+  }
+
+  /**
+   * One plan object per shape: values of one shape (the usual case: one type of record per
+   * key pattern) share it, so a read touches a plan that is already in the CPU cache.
+   */
+  #shared(plan) {
+    if (plan === TOO_DEEP || plan === FLAT_OBJECT || plan === FLAT_ARRAY) return plan;
+    const shape = shapeOf(plan);
+    if (shape.length > MAX_SHAPE_CHARS) return plan;
+    const known = this.#plans.get(shape);
+    if (known !== undefined) return known;
+    if (this.#plans.size < MAX_SHARED_PLANS) this.#plans.set(shape, plan);
+    return plan;
   }
 
   #insert(kept) {

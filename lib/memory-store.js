@@ -159,7 +159,7 @@ class MemoryStore extends EventEmitter {
     if (answer === true) {
       // The entry carries the slot of a decoded master (see lib/decoded-cache.js).
       const meta = this.#meta;
-      const kept = decoded.at(meta[4], meta[2]);
+      const kept = decoded.at(meta[4] | 0, meta[2]); // a slot is below 2^32: an int index
       this.#missed = false;
       if (kept !== undefined) return kept.copy();
       // A hint without its master should not happen (masters are dropped only after

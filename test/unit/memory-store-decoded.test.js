@@ -273,3 +273,23 @@ describe('MemoryStore decoded copies through getEntrySync', () => {
     store.disconnect();
   });
 });
+
+describe('shared plans', () => {
+  test('values of one shape share one plan; values of another shape are copied by their own', () => {
+    const store = new MemoryStore();
+    for (let i = 0; i < 50; i++) store.setSync(`a${i}`, { id: i, tags: [String(i)], deep: { list: [{ x: i }] } });
+    for (let i = 0; i < 50; i++) store.setSync(`b${i}`, [{ id: i }, [i, { y: [i] }]]);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 50; i++) {
+        const a = store.getSync(`a${i}`);
+        const b = store.getSync(`b${i}`);
+        expect(a).toEqual({ id: i, tags: [String(i)], deep: { list: [{ x: i }] } });
+        expect(b).toEqual([{ id: i }, [i, { y: [i] }]]);
+        a.deep.list[0].x = -1;
+        b[1][1].y.push(-1);
+      }
+    }
+    expect(store.stats().decodedEntries).toBe(100);
+    store.disconnect();
+  });
+});
