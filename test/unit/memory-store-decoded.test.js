@@ -293,3 +293,21 @@ describe('shared plans', () => {
     store.disconnect();
   });
 });
+
+describe('decoded copies of a namespaced store', () => {
+  test('clear() drops the namespace\'s masters and keeps the others', () => {
+    const store = new MemoryStore({ namespace: 'ns' });
+    store.setSync('ns:a', { v: 'a' });
+    store.setSync('other:b', { v: 'b' });
+    readHot(store, 'ns:a');
+    readHot(store, 'other:b');
+    expect(store.stats().decodedEntries).toBe(2);
+    store.clearSync();
+    expect(store.getSync('ns:a')).toBeUndefined();
+    expect(store.stats().decodedEntries).toBe(1);
+    expect(readHot(store, 'other:b')).toEqual({ v: 'b' });
+    store.setSync('ns:a', { v: 'new' });
+    expect(readHot(store, 'ns:a')).toEqual({ v: 'new' });
+    store.disconnect();
+  });
+});
