@@ -238,16 +238,25 @@ test(`(1) ${STALL_MS} ms partition under 64-way GET/SET load: rejects at the com
   expect(failedAfterRecovery).toBe(0);
 });
 
-test(`(2) idle connection, ${STALL_MS} ms partition: the health check declares it dead within 3 s (Node's keepalive alone: 11 s), service within 1 s of heal`, async () => {
-  const client = startClient({});
+/**
+ * Starts a client with `options`, lets its connection go idle, partitions, and waits (up to
+ * `waitMs`) until that connection leaves ESTABLISHED. Returns the client, the fault and how
+ * long after it the connection was dropped.
+ */
+async function partitionIdle(options, waitMs, what) {
+  const client = startClient(options);
   await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
   await sleep(200);
   const fault = await partition();
   const [live] = establishedAt(client.sockets(), fault.at);
   expect(live).toBeDefined();
   const left = await client.waitFor((e) => e.ev === 'sock' && e.local === live && e.state !== 'ESTABLISHED' && e.at > fault.at,
-    10_000, 'the idle connection being dropped');
-  const dead = left.at - fault.at;
+    waitMs, what);
+  return { client, fault, left, dead: left.at - fault.at };
+}
+
+test(`(2) idle connection, ${STALL_MS} ms partition: the health check declares it dead within 3 s (Node's keepalive alone: 11 s), service within 1 s of heal`, async () => {
+  const { client, fault, dead } = await partitionIdle({}, 10_000, 'the idle connection being dropped');
   await sleep(STALL_MS - (now() - fault.at));
   const healed = await heal();
   client.send({ cmd: 'probe', key: 'idle:key', limitMs: 5000 });
@@ -376,15 +385,7 @@ test('(5) a command rejected during a partition does not run after the heal (INC
 // (keepAlive + 3 s) for a connection with unacknowledged bytes. Node's own
 // setKeepAlive(true, 1000) took 11.2 s here; the kernel's defaults, hours.
 test('(6) idle connection, health check off: TCP keepalive declares it dead in about 4 s and the client reconnects', async () => {
-  const client = startClient({ healthCheckInterval: 0 });
-  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
-  await sleep(200);
-  const fault = await partition();
-  const [live] = establishedAt(client.sockets(), fault.at);
-  expect(live).toBeDefined();
-  const left = await client.waitFor((e) => e.ev === 'sock' && e.local === live && e.state !== 'ESTABLISHED' && e.at > fault.at,
-    20_000, 'the kernel to drop the idle connection');
-  const dead = left.at - fault.at;
+  const { client, fault, left, dead } = await partitionIdle({ healthCheckInterval: 0 }, 20_000, 'the kernel to drop the idle connection');
   const syn = await client.waitFor((e) => e.ev === 'sock' && e.state === 'SYN_SENT' && e.at > fault.at, 5000, 'a reconnect');
   const healed = await heal();
   client.send({ cmd: 'probe', key: 'idle:key', limitMs: 5000 });
