@@ -111,9 +111,8 @@ function copyByPlan(value, plan) {
 }
 
 class Kept {
-  constructor(key, tag, master, plan, generation, bytes) {
+  constructor(key, master, plan, generation, bytes) {
     this.key = key;
-    this.tag = tag;
     this.master = master;
     this.plan = plan; // null for a string
     this.generation = generation;
@@ -174,23 +173,28 @@ class DecodedCache {
    */
   keep(key, tag, payload, generation) {
     const bytes = estimate(payload);
-    const admit = bytes <= this.#maxBytes &&
-      (this.#bytes + bytes <= this.#maxBytes ||
-        (++this.#candidates % ADMIT_WHEN_FULL_ONE_IN === 0 && this.#makeRoom(bytes)));
     if (tag === TAG_STRING) {
-      if (admit) this.#insert(new Kept(key, tag, payload, null, generation, bytes));
+      if (this.#admits(bytes)) this.#insert(new Kept(key, payload, null, generation, bytes));
       return payload;
     }
     const parsed = JSON.parse(payload);
     // An own "__proto__" key would become the prototype under plain assignment: such
     // values are rare, and are served by JSON.parse every time.
-    if (!admit || typeof parsed !== 'object' || parsed === null || payload.includes('"__proto__"')) {
+    if (typeof parsed !== 'object' || parsed === null || payload.includes('"__proto__"') ||
+        !this.#admits(bytes)) {
       return parsed;
     }
     const plan = this.#shared(planOf(parsed, 0));
     if (plan === TOO_DEEP) return parsed;
-    this.#insert(new Kept(key, tag, parsed, plan, generation, bytes));
+    this.#insert(new Kept(key, parsed, plan, generation, bytes));
     return copyByPlan(parsed, plan);
+  }
+
+  /** Whether a master of `bytes` may come in now (making room for it when full). */
+  #admits(bytes) {
+    return bytes <= this.#maxBytes &&
+      (this.#bytes + bytes <= this.#maxBytes ||
+        (++this.#candidates % ADMIT_WHEN_FULL_ONE_IN === 0 && this.#makeRoom(bytes)));
   }
 
   /** Drops the master of `kept`'s slot after a read found it stale. */

@@ -58,6 +58,9 @@ function translateNativeError(error) {
   }
 }
 
+/** What #read returns for a missing key (a stored value may itself be undefined). */
+const MISS = Symbol('miss');
+
 // Stops the sweep timer of a store that was garbage-collected without disconnect().
 const sweepTimers = new FinalizationRegistry((timer) => clearInterval(timer));
 
@@ -73,7 +76,6 @@ class MemoryStore extends EventEmitter {
   #meta = new Float64Array(5);
   #codec;
   #decoded;
-  #missed = false;
   #encodeOut = { tag: 0 };
   #closed = false;
   #sweepTimer;
@@ -136,7 +138,8 @@ class MemoryStore extends EventEmitter {
   getSync(key) {
     checkKey('get', key);
     this.#checkOpen();
-    return this.#read(key);
+    const value = this.#read(key);
+    return value === MISS ? undefined : value;
   }
 
   /** @returns {{value: unknown, expires: number|undefined}|undefined} */
@@ -144,15 +147,12 @@ class MemoryStore extends EventEmitter {
     checkKey('get', key);
     this.#checkOpen();
     const value = this.#read(key);
-    if (value === undefined && this.#missed) return undefined;
+    if (value === MISS) return undefined;
     const expires = this.#meta[1];
     return { value, expires: expires === 0 ? undefined : expires };
   }
 
-  /**
-   * The value of `key`, or undefined; `#missed` tells a miss from a stored undefined, and
-   * `#meta` holds the entry's expiry after a hit.
-   */
+  /** The value of `key`, or MISS; after a hit `#meta` holds the entry's expiry. */
   #read(key) {
     const decoded = this.#decoded;
     const answer = this.#native.get(key, decoded !== undefined);
@@ -160,18 +160,15 @@ class MemoryStore extends EventEmitter {
       // The entry carries the slot of a decoded master (see lib/decoded-cache.js).
       const meta = this.#meta;
       const kept = decoded.at(meta[4] | 0, meta[2]); // a slot is below 2^32: an int index
-      this.#missed = false;
       if (kept !== undefined) return kept.copy();
       // A hint without its master should not happen (masters are dropped only after
       // their entry's hint is cleared); if it does, read the value itself.
       decoded.forget(meta[4]);
       this.#native.setDecodedSlot(key, meta[2], 0);
       const payload = this.#native.get(key, false);
-      this.#missed = payload === undefined;
-      return payload === undefined ? undefined : this.#decode(key, payload);
+      return payload === undefined ? MISS : this.#decode(key, payload);
     }
-    this.#missed = answer === undefined;
-    return answer === undefined ? undefined : this.#decode(key, answer);
+    return answer === undefined ? MISS : this.#decode(key, answer);
   }
 
   /** Decodes the payload the last native get returned (its tag etc. are in #meta). */
