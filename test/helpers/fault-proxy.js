@@ -281,6 +281,13 @@ class FaultProxy extends EventEmitter {
     this.stats.fired++;
     // The first boundary strictly inside the chunk, or the chunk's start when it is one.
     const firstReplyEnd = cuts.find((c) => c > 0);
+    // The fault needs a place this chunk does not have: pass the chunk, stay armed.
+    const waitForLaterChunk = () => {
+      this.mode = mode;
+      this.arg = arg;
+      this.stats.fired--;
+      pair.deliver(chunk);
+    };
     let detail;
     if (mode === 'truncate') {
       const n = typeof arg === 'number' ? Math.min(arg, chunk.length - 1)
@@ -294,11 +301,7 @@ class FaultProxy extends EventEmitter {
       if (arg?.at === 'bulk') {
         at = insideBulkPayload(chunk, cuts);
         if (at === undefined) {
-          // No whole bulk reply in this chunk: wait for a later chunk.
-          this.mode = mode;
-          this.arg = arg;
-          this.stats.fired--;
-          pair.deliver(chunk);
+          waitForLaterChunk(); // no whole bulk reply in this chunk
           return;
         }
       } else {
@@ -313,11 +316,7 @@ class FaultProxy extends EventEmitter {
       // Prefer a boundary after the first reply, so a caller is already waiting behind it.
       const at = firstReplyEnd ?? cuts[0];
       if (at === undefined) {
-        // No boundary in this chunk (a long reply in pieces): wait for a later chunk.
-        this.mode = mode;
-        this.arg = arg;
-        this.stats.fired--;
-        pair.deliver(chunk);
+        waitForLaterChunk(); // no boundary in this chunk (a long reply in pieces)
         return;
       }
       pair.deliver(Buffer.concat([chunk.subarray(0, at), Buffer.from(bytes), chunk.subarray(at)]));

@@ -188,19 +188,29 @@ function leftEstablished(sockets, local, t) {
 }
 const ms = (x) => `${x.toFixed(0)} ms`;
 
-test(`(1) ${STALL_MS} ms partition under 64-way GET/SET load: rejects at the command timeout, connection dead within 3 s, recovery within 1 s of heal, 0 wrong values`, async () => {
+/**
+ * A client under 64-way load meets `inject()` (partition or reset) for `holdMs`, then the
+ * heal; the load runs 1.5 s more. Returns the fault and heal times, every op and the socket
+ * states the client saw.
+ */
+async function faultUnderLoad(inject, holdMs) {
   const client = startClient({});
   await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
   client.send({ cmd: 'load', workers: 64 });
   await sleep(500);
-  const fault = await partition();
-  await sleep(STALL_MS - (now() - fault.at));
+  const fault = await inject();
+  await sleep(holdMs - (now() - fault.at));
   const healed = await heal();
   await sleep(1500);
   client.send({ cmd: 'stop-load' });
   const { ops } = await client.waitFor((e) => e.ev === 'ops', 15_000, 'ops');
   const sockets = client.sockets();
   await client.exit();
+  return { fault, healed, ops, sockets };
+}
+
+test(`(1) ${STALL_MS} ms partition under 64-way GET/SET load: rejects at the command timeout, connection dead within 3 s, recovery within 1 s of heal, 0 wrong values`, async () => {
+  const { fault, healed, ops, sockets } = await faultUnderLoad(partition, STALL_MS);
 
   const [live] = establishedAt(sockets, fault.at);
   const dead = leftEstablished(sockets, live, fault.at) - fault.at;
@@ -276,18 +286,7 @@ test(`(2) idle connection, ${STALL_MS} ms partition: the health check declares i
 });
 
 test('(3) RST under 64-way load: in-flight ops rejected at once, fail fast while reset, service back after heal, 0 wrong values', async () => {
-  const client = startClient({});
-  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
-  client.send({ cmd: 'load', workers: 64 });
-  await sleep(500);
-  const fault = await resetAll();
-  await sleep(1000 - (now() - fault.at));
-  const healed = await heal();
-  await sleep(1500);
-  client.send({ cmd: 'stop-load' });
-  const { ops } = await client.waitFor((e) => e.ev === 'ops', 15_000, 'ops');
-  const sockets = client.sockets();
-  await client.exit();
+  const { fault, healed, ops, sockets } = await faultUnderLoad(resetAll, 1000);
 
   const outcomes = {};
   for (const [, , o] of ops) outcomes[o] = (outcomes[o] ?? 0) + 1;
