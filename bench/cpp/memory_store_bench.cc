@@ -80,14 +80,14 @@ class FilledStore : public benchmark::Fixture {
 };
 
 BENCHMARK_DEFINE_F(FilledStore, GetHit)(benchmark::State& state) {
-  const auto order = MakeOrder(static_cast<size_t>(state.range(0)), kOrderLength, 17 + state.thread_index());
+  const auto order =
+      MakeOrder(static_cast<size_t>(state.range(0)), kOrderLength, 17 + state.thread_index());
   size_t pos = 0;
   size_t found = 0;
   for (auto _ : state) {
-    const bool hit = store_->Get(keys_[order[pos++ & (kOrderLength - 1)]], kNow,
-                                 [&](const EntryView& view) {
-                                   benchmark::DoNotOptimize(view.value.data());
-                                 });
+    const bool hit =
+        store_->Get(keys_[order[pos++ & (kOrderLength - 1)]], kNow,
+                    [&](const EntryView& view) { benchmark::DoNotOptimize(view.value.data()); });
     found += hit;
   }
   if (found != static_cast<size_t>(state.iterations())) state.SkipWithError("a get missed");
@@ -120,11 +120,12 @@ BENCHMARK_REGISTER_F(FilledStore, GetMiss)
 
 // Overwrites existing keys: allocate + copy + unlink the old entry, no eviction.
 BENCHMARK_DEFINE_F(FilledStore, SetOverwrite)(benchmark::State& state) {
-  const auto order = MakeOrder(static_cast<size_t>(state.range(0)), kOrderLength, 29 + state.thread_index());
+  const auto order =
+      MakeOrder(static_cast<size_t>(state.range(0)), kOrderLength, 29 + state.thread_index());
   size_t pos = 0;
   for (auto _ : state) {
-    FailUnless(state, store_->Set(keys_[order[pos++ & (kOrderLength - 1)]], value_, 2, false,
-                                  0, kNow));
+    FailUnless(state,
+               store_->Set(keys_[order[pos++ & (kOrderLength - 1)]], value_, 2, false, 0, kNow));
   }
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(state.iterations() * state.range(1));

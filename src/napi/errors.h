@@ -11,8 +11,8 @@ namespace ncm::napi {
 
 inline void ThrowWithCode(Napi::Env env, const char* code, const std::string& message,
                           bool type_error = false) {
-  Napi::Error error = type_error ? Napi::TypeError::New(env, message)
-                                 : Napi::Error::New(env, message);
+  Napi::Error error =
+      type_error ? Napi::TypeError::New(env, message) : Napi::Error::New(env, message);
   error.Set("code", Napi::String::New(env, code));
   error.ThrowAsJavaScriptException();
 }

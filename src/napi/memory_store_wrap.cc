@@ -239,18 +239,21 @@ Napi::Value MemoryStoreWrap::SetDecodedSlot(const Napi::CallbackInfo& info) {
   StringArg key;
   if (!CheckOpen(env) || !ReadKey(info, 0, &key)) return env.Undefined();
   if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber()) {
-    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "setDecodedSlot(key, generation, slot): expected numbers", true);
+    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
+                  "setDecodedSlot(key, generation, slot): expected numbers", true);
     return env.Undefined();
   }
   const double generation = info[1].As<Napi::Number>().DoubleValue();
   const double slot = info[2].As<Napi::Number>().DoubleValue();
   if (!(generation >= 1 && generation <= static_cast<double>(store::Entry::kGenerationMask)) ||
       !(slot >= 0 && slot <= 4294967295.0)) {
-    ThrowWithCode(env, "ERR_INVALID_ARG_VALUE", "setDecodedSlot: generation or slot out of range", true);
+    ThrowWithCode(env, "ERR_INVALID_ARG_VALUE", "setDecodedSlot: generation or slot out of range",
+                  true);
     return env.Undefined();
   }
-  return Napi::Boolean::New(env, store_->SetDecodedSlot(key.view(), static_cast<uint64_t>(generation),
-                                                        static_cast<uint32_t>(slot), CoarseNowMs()));
+  return Napi::Boolean::New(env,
+                            store_->SetDecodedSlot(key.view(), static_cast<uint64_t>(generation),
+                                                   static_cast<uint32_t>(slot), CoarseNowMs()));
 }
 
 Napi::Value MemoryStoreWrap::Set(const Napi::CallbackInfo& info) {
@@ -280,22 +283,22 @@ Napi::Value MemoryStoreWrap::Set(const Napi::CallbackInfo& info) {
         return env.Undefined();
       }
       napi_value text_value = info[1];
-      status = store_->SetFilled(key.view(), length, static_cast<uint8_t>(tag), true, expires_at,
-                                 CoarseNowMs(), [&](char* dst) {
-                                   size_t copied = 0;
-                                   return napi_get_value_string_utf8(env, text_value, dst,
-                                                                     length + 1, &copied) ==
-                                              napi_ok &&
-                                          copied == length;
-                                 });
+      status =
+          store_->SetFilled(key.view(), length, static_cast<uint8_t>(tag), true, expires_at,
+                            CoarseNowMs(), [&](char* dst) {
+                              size_t copied = 0;
+                              return napi_get_value_string_utf8(env, text_value, dst, length + 1,
+                                                                &copied) == napi_ok &&
+                                     copied == length;
+                            });
     }
   } else if (info[1].IsTypedArray() &&
              info[1].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
     Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
-    status = store_->Set(key.view(),
-                         std::string_view(reinterpret_cast<const char*>(bytes.Data()),
-                                          bytes.ByteLength()),
-                         static_cast<uint8_t>(tag), false, expires_at, CoarseNowMs());
+    status = store_->Set(
+        key.view(),
+        std::string_view(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength()),
+        static_cast<uint8_t>(tag), false, expires_at, CoarseNowMs());
   } else {
     ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "payload must be a string or a Uint8Array", true);
     return env.Undefined();

@@ -215,8 +215,8 @@ void CallJs(napi_env env, napi_value js_callback, void* context, void*) {
     napi_value buffer = nullptr;
     ok = napi_create_arraybuffer(env, items.size() * 2 * sizeof(double), &head_data, &buffer) ==
              napi_ok &&
-         napi_create_typedarray(env, napi_float64_array, items.size() * 2, buffer, 0,
-                                &args[0]) == napi_ok &&
+         napi_create_typedarray(env, napi_float64_array, items.size() * 2, buffer, 0, &args[0]) ==
+             napi_ok &&
          napi_create_array_with_length(env, items.size(), &args[1]) == napi_ok;
     double* heads = static_cast<double*>(head_data);
     uint32_t at = 0;
@@ -309,8 +309,7 @@ RedisClientWrap::RedisClientWrap(const Napi::CallbackInfo& info)
   inbox_ = std::make_shared<RedisInbox>();
   Napi::Value max_string = c.Get("maxStringLength");
   if (max_string.IsNumber() && max_string.As<Napi::Number>().DoubleValue() >= 1) {
-    inbox_->max_string_length =
-        static_cast<size_t>(max_string.As<Napi::Number>().DoubleValue());
+    inbox_->max_string_length = static_cast<size_t>(max_string.As<Napi::Number>().DoubleValue());
   }
   manager_ = std::make_unique<redis::ConnectionManager>(config_, inbox_);
 }
@@ -376,8 +375,8 @@ Napi::Value RedisClientWrap::SubmitPacked(const Napi::CallbackInfo& info) {
   napi_typedarray_type plan_type = napi_int8_array;
   size_t plan_capacity = 0;
   void* plan_data = nullptr;
-  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsTypedArray() ||
-      !info[2].IsNumber() || !info[3].IsArray() ||
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsTypedArray() || !info[2].IsNumber() ||
+      !info[3].IsArray() ||
       napi_get_typedarray_info(env, info[1], &plan_type, &plan_capacity, &plan_data, nullptr,
                                nullptr) != napi_ok ||
       plan_type != napi_float64_array) {
@@ -401,8 +400,7 @@ Napi::Value RedisClientWrap::SubmitPacked(const Napi::CallbackInfo& info) {
   }
   std::u16string text(text_length + 1, u'\0');
   size_t copied = 0;
-  if (napi_get_value_string_utf16(env, info[0], text.data(), text_length + 1,
-                                  &copied) != napi_ok ||
+  if (napi_get_value_string_utf16(env, info[0], text.data(), text_length + 1, &copied) != napi_ok ||
       copied != text_length) {
     return env.Undefined();
   }
@@ -416,12 +414,12 @@ Napi::Value RedisClientWrap::SubmitPacked(const Napi::CallbackInfo& info) {
   };
   // One argument of the command being encoded.
   struct Piece {
-    bool packed = false;             // in `text` ...
+    bool packed = false;  // in `text` ...
     const char16_t* units = nullptr;
     size_t unit_count = 0;
-    napi_value other = nullptr;      // ... or a value from `others`:
-    const void* bytes = nullptr;     // a Uint8Array's bytes, or null for a string
-    size_t size = 0;                 // UTF-8 or byte size
+    napi_value other = nullptr;   // ... or a value from `others`:
+    const void* bytes = nullptr;  // a Uint8Array's bytes, or null for a string
+    size_t size = 0;              // UTF-8 or byte size
   };
   std::vector<Piece> pieces;
   std::vector<std::unique_ptr<redis::Request>> batch;

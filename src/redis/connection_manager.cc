@@ -14,8 +14,8 @@ namespace ncm::redis {
 namespace {
 
 // Worded like Node's net errors: "connect ECONNREFUSED 127.0.0.1:6399: connection refused".
-std::string SyscallMessage(const char* syscall, const std::string& code,
-                           const std::string& target, int status) {
+std::string SyscallMessage(const char* syscall, const std::string& code, const std::string& target,
+                           int status) {
   return std::string(syscall) + " " + code + " " + target + ": " + uv_strerror(status);
 }
 
@@ -36,7 +36,7 @@ bool IsRefusal(const Reply& reply) {
   if (reply.type != ReplyType::kError) return false;
   const std::string_view text(reply.str);
   return text.starts_with("ERR max number of clients reached") ||  // maxclients
-         text.starts_with("DENIED ");                               // protected mode
+         text.starts_with("DENIED ");                              // protected mode
 }
 constexpr uint64_t kNoDeadline = std::numeric_limits<uint64_t>::max();
 
@@ -129,9 +129,8 @@ bool ConnectionManager::SubmitMany(std::vector<std::unique_ptr<Request>>* batch)
       static_cast<ConnectionManager*>(handle->data)->OnWake();
     });
     wake_.data = this;
-    for (uv_timer_t* timer :
-         {&deadline_timer_, &connect_timer_, &health_timer_, &reconnect_timer_, &close_timer_,
-          &connect_retry_timer_}) {
+    for (uv_timer_t* timer : {&deadline_timer_, &connect_timer_, &health_timer_, &reconnect_timer_,
+                              &close_timer_, &connect_retry_timer_}) {
       uv_timer_init(&loop_, timer);
       timer->data = this;
     }
@@ -982,9 +981,8 @@ void ConnectionManager::Finish() {
   finished_ = true;
   state_ = State::kClosed;
   ++generation_;
-  for (uv_timer_t* timer :
-       {&deadline_timer_, &connect_timer_, &health_timer_, &reconnect_timer_, &close_timer_,
-        &connect_retry_timer_}) {
+  for (uv_timer_t* timer : {&deadline_timer_, &connect_timer_, &health_timer_, &reconnect_timer_,
+                            &close_timer_, &connect_retry_timer_}) {
     uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
   }
   {

@@ -48,9 +48,9 @@ struct Config {
   std::string client_name;
   uint32_t connect_timeout_ms = 1000;
   uint32_t command_timeout_ms = 500;
-  uint32_t offline_queue = 0;           // commands held while Redis is down; 0 = fail fast
-  uint32_t health_interval_ms = 1000;   // PING an idle connection this often; 0 = never
-  uint32_t keepalive_ms = 1000;         // TCP keepalive delay; 0 = off
+  uint32_t offline_queue = 0;          // commands held while Redis is down; 0 = fail fast
+  uint32_t health_interval_ms = 1000;  // PING an idle connection this often; 0 = never
+  uint32_t keepalive_ms = 1000;        // TCP keepalive delay; 0 = off
   uint32_t reconnect_base_ms = 50;
   uint32_t reconnect_max_ms = 1000;  // a healed server is found within 1 s (R4)
   // While a TCP connect gets no answer, a fresh SYN goes out on a second socket this often
@@ -192,7 +192,7 @@ class ConnectionManager {
   // the offline-queue cap applies during the next attempts too, not only between them.
   bool down_ = false;
   uint64_t last_activity_ms_ = 0;
-  std::unique_ptr<Connection> conn_;               // the live connection, if any
+  std::unique_ptr<Connection> conn_;  // the live connection, if any
   // During a TCP connect: a second socket to the same address with a fresher SYN; the one
   // that completes first (connected or refused) becomes conn_.
   std::unique_ptr<Connection> spare_;
@@ -205,8 +205,7 @@ class ConnectionManager {
     uint64_t seq;
     Request* request;  // owned by pending_ or inflight_
     bool operator<(const DeadlineKey& other) const {
-      return deadline_ms != other.deadline_ms ? deadline_ms < other.deadline_ms
-                                              : seq < other.seq;
+      return deadline_ms != other.deadline_ms ? deadline_ms < other.deadline_ms : seq < other.seq;
     }
   };
   std::set<DeadlineKey> deadlines_;

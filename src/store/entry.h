@@ -18,9 +18,9 @@ struct Entry {
   static constexpr uint8_t kText = 2;     // the value was handed in as a JS string
   static constexpr uint8_t kAscii = 4;    // text whose bytes are all < 0x80
 
-  Entry* chain_next;  // next entry in the same hash bucket
-  Entry* newer;       // towards the head of the eviction queue
-  Entry* older;       // towards the tail of the eviction queue
+  Entry* chain_next;   // next entry in the same hash bucket
+  Entry* newer;        // towards the head of the eviction queue
+  Entry* older;        // towards the tail of the eviction queue
   int64_t expires_at;  // epoch ms; 0 = never
   uint32_t hash;
   uint32_t key_len;
@@ -82,7 +82,8 @@ struct Entry {
 
   static Entry* Create(std::string_view key, std::string_view value, uint32_t hash) {
     Entry* e = Allocate(key, value.size(), hash);
-    if (e != nullptr && !value.empty()) std::memcpy(e->mutable_value_data(), value.data(), value.size());
+    if (e != nullptr && !value.empty())
+      std::memcpy(e->mutable_value_data(), value.data(), value.size());
     return e;
   }
 

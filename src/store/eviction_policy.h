@@ -35,8 +35,14 @@ class SievePolicy {
 
   void RemoveLocked(Entry* e) {
     if (hand_ == e) hand_ = e->newer;
-    if (e->newer != nullptr) e->newer->older = e->older; else head_ = e->older;
-    if (e->older != nullptr) e->older->newer = e->newer; else tail_ = e->newer;
+    if (e->newer != nullptr)
+      e->newer->older = e->older;
+    else
+      head_ = e->older;
+    if (e->older != nullptr)
+      e->older->newer = e->newer;
+    else
+      tail_ = e->newer;
     e->newer = e->older = nullptr;
   }
 

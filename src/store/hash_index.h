@@ -144,8 +144,8 @@ class HashIndex {
   }
 
   BucketArray buckets_;
-  BucketArray old_;  // non-empty while a resize is under way
-  size_t migrated_ = 0;      // old buckets already moved
+  BucketArray old_;      // non-empty while a resize is under way
+  size_t migrated_ = 0;  // old buckets already moved
   size_t size_ = 0;
 };
 

@@ -65,8 +65,8 @@ Status MemoryStore::CheckSizes(size_t key_len, size_t value_len) const {
   return Status::kOk;
 }
 
-Status MemoryStore::Set(std::string_view key, std::string_view value, uint8_t tag,
-                        bool is_text, int64_t expires_at, int64_t now) {
+Status MemoryStore::Set(std::string_view key, std::string_view value, uint8_t tag, bool is_text,
+                        int64_t expires_at, int64_t now) {
   Status status = CheckSizes(key.size(), value.size());
   if (status != Status::kOk) return status;
   // Allocate and copy outside the lock: the copy of a large value is the slow part.
@@ -133,7 +133,10 @@ bool MemoryStore::Delete(std::string_view key, int64_t now) {
   Entry* e = index_.FindLocked(key, hash);
   if (e == nullptr) return false;
   const bool live = !e->expired(now);
-  if (live) ++stats_.deletes; else ++stats_.expirations;
+  if (live)
+    ++stats_.deletes;
+  else
+    ++stats_.expirations;
   RemoveLocked(e);
   return live;
 }

@@ -23,7 +23,7 @@ namespace ncm::store {
 
 struct Limits {
   uint64_t max_entries = 1000000;
-  uint64_t max_bytes = 256ull << 20;   // counted as key + value + per-entry overhead
+  uint64_t max_bytes = 256ull << 20;  // counted as key + value + per-entry overhead
   uint64_t max_value_bytes = 64ull << 20;
   uint64_t max_key_bytes = 64ull << 10;
 };
@@ -45,9 +45,9 @@ struct EntryView {
   int64_t expires_at;  // epoch ms, 0 = never
   uint8_t tag;
   bool is_text;
-  bool is_ascii;  // text made only of ASCII bytes: readers may skip UTF-8 decoding
-  bool was_visited;     // read before since the eviction hand last passed it
-  uint64_t generation;  // the write that made the entry (see Entry::generation)
+  bool is_ascii;          // text made only of ASCII bytes: readers may skip UTF-8 decoding
+  bool was_visited;       // read before since the eviction hand last passed it
+  uint64_t generation;    // the write that made the entry (see Entry::generation)
   uint32_t decoded_slot;  // see Entry::decoded_slot
 };
 

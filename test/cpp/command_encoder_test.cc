@@ -46,7 +46,7 @@ TEST(CommandEncoderTest, WritesUtf16AsV8WritesUtf8) {
   EXPECT_EQ(Utf8Of(u""), "");
   EXPECT_EQ(Utf8Of(u"GET key:1"), "GET key:1");
   EXPECT_EQ(Utf8Of(std::u16string(u"a\0b", 3)), std::string("a\0b", 3));
-  EXPECT_EQ(Utf8Of(u"\u00e9\u07ff"), "\xc3\xa9\xdf\xbf");         // 2-byte forms
+  EXPECT_EQ(Utf8Of(u"\u00e9\u07ff"), "\xc3\xa9\xdf\xbf");          // 2-byte forms
   EXPECT_EQ(Utf8Of(u"\u0800\uffff"), "\xe0\xa0\x80\xef\xbf\xbf");  // 3-byte forms
   EXPECT_EQ(Utf8Of(u"\U0001F600"), "\xf0\x9f\x98\x80");            // a surrogate pair
   EXPECT_EQ(Utf8Of(u"\U0010FFFF"), "\xf4\x8f\xbf\xbf");

@@ -35,10 +35,10 @@ class CountingSink : public ncm::redis::Sink {
         ++checked_;
         if (c.reply->str != "v" + std::to_string(c.id - 1)) {
           ++wrong_;
-          std::fprintf(stderr, "id %llu: got %s, expected v%llu (errors so far in this round: %llu)\n",
-                       static_cast<unsigned long long>(c.id), c.reply->str.c_str(),
-                       static_cast<unsigned long long>(c.id - 1),
-                       static_cast<unsigned long long>(errors_));
+          std::fprintf(
+              stderr, "id %llu: got %s, expected v%llu (errors so far in this round: %llu)\n",
+              static_cast<unsigned long long>(c.id), c.reply->str.c_str(),
+              static_cast<unsigned long long>(c.id - 1), static_cast<unsigned long long>(errors_));
         }
       }
     }

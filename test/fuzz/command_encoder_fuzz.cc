@@ -29,11 +29,21 @@ bool IsWellFormedUtf8(const std::string& s) {
     const auto b = static_cast<unsigned char>(s[i]);
     size_t n = 0;
     uint32_t c = 0;
-    if (b < 0x80) { ++i; continue; }
-    if ((b & 0xE0) == 0xC0) { n = 1; c = b & 0x1F; }
-    else if ((b & 0xF0) == 0xE0) { n = 2; c = b & 0x0F; }
-    else if ((b & 0xF8) == 0xF0) { n = 3; c = b & 0x07; }
-    else return false;
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((b & 0xE0) == 0xC0) {
+      n = 1;
+      c = b & 0x1F;
+    } else if ((b & 0xF0) == 0xE0) {
+      n = 2;
+      c = b & 0x0F;
+    } else if ((b & 0xF8) == 0xF0) {
+      n = 3;
+      c = b & 0x07;
+    } else
+      return false;
     for (size_t k = 1; k <= n; ++k) {
       if (i + k >= s.size()) return false;
       const auto t = static_cast<unsigned char>(s[i + k]);
