@@ -35,7 +35,7 @@ async function run(mode) {
     const timer = setTimeout(() => {
       process.kill(child.pid, 'SIGKILL');
       // Let a hung child's open() finish so nothing is left behind.
-      try { fs.closeSync(fs.openSync(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK)); } catch {}
+      try { fs.closeSync(fs.openSync(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK)); } catch { /* the FIFO is gone: nothing to release */ }
       resolve('hung');
     }, 8000);
     child.on('exit', (c) => { clearTimeout(timer); resolve(c); });

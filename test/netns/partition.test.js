@@ -286,7 +286,7 @@ test(`(2) idle connection, ${STALL_MS} ms partition: the health check declares i
 });
 
 test('(3) RST under 64-way load: in-flight ops rejected at once, fail fast while reset, service back after heal, 0 wrong values', async () => {
-  const { fault, healed, ops, sockets } = await faultUnderLoad(resetAll, 1000);
+  const { fault, healed, ops } = await faultUnderLoad(resetAll, 1000);
 
   const outcomes = {};
   for (const [, , o] of ops) outcomes[o] = (outcomes[o] ?? 0) + 1;
@@ -403,7 +403,7 @@ test('(6) idle connection, health check off: TCP keepalive declares it dead in a
 test('(7) a command in flight, health check off, command timeout 10 s: TCP_USER_TIMEOUT fails it in about 4 s', async () => {
   const client = startClient({ healthCheckInterval: 0, commandTimeout: 10_000 });
   await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
-  const fault = await partition();
+  await partition();
   client.send({ cmd: 'get', id: 1, key: 'idle:key' });
   const result = await client.waitFor((e) => e.ev === 'result' && e.id === 1, 20_000, 'the GET to fail');
   const healed = await heal();

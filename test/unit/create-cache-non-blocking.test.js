@@ -5,7 +5,7 @@ const { spawnSync } = require('node:child_process');
 const { Keyv } = require('keyv');
 const cacheManager = require('cache-manager');
 const { createCache, MemoryStore, StoreClosedError } = require('../../lib');
-const { SlowStore, sleep } = require('../helpers/slow-store');
+const { SlowStore } = require('../helpers/slow-store');
 
 const fixture = path.join(__dirname, '..', 'fixtures', 'non-blocking-failure.js');
 const caches = [];

@@ -19,7 +19,7 @@ describe('MemoryStore input validation', () => {
   ])('options %p are refused with a message naming the option and the value', (options, message) => {
     let error;
     try {
-      new MemoryStore(options); // eslint-disable-line no-new
+      new MemoryStore(options);
     } catch (e) {
       error = e;
     }
