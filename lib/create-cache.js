@@ -18,7 +18,7 @@ const {
 } = require('./wrap-context');
 const { MemoryStore } = require('./memory-store');
 const { validateOptions } = require('./options');
-const { describe } = require('./serializer');
+const { describe } = require('./describe');
 const {
   InvalidArgumentError, CacheDisconnectedError, WrapRecursionError, DisconnectError,
 } = require('./errors');

@@ -7,7 +7,8 @@
 
 const { EventEmitter } = require('node:events');
 const binding = require('./binding');
-const { resolveCodec, describe, TAG_JSON, TAG_STRING } = require('./serializer');
+const { resolveCodec, TAG_JSON, TAG_STRING } = require('./serializer');
+const { describe } = require('./describe');
 const { validateOptions, checkKey, checkTtl } = require('./options');
 const { kTier } = require('./tier');
 const { DecodedCache } = require('./decoded-cache');

@@ -6,7 +6,7 @@
  */
 
 const { InvalidArgumentError } = require('./errors');
-const { describe } = require('./serializer');
+const { describe } = require('./describe');
 
 /**
  * @typedef {object} OptionSpec

@@ -12,7 +12,7 @@
 const binding = require('./binding');
 const { CommandBatch } = require('./redis-batch');
 const { validateOptions } = require('./options');
-const { describe } = require('./serializer');
+const { describe } = require('./describe');
 const {
   InvalidArgumentError, RedisConnectionError, RedisConnectTimeoutError, RedisTimeoutError,
   RedisProtocolError, RedisReplyTooLargeError, RedisClosedError, RedisServerError,

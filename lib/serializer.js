@@ -14,6 +14,7 @@
 
 const v8 = require('node:v8');
 const { SerializationError, InvalidArgumentError } = require('./errors');
+const { describe } = require('./describe');
 
 const TAG_STRING = 1;
 const TAG_JSON = 2;
@@ -183,23 +184,7 @@ function resolveCodec(option, optionName = 'serializer') {
     `option '${optionName}' must be 'auto', 'json', 'v8' or an object with serialize() and deserialize(); received ${describe(option)}`);
 }
 
-/** Short description of a value for error messages. */
-function describe(value) {
-  if (value === null) return 'null';
-  if (typeof value === 'string') {
-    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-    return `'${shown}' (string)`;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
-    return `${String(value)}${typeof value === 'bigint' ? 'n' : ''} (${typeof value})`;
-  }
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'null prototype'})`;
-  return String(typeof value);
-}
-
 module.exports = {
-  resolveCodec, autoCodec, jsonCodec, v8Codec, customCodec, describe, isJsonSafe,
+  resolveCodec, autoCodec, jsonCodec, v8Codec, customCodec, isJsonSafe,
   TAG_STRING, TAG_JSON, TAG_V8, TAG_UNDEFINED, TAG_CUSTOM, TAG_BUFFER,
 };
