@@ -57,9 +57,11 @@ export type WrapOptions<T> = {
   refreshThreshold?: number | ((value: T) => number);
   /** Replaces the cache's `waitUntil` for this call. */
   waitUntil?: WaitUntil;
+  /** true: resolve with `{ value, expires }` (see WrapOptionsRaw). */
+  raw?: false;
 };
 
-export type WrapOptionsRaw<T> = WrapOptions<T> & { raw: true };
+export type WrapOptionsRaw<T> = Omit<WrapOptions<T>, 'raw'> & { raw: true };
 
 /** What `wrap(..., { raw: true })` returns; `expires` is epoch ms, undefined = never. */
 export type StoredDataRaw<T> = { value?: T; expires?: number };

@@ -71,6 +71,8 @@ export declare class MemoryStore extends EventEmitter {
   hasSync(key: string): boolean;
   expiresAtSync(key: string): number | undefined;
   clearSync(): void;
+  /** The fast path createCache uses (internal). */
+  readonly [kTier]: unknown;
 }
 
 /** The symbol under which stores expose their fast path to createCache. */

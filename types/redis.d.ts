@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { kTier } from './memory-store';
 
 /** Connection options shared by RedisStore and RedisClient. */
 export interface RedisConnectionOptions {
@@ -96,13 +97,14 @@ export declare class RedisStore extends EventEmitter {
   constructor(url?: string | RedisStoreOptions, options?: RedisStoreOptions);
   namespace: string | undefined;
   keyPrefixSeparator: string;
-  readonly opts: Required<Omit<RedisStoreOptions, keyof RedisConnectionOptions | 'namespace'>> & { dialect: 'redis' };
+  /** The store options with their defaults (`namespace` as given; Keyv may change `this.namespace`). */
+  readonly opts: Required<Omit<RedisStoreOptions, keyof RedisConnectionOptions>> & { dialect: 'redis' };
   /** The (shared) connection manager, for advanced commands. */
   readonly client: RedisClient;
   get(key: string): Promise<string | undefined>;
   getMany(keys: string[]): Promise<Array<string | undefined>>;
-  set(key: string, value: string | Buffer, ttl?: number): Promise<boolean>;
-  setMany(entries: Array<{ key: string; value: string | Buffer; ttl?: number }>): Promise<boolean[]>;
+  set(key: string, value: string | Uint8Array, ttl?: number): Promise<boolean>;
+  setMany(entries: Array<{ key: string; value: string | Uint8Array; ttl?: number }>): Promise<boolean[]>;
   delete(key: string): Promise<boolean>;
   deleteMany(keys: string[]): Promise<boolean>;
   has(key: string): Promise<boolean>;
@@ -112,6 +114,8 @@ export declare class RedisStore extends EventEmitter {
   iterator(namespace?: string): AsyncGenerator<[string, string], void, unknown>;
   disconnect(options?: { timeout?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
+  /** The fast path createCache uses (internal). */
+  readonly [kTier]: unknown;
 }
 
 /** Parses a redis:// or unix:// url (throws on rediss://). */
