@@ -1,0 +1,172 @@
+'use strict';
+
+// Every ```js / ```javascript block of README.md and docs/*.md runs as written, each in its
+// own `node` process with the repository root as cwd, where `require('native-cache-manager')`
+// and `import … from 'native-cache-manager'` resolve to this repository. A block with an
+// `import` or `export` statement runs as an ES module (.mjs), any other as CommonJS (.cjs).
+// Blocks that use Redis get a throwaway redis-server through REDIS_URL (the documented
+// convention: `process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'`), flushed before each block.
+// A block may be left out only with a visible reason on the line before its fence:
+//   <!-- snippet-skip: why this block cannot run on its own -->
+// Code that cannot run standalone (Next.js files, TypeScript, shell) uses another fence
+// language (```jsx, ```ts, ```sh, …) and is not run. The second part checks that every
+// relative link of these files resolves (file, and heading anchor when there is one).
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { startRedis } = require('../helpers/redis-server');
+
+const ROOT = path.join(__dirname, '..', '..');
+const SNIPPET_TIMEOUT_MS = 60_000;
+const RUNS_JS = new Set(['js', 'javascript']);
+
+function docFiles() {
+  const docs = path.join(ROOT, 'docs');
+  const inDocs = fs.existsSync(docs)
+    ? fs.readdirSync(docs).filter((name) => name.endsWith('.md')).sort().map((name) => path.join('docs', name))
+    : [];
+  return ['README.md', ...inDocs];
+}
+
+/** Fenced blocks of a Markdown file: { file, line, lang, code, skip }. */
+function fencedBlocks(file) {
+  const lines = fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n');
+  const blocks = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)(`{3,})\s*([\w+-]*)/.exec(lines[i]);
+    if (!open) continue;
+    const [, indent, fence, lang] = open;
+    const body = [];
+    let j = i + 1;
+    for (; j < lines.length; j++) {
+      if (lines[j].trim().startsWith(fence) && lines[j].trim().replace(/`/g, '') === '') break;
+      body.push(lines[j].startsWith(indent) ? lines[j].slice(indent.length) : lines[j]);
+    }
+    let before = i - 1;
+    while (before >= 0 && lines[before].trim() === '') before--;
+    const skip = before >= 0 ? /<!--\s*snippet-skip:\s*(.*?)\s*-->/.exec(lines[before]) : null;
+    blocks.push({ file, line: i + 1, lang: lang.toLowerCase(), code: `${body.join('\n')}\n`, skip: skip && skip[1] });
+    i = j;
+  }
+  return blocks;
+}
+
+const allBlocks = docFiles().flatMap(fencedBlocks);
+const snippets = allBlocks.filter((block) => RUNS_JS.has(block.lang));
+const isModule = (code) => /^\s*(import\s[^(]|import\s*['"{*]|export\s)/m.test(code);
+const usesRedis = (code) => /RedisStore|RedisClient|REDIS_URL|@keyv\/redis/.test(code);
+
+/**
+ * A directory whose node_modules holds `native-cache-manager` (a link to this repository)
+ * and links to every package of the repository's own node_modules.
+ */
+function makeSandbox() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-doc-snippets-'));
+  const modules = path.join(dir, 'node_modules');
+  fs.mkdirSync(modules);
+  for (const name of fs.readdirSync(path.join(ROOT, 'node_modules'))) {
+    if (name.startsWith('.') || name === 'native-cache-manager') continue;
+    fs.symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name));
+  }
+  fs.symlinkSync(ROOT, path.join(modules, 'native-cache-manager'), 'dir');
+  return dir;
+}
+
+function runNode(file, env) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [file], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (data) => { stdout += data; });
+    child.stderr.on('data', (data) => { stderr += data; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), SNIPPET_TIMEOUT_MS);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+describe('documentation snippets', () => {
+  let sandbox;
+  let redis;
+
+  beforeAll(async () => {
+    sandbox = makeSandbox();
+    if (snippets.some((s) => !s.skip && usesRedis(s.code))) redis = await startRedis();
+  }, 30_000);
+
+  afterAll(async () => {
+    if (redis) await redis.cleanup();
+    if (sandbox) fs.rmSync(sandbox, { recursive: true, force: true });
+  });
+
+  test('the documents hold runnable snippets, and every left-out one says why', () => {
+    expect(snippets.length).toBeGreaterThan(0);
+    for (const s of snippets.filter((block) => block.skip !== null)) {
+      expect(`${s.file}:${s.line} ${s.skip}`).toMatch(/:\d+ \S.{9,}/);
+    }
+  });
+
+  const runnable = snippets.filter((s) => s.skip === null);
+  test.each(runnable.map((s) => [`${s.file}:${s.line}`, s]))('%s runs and exits cleanly', async (_, s) => {
+    const name = `${s.file.replace(/[^\w]+/g, '_')}_${s.line}${isModule(s.code) ? '.mjs' : '.cjs'}`;
+    const file = path.join(sandbox, name);
+    fs.writeFileSync(file, s.code);
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS; // Jest's own flags are not the reader's
+    if (usesRedis(s.code)) {
+      await redis.cli('FLUSHALL');
+      env.REDIS_URL = redis.url;
+    } else {
+      delete env.REDIS_URL;
+    }
+    const result = await runNode(file, env);
+    const report = `${s.file}:${s.line} (${name})\nexit ${result.code} ${result.signal ?? ''}\n` +
+      `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+    expect({ code: result.code, signal: result.signal, stderr: result.stderr, report })
+      .toEqual({ code: 0, signal: null, stderr: '', report });
+  }, SNIPPET_TIMEOUT_MS + 10_000);
+});
+
+/** GitHub's heading anchor: lower case, punctuation dropped, spaces to dashes. */
+function slug(heading) {
+  return heading.trim().toLowerCase()
+    .replace(/<[^>]+>/g, '')
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+function anchorsOf(file) {
+  const text = fs.readFileSync(file, 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+  const seen = new Map();
+  const anchors = new Set();
+  for (const match of text.matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+    const base = slug(match[1]);
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    anchors.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return anchors;
+}
+
+describe('documentation links', () => {
+  test.each(docFiles())('every relative link of %s resolves', (file) => {
+    const text = fs.readFileSync(path.join(ROOT, file), 'utf8').replace(/^\s*```[\s\S]*?^\s*```/gm, '');
+    const broken = [];
+    for (const match of text.matchAll(/!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+      const target = match[1];
+      if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:, …
+      const [filePart, anchor] = target.split('#');
+      const resolved = filePart === '' ? path.join(ROOT, file) : path.resolve(path.dirname(path.join(ROOT, file)), filePart);
+      if (!fs.existsSync(resolved)) {
+        broken.push(`${target} (no such file)`);
+      } else if (anchor !== undefined && resolved.endsWith('.md') && !anchorsOf(resolved).has(anchor)) {
+        broken.push(`${target} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+});
