@@ -2,7 +2,7 @@
 
 const net = require('node:net');
 const { startRedis } = require('../helpers/redis-server');
-const { RedisClient, RedisStore, RedisClosedError } = require('../../lib');
+const { RedisClient, RedisStore, RedisClosedError, REDIS_CLIENT_DEFAULTS } = require('../../lib');
 
 let redis;
 beforeAll(async () => { redis = await startRedis(); });
@@ -15,13 +15,17 @@ test('a server that accepts but never answers the handshake → RedisConnectTime
   const sockets = [];
   const silent = net.createServer((s) => { sockets.push(s); s.on('error', () => {}); });
   await new Promise((r) => silent.listen(0, '127.0.0.1', r));
-  const client = new RedisClient({ host: '127.0.0.1', port: silent.address().port, password: 'pw', connectTimeout: 300 });
+  const client = new RedisClient({
+    host: '127.0.0.1', port: silent.address().port, password: 'pw', connectTimeout: 300, commandTimeout: 10_000,
+  });
   const t0 = Date.now();
   const { error } = await settle(client.command(['GET', 'k']));
   const elapsed = Date.now() - t0;
   expect(error.code).toBe('ERR_REDIS_CONNECT_TIMEOUT');
   expect(elapsed).toBeGreaterThanOrEqual(280);
-  expect(elapsed).toBeLessThan(1500); // generous for a loaded machine; the fake never answers
+  // At connectTimeout (late timers allowed for), long before the command timeout: the fake
+  // never answers, so nothing but the connect timer ends the call.
+  expect(elapsed).toBeLessThan(5000);
   expect(error.message).not.toContain('pw');
   await client.disconnect({ timeout: 200 });
   sockets.forEach((s) => s.destroy());
@@ -31,7 +35,7 @@ test('a server that accepts but never answers the handshake → RedisConnectTime
 test('disconnect({ timeout }) force-closes: a stuck call rejects with RedisClosedError at the timeout', async () => {
   const client = new RedisClient(redis.url, { commandTimeout: 5000 });
   await client.command(['SET', 'stuck', 'v']);
-  await redis.cli('CLIENT', 'PAUSE', '2500');
+  await redis.cli('CLIENT', 'PAUSE', '4000');
   const stuck = settle(client.command(['GET', 'stuck']));
   await sleep(20);
   const t0 = Date.now();
@@ -40,9 +44,9 @@ test('disconnect({ timeout }) force-closes: a stuck call rejects with RedisClose
   const elapsed = Date.now() - t0;
   // RedisClosedError (not the value) shows the close did not wait for the pause to end.
   expect(error).toBeInstanceOf(RedisClosedError);
-  expect(elapsed).toBeLessThan(1500);
+  expect(elapsed).toBeLessThan(2000); // the 150 ms timeout, late timers allowed for; not the 4 s pause
   await expect(client.disconnect()).resolves.toBeUndefined(); // idempotent
-  await sleep(2600 - elapsed);
+  await sleep(4100 - elapsed);
 });
 
 test('connection killed with INCRs in flight: they reject, none is silently re-sent', async () => {
@@ -67,14 +71,14 @@ test('connection killed with INCRs in flight: they reject, none is silently re-s
 });
 
 test('Redis down: fail fast by default; with offlineQueue the commands wait and then succeed', async () => {
-  const fast = new RedisClient(redis.url);
+  const fast = new RedisClient(redis.url, { commandTimeout: 5000 });
   const queued = new RedisClient(redis.url, { offlineQueue: 100, commandTimeout: 3000 });
   await Promise.all([fast.command(['PING']), queued.command(['PING'])]);
   await redis.stop();
   await sleep(100); // both notice the loss and fail to reconnect
   const t0 = Date.now();
   const { error } = await settle(fast.command(['GET', 'x']));
-  expect(Date.now() - t0).toBeLessThan(300); // no connect attempt, no wait for a timeout
+  expect(Date.now() - t0).toBeLessThan(2500); // refused at once, not at the 5 s command timeout
   expect(error.code).toBe('ERR_REDIS_CONNECTION');
   const waiting = Array.from({ length: 5 }, (_, i) => queued.command(['SET', `q${i}`, `k:q${i}:v1`]));
   await sleep(300);
@@ -92,13 +96,15 @@ test('Redis down: fail fast by default; with offlineQueue the commands wait and 
 });
 
 test('idle reaping by the server: health PING keeps the connection; without it the next call reconnects', async () => {
-  await redis.cli('CONFIG', 'SET', 'timeout', '1');
+  // Idle limit 2 s, PINGs every 300–600 ms: late timers on a loaded machine still keep the
+  // pinged connection under the limit.
+  await redis.cli('CONFIG', 'SET', 'timeout', '2');
   try {
     const pinged = new RedisClient(redis.url, { healthCheckInterval: 300 });
     const plain = new RedisClient(redis.url, { healthCheckInterval: 0 });
     const id1 = await pinged.command(['CLIENT', 'ID']);
     const plainId1 = await plain.command(['CLIENT', 'ID']);
-    await sleep(2500);
+    await sleep(4500);
     expect(await pinged.command(['CLIENT', 'ID'])).toBe(id1);
     const plainId2 = await plain.command(['CLIENT', 'ID']); // no error: transparently reconnected
     expect(plainId2).not.toBe(plainId1);
@@ -129,7 +135,7 @@ test('no reconnect storm: a server that drops every connection sees backoff-pace
   }
   // Backoff 50·2^n ms (jitter: half to full step) allows about 8 attempts in 1.5 s; a client
   // that reconnected per call would have made `calls` (hundreds).
-  expect(calls).toBeGreaterThan(40);
+  expect(calls).toBeGreaterThan(20); // ~200 on a quiet machine; fewer when timers run late
   expect(calls).toBeGreaterThan(3 * accepted);
   expect(accepted).toBeLessThanOrEqual(12);
   expect(accepted).toBeGreaterThanOrEqual(3);
@@ -150,20 +156,20 @@ async function pingAgain(client) {
 }
 
 test('server-side size limits surface as clear errors promptly (well before commandTimeout), and the next call works', async () => {
-  const client = new RedisClient(redis.url, { commandTimeout: 2000 });
+  const client = new RedisClient(redis.url, { commandTimeout: 10_000 });
   await client.command(['SET', 'big4', Buffer.alloc(4 * 1024 * 1024, 1)]);
   await redis.cli('CONFIG', 'SET', 'proto-max-bulk-len', '1mb');
   await redis.cli('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1mb 1mb 0');
   try {
     let t0 = Date.now();
     const tooBig = await settle(client.command(['SET', 'k', Buffer.alloc(2 * 1024 * 1024)]));
-    expect(Date.now() - t0).toBeLessThan(1000); // commandTimeout is 2000
+    expect(Date.now() - t0).toBeLessThan(5000); // commandTimeout is 10,000
     expect(['ERR_REDIS_SERVER', 'ERR_REDIS_CONNECTION']).toContain(tooBig.error.code);
     expect(await pingAgain(client)).toBe('PONG');
 
     t0 = Date.now();
     const reply = await settle(client.command(['GET', 'big4'], { buffers: true }));
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(Date.now() - t0).toBeLessThan(5000);
     expect(reply.error.code).toBe('ERR_REDIS_CONNECTION');
     expect(await pingAgain(client)).toBe('PONG');
   } finally {
@@ -193,7 +199,8 @@ test('Redis down from the start: the constructor never throws, 10 000 calls all 
     expect(single.error.code).toBe('ERR_REDIS_CONNECTION');
   }
   times.sort((a, b) => a - b);
-  expect(times[10]).toBeLessThan(50); // median: a thread hop, no connect attempt or timeout
+  // Median: a thread hop (well under a millisecond here), not a wait for the command timeout.
+  expect(times[10]).toBeLessThan(REDIS_CLIENT_DEFAULTS.commandTimeout / 2);
   await fast.disconnect();
   // Under the sanitizer build ASan keeps up to 256 MiB of freed memory in quarantine.
   const quarantine = process.env.ASAN_OPTIONS ? 256 * 1024 * 1024 : 0;

@@ -5,6 +5,7 @@
 // version, so a reply handed to the wrong caller is caught. Scale: R1_OPS (default 100000).
 const { startRedis } = require('../helpers/redis-server');
 const { RedisClient } = require('../../lib');
+const { watchTimerLag, allowing } = require('../helpers/timing');
 
 let redis;
 beforeAll(async () => { redis = await startRedis(); });
@@ -13,6 +14,7 @@ afterAll(async () => { await redis.cleanup(); });
 test('restart mid-load: 0 wrong values, every op settles in time, service comes back', async () => {
   const commandTimeout = 500;
   const client = new RedisClient(redis.url, { commandTimeout });
+  const lag = watchTimerLag();
   const total = Number(process.env.R1_OPS ?? 100_000);
   const keys = 500;
   const version = new Map(); // key -> last acknowledged version
@@ -62,19 +64,21 @@ test('restart mid-load: 0 wrong values, every op settles in time, service comes 
     if (!back) await new Promise((r) => setTimeout(r, 20));
   }
   await client.disconnect();
+  const worstLag = lag.stop();
 
   expect(wrong).toBe(0);
   expect(ok + failed).toBe(total);
   expect(back).toBe(true);
   expect(failed).toBeGreaterThan(0); // the restart was noticed
   for (const code of codes) expect(['ERR_REDIS_CONNECTION', 'ERR_REDIS_TIMEOUT', 'ERR_REDIS_CONNECT_TIMEOUT']).toContain(code);
-  // Bounded by the timeout (plus scheduling slack on a loaded 2-core machine), not by the
-  // restart (300 ms down) or a reconnect backoff.
-  expect(slowest).toBeLessThanOrEqual(commandTimeout + 700);
-  // R1: first success ≤ 500 ms after the server accepts again (the reconnect backoff is
-  // at most a few hundred ms into a 300 ms outage; measured 132–216 ms). The sanitizer build
-  // (npm run test:asan) gets twice the bound.
   console.log(`R1: ${total} ops, ${failed} failed (${[...codes].join(', ')}), slowest ${slowest} ms, ` +
-    `first success ${firstSuccessAfterBack.toFixed(0)} ms after the server was back, wrong ${wrong}`);
-  expect(firstSuccessAfterBack).toBeLessThanOrEqual(process.env.ASAN_OPTIONS ? 1000 : 500);
+    `first success ${firstSuccessAfterBack.toFixed(0)} ms after the server was back, wrong ${wrong}, ` +
+    `worst timer lateness ${worstLag.toFixed(0)} ms`);
+  // Every op settles by its command timeout (observed as late as this thread's timers ran,
+  // plus the JS thread's own backlog under 64-way load), never held by the restart.
+  expect(slowest).toBeLessThanOrEqual(allowing(commandTimeout, worstLag, 700));
+  // First success ≤ 500 ms after the server accepts again (the reconnect backoff is at most a
+  // few hundred ms into a 300 ms outage; measured 132–216 ms). The sanitizer build (npm run
+  // test:asan) gets twice the design figure.
+  expect(firstSuccessAfterBack).toBeLessThanOrEqual(allowing(process.env.ASAN_OPTIONS ? 1000 : 500, worstLag));
 });

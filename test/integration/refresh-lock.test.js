@@ -154,9 +154,10 @@ describe('refresh lock across processes', () => {
     const other = startWorker({ ...common, mode: 'until-refresh' });
     const refreshedAt = Number((await other.line('refreshed')).split(' ')[1]);
     expect(await other.exited).toBe(0);
-    // Not before the dead holder's lock expired, and soon after it did.
+    // Not before the dead holder's lock expired, and once it had: long before the entry's
+    // 30 s ttl. The margin covers the second worker's start-up, seconds on a loaded machine.
     expect(refreshedAt - started).toBeGreaterThanOrEqual(1500 - 50);
-    expect(refreshedAt - started).toBeLessThan(1500 + 2000);
+    expect(refreshedAt - started).toBeLessThan(1500 + 10_000);
     const list = await runs();
     expect(list.filter((line) => line.startsWith(`${other.child.pid}:`)).length).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(await redis.cli('GET', 'keyv::keyv:crash')).value.pid).toBe(other.child.pid);

@@ -10,15 +10,16 @@
 
 const { startProxiedRedis } = require('../helpers/fault-proxy');
 const { RedisClient } = require('../../lib');
+const { watchTimerLag, allowing } = require('../helpers/timing');
 
 const STALL_MS = Number(process.env.R4_STALL_MS ?? 3000);
 const COMMAND_TIMEOUT = 500;
 const KEYS = 200;
 // Each stalled connection is replaced at the command timeout and the reconnect backoff grows
 // (50·2ⁿ ms with jitter, capped at 1 s so that a heal is noticed within the R4 target of
-// 1 s). A heal that lands at the start of a capped step waits up to 1 s plus the connect;
-// the bound allows 250 ms for that connect and a busy machine.
-const RECOVERY_BUDGET_MS = 1250;
+// 1 s). A heal that lands at the start of a capped step waits up to 1 s plus the connect
+// (250 ms); the bound adds how late this process's timers ran during the test.
+const RECOVERY_DESIGN_MS = 1250;
 jest.setTimeout(STALL_MS + 30_000);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -41,6 +42,7 @@ test('stall under 64-way load: ops reject at the command timeout, the connection
   const onAccept = (e) => accepts.push(e.at);
   proxy.on('client-close', onClose);
   proxy.on('connection', onAccept);
+  const lag = watchTimerLag();
 
   const ops = []; // { start, end, ok, wrong, code }
   let stop = false;
@@ -73,6 +75,7 @@ test('stall under 64-way load: ops reject at the command timeout, the connection
   proxy.off('client-close', onClose);
   proxy.off('connection', onAccept);
   await client.disconnect({ timeout: 500 });
+  const worstLag = lag.stop();
 
   const wrong = ops.filter((o) => o.wrong).length;
   const during = ops.filter((o) => o.start >= stallAt && o.end <= healAt);
@@ -87,19 +90,22 @@ test('stall under 64-way load: ops reject at the command timeout, the connection
     + `(codes ${[...codes].join(',')}, slowest ${slowest.toFixed(0)} ms), first connection declared dead `
     + `${firstDeath.toFixed(0)} ms after the stall, replaced at ${firstReplacement.toFixed(0)} ms, `
     + `connections replaced during the stall ${closes.filter((t) => t > stallAt && t < healAt).length}, `
-    + `recovered ${recovery.toFixed(0)} ms after heal, failures after recovery ${lateFailures}, wrong ${wrong}`);
+    + `recovered ${recovery.toFixed(0)} ms after heal, failures after recovery ${lateFailures}, wrong ${wrong}, `
+    + `worst timer lateness ${worstLag.toFixed(0)} ms`);
 
   expect(wrong).toBe(0);
   expect(during.length).toBeGreaterThan(0);
   for (const op of during) expect(op.ok).toBeUndefined(); // nothing answered through a stalled proxy
   for (const code of codes) expect(['ERR_REDIS_TIMEOUT', 'ERR_REDIS_CONNECTION']).toContain(code);
   expect(codes).toContain('ERR_REDIS_TIMEOUT');
-  // Rejected at the command timeout (margin for timers on a loaded 2-core machine), never later.
-  expect(slowest).toBeLessThan(COMMAND_TIMEOUT + 150);
+  // Rejected by the command timeout, never left waiting for the heal (at STALL_MS): the timer
+  // fires no earlier than COMMAND_TIMEOUT and, on a loaded machine, somewhat later.
+  expect(slowest).toBeLessThan(allowing(COMMAND_TIMEOUT, worstLag, 500));
+  expect(slowest).toBeLessThan(STALL_MS);
   expect(firstDeath).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 20);
-  expect(firstDeath).toBeLessThan(3000);
-  expect(firstReplacement).toBeLessThan(3000);
-  expect(recovery).toBeLessThan(RECOVERY_BUDGET_MS);
+  expect(firstDeath).toBeLessThan(STALL_MS);
+  expect(firstReplacement).toBeLessThan(STALL_MS);
+  expect(recovery).toBeLessThan(allowing(RECOVERY_DESIGN_MS, worstLag));
   expect(lateFailures).toBe(0);
 });
 
@@ -114,6 +120,7 @@ test('stall of an idle connection: the health PING declares it dead within 3 s a
   const onAccept = (e) => accepts.push(e.at);
   proxy.on('client-close', onClose);
   proxy.on('connection', onAccept);
+  const lag = watchTimerLag();
   const stallAt = performance.now();
   proxy.set('stall');
   while (closes.length === 0 && performance.now() - stallAt < 5000) await sleep(20);
@@ -133,12 +140,16 @@ test('stall of an idle connection: the health PING declares it dead within 3 s a
   proxy.off('client-close', onClose);
   proxy.off('connection', onAccept);
   await client.disconnect({ timeout: 500 });
+  const worstLag = lag.stop();
   console.log(`R4 idle half-open (healthCheckInterval 1000 ms): declared dead ${dead.toFixed(0)} ms after the stall, `
-    + `new connection at ${replaced.toFixed(0)} ms, recovered ${recovery.toFixed(0)} ms after heal (${tries} tries)`);
+    + `new connection at ${replaced.toFixed(0)} ms, recovered ${recovery.toFixed(0)} ms after heal (${tries} tries), `
+    + `worst timer lateness ${worstLag.toFixed(0)} ms`);
   expect(value).toBe(valueOf('h2'));
-  expect(dead).toBeLessThan(3000);
-  // Replaced at once (the proxy may see the new connection before the old one's close).
-  expect(Math.abs(replaced - dead)).toBeLessThan(200);
-  expect(replaced).toBeLessThan(3000);
-  expect(recovery).toBeLessThan(1000);
+  // The health check's design bound is 2.5 s (see above); the stall itself lasts STALL_MS.
+  expect(dead).toBeLessThan(allowing(2500, worstLag));
+  // Replaced at once, not after a backoff step (the proxy may see the new connection before
+  // the old one's close).
+  expect(Math.abs(replaced - dead)).toBeLessThan(allowing(100, worstLag));
+  expect(replaced).toBeLessThan(allowing(2500, worstLag));
+  expect(recovery).toBeLessThan(allowing(1000, worstLag));
 });

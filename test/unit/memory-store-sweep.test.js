@@ -46,8 +46,10 @@ describe('MemoryStore expiry sweep and large clear', () => {
       s.setSync('a', 1, 5);
       console.log('done');`;
     const started = Date.now();
-    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
     expect(out.trim()).toBe('done');
-    expect(Date.now() - started).toBeLessThan(5000);
-  });
+    // Node's start-up included (seconds under the sanitizer build on a loaded machine); a
+    // sweep timer that kept the process alive would keep it alive until the 30 s kill.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 40_000);
 });
