@@ -26,8 +26,6 @@ const RAW = Object.freeze({ raw: true });
  */
 function keyvTier(keyv) {
   return {
-    name: 'keyv',
-    keyv,
     get: (key) => keyv.get(key),
     getEntry: (key) => keyv.get(key, RAW),
     getMany: (keys) => keyv.getMany(keys),
@@ -36,10 +34,7 @@ function keyvTier(keyv) {
     delete: (key) => keyv.delete(key),
     deleteMany: (keys) => Promise.all(keys.map((key) => keyv.delete(key))).then((r) => r.some(Boolean)),
     clear: () => keyv.clear(),
-    expiresAt: async (key) => {
-      const entry = await keyv.get(key, RAW);
-      return typeof entry?.expires === 'number' ? entry.expires : undefined;
-    },
+    defaultTtl: () => keyv.ttl,
     disconnect: async () => {
       if (typeof keyv.disconnect === 'function') await keyv.disconnect();
     },

@@ -290,8 +290,9 @@ class RedisStore extends EventEmitter {
   async [Symbol.asyncDispose]() { await this.disconnect(); }
 
   // --- createCache tier: values in Keyv's format under Keyv's keys ---------------------
+  // Reached only through `store[kTier]` (lib/tier.js), never as public methods.
 
-  async tierGetEntry(key) {
+  async #getEntry(key) {
     checkKey('get', key);
     const text = await this.#call(['GET', this.#tierKey(key)]);
     if (text === null) return undefined;
@@ -301,14 +302,14 @@ class RedisStore extends EventEmitter {
     return entry;
   }
 
-  async tierSet(key, value, ttl) {
+  async #setEntry(key, value, ttl) {
     checkKey('set', key);
     checkTtl('set', ttl);
     const expires = ttl ? Date.now() + ttl : undefined;
     await this.#call(this.#setArgs('set', this.#tierKey(key), encodeEnvelope(value, expires), ttl));
   }
 
-  async tierGetMany(keys) {
+  async #getValues(keys) {
     checkArray('getMany', keys);
     if (keys.length === 0) return [];
     for (const key of keys) checkKey('getMany', key);
@@ -322,7 +323,7 @@ class RedisStore extends EventEmitter {
     });
   }
 
-  async tierSetMany(entries) {
+  async #setEntries(entries) {
     checkArray('setMany', entries);
     const now = Date.now();
     const calls = entries.map(({ key, value, ttl }) => {
@@ -335,25 +336,18 @@ class RedisStore extends EventEmitter {
     if (failed) throw failed.reason;
   }
 
-  async tierDeleteMany(keys) {
+  async #deleteKeys(keys) {
     checkArray('deleteMany', keys);
     if (keys.length === 0) return false;
     for (const key of keys) checkKey('deleteMany', key);
     return (await this.#call(['UNLINK', ...keys.map((k) => this.#tierKey(k))])) > 0;
   }
 
-  /** @returns {Promise<number|undefined>} absolute expiry (epoch ms) from PTTL */
-  async tierExpiresAt(key) {
-    checkKey('ttl', key);
-    const pttl = await this.#call(['PTTL', this.#tierKey(key)]);
-    return pttl >= 0 ? Date.now() + pttl : undefined;
-  }
-
   /**
    * Takes the refresh lock of `key` for `ttlMs` (SET NX PX with a random token).
    * @returns {Promise<string|undefined>} the token, or undefined when another holder has it
    */
-  async tierTryLock(key, ttlMs) {
+  async #tryLock(key, ttlMs) {
     checkKey('tryLock', key);
     const lockKey = this.#lockKey(key);
     this.#checkKeySize('tryLock', lockKey);
@@ -367,14 +361,30 @@ class RedisStore extends EventEmitter {
    * Releases the refresh lock of `key` if `token` still owns it (compare-and-delete in Lua).
    * @returns {Promise<boolean>} whether the lock was released
    */
-  async tierUnlock(key, token) {
+  async #unlock(key, token) {
     checkKey('unlock', key);
     return (await this.#call(['EVAL', UNLOCK_SCRIPT, '1', this.#lockKey(key), token])) === 1;
   }
 
-  /** The fast path used by createCache (see lib/tier.js). */
+  /**
+   * The fast path used by createCache (see lib/tier.js): one object per store, made on
+   * first use.
+   * @returns {import('./tier').TierOps}
+   */
   get [kTier]() {
-    if (this.#tier === undefined) this.#tier = redisTier(this);
+    this.#tier ??= {
+      get: async (key) => (await this.#getEntry(key))?.value,
+      getEntry: (key) => this.#getEntry(key),
+      getMany: (keys) => this.#getValues(keys),
+      set: (key, value, ttl) => this.#setEntry(key, value, ttl),
+      setMany: (entries) => this.#setEntries(entries),
+      delete: (key) => this.#deleteKeys([key]),
+      deleteMany: (keys) => this.#deleteKeys(keys),
+      clear: () => this.clear(),
+      tryLock: (key, ttlMs) => this.#tryLock(key, ttlMs),
+      unlock: (key, token) => this.#unlock(key, token),
+      disconnect: (options) => this.disconnect(options),
+    };
     return this.#tier;
   }
 }
@@ -392,26 +402,6 @@ function checkPayload(method, value) {
       `${method}: RedisStore as a Keyv adapter stores the text Keyv serialized (a string or Buffer); received ${describe(value)}. Keep Keyv's serializer on, or use the store through createCache`,
       'ERR_INVALID_ARG_TYPE');
   }
-}
-
-/** @returns {import('./tier').TierOps} */
-function redisTier(store) {
-  return {
-    name: 'redis',
-    store,
-    get: async (key) => (await store.tierGetEntry(key))?.value,
-    getEntry: (key) => store.tierGetEntry(key),
-    getMany: (keys) => store.tierGetMany(keys),
-    set: (key, value, ttl) => store.tierSet(key, value, ttl),
-    setMany: (entries) => store.tierSetMany(entries),
-    delete: (key) => store.tierDeleteMany([key]),
-    deleteMany: (keys) => store.tierDeleteMany(keys),
-    clear: () => store.clear(),
-    expiresAt: (key) => store.tierExpiresAt(key),
-    tryLock: (key, ttlMs) => store.tierTryLock(key, ttlMs),
-    unlock: (key, token) => store.tierUnlock(key, token),
-    disconnect: (options) => store.disconnect(options),
-  };
 }
 
 module.exports = { RedisStore, REDIS_STORE_DEFAULTS };

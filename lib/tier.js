@@ -9,17 +9,19 @@
  * rejection. Keys arrive unprefixed; the tier applies its own namespace/prefix.
  *
  * @typedef {object} TierOps
- * @property {string} name label used in events
  * @property {(key: string) => unknown} get value, or undefined on a miss
  * @property {(key: string) => ({value: unknown, expires: number|undefined}|undefined)} getEntry
  *   value plus absolute expiry (epoch ms; undefined = never)
  * @property {(keys: string[]) => unknown[]} getMany
- * @property {(key: string, value: unknown, ttl?: number) => void} set ttl in ms; 0 or undefined = never
+ * @property {(key: string, value: unknown, ttl?: number) => void} set ttl in ms; 0 = never,
+ *   undefined = the store's default (never, unless `defaultTtl` says otherwise)
  * @property {(entries: {key: string, value: unknown, ttl?: number}[]) => void} setMany
  * @property {(key: string) => boolean} delete whether something was removed
  * @property {(keys: string[]) => boolean} deleteMany whether something was removed
  * @property {() => void} clear removes this store's namespace (or everything without one)
- * @property {(key: string) => number|undefined} expiresAt epoch ms; undefined if missing or no expiry
+ * @property {() => number|undefined} [defaultTtl] optional: the ttl (ms) the store applies to
+ *   a `set` without one (a Keyv's `ttl`). A copy of an entry found in a lower tier is
+ *   written with at most this ttl when `wrap` has none, as the store would keep it.
  * @property {(options?: {timeout?: number}) => Promise<void>} disconnect
  * @property {(key: string, ttlMs: number) => Promise<string|undefined>} [tryLock] optional,
  *   for tiers shared between processes: takes the refresh lock of `key` for `ttlMs` and

@@ -24,7 +24,7 @@ class SlowStore {
     this.namespace = undefined;
     const m = this.memory;
     const later = async (what, fn) => {
-      if (what) this.calls[what] += 1;
+      this.calls[what] += 1;
       await sleep(this.delay);
       return fn();
     };
@@ -38,7 +38,6 @@ class SlowStore {
       delete: (key) => later('delete', () => m.deleteSync(key)),
       deleteMany: (keys) => later('delete', () => keys.map((key) => m.deleteSync(key)).some(Boolean)),
       clear: () => later('clear', () => m.clearSync()),
-      expiresAt: (key) => later(undefined, () => m.expiresAtSync(key)),
       disconnect: () => later('disconnect', async () => {
         await m.disconnect();
         if (disconnectError) throw disconnectError;
