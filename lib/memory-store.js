@@ -331,8 +331,6 @@ function memoryTier(store) {
     return ns ? `${ns}:${key}` : key;
   };
   return {
-    name: 'memory',
-    store,
     get: (key) => store.getSync(k(key)),
     getEntry: (key) => store.getEntrySync(k(key)),
     getMany: (keys) => keys.map((key) => store.getSync(k(key))),
@@ -347,7 +345,6 @@ function memoryTier(store) {
       return removed;
     },
     clear: () => store.clearSync(),
-    expiresAt: (key) => store.expiresAtSync(k(key)),
     disconnect: () => store.disconnect(),
   };
 }
