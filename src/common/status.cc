@@ -6,16 +6,12 @@ const char* StatusName(Status status) {
   switch (status) {
     case Status::kOk:
       return "ok";
-    case Status::kNotFound:
-      return "not found";
     case Status::kKeyTooLarge:
       return "key too large";
     case Status::kValueTooLarge:
       return "value too large";
     case Status::kEntryTooLarge:
       return "entry larger than the store's byte budget";
-    case Status::kClosed:
-      return "closed";
     case Status::kAborted:
       return "aborted";
   }

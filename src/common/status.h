@@ -10,12 +10,10 @@ namespace ncm {
 
 enum class Status : uint8_t {
   kOk = 0,
-  kNotFound,
   kKeyTooLarge,
   kValueTooLarge,
   kEntryTooLarge,  // key + value + overhead exceed the byte budget of the whole store
-  kClosed,
-  kAborted,  // the caller's value writer gave up (SetFilled)
+  kAborted,        // the caller's value writer gave up (SetFilled)
 };
 
 // Stable, human-readable name for logs and error messages.

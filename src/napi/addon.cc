@@ -1,7 +1,7 @@
-// Module entry point: registers the wrapped classes for this environment.
+// Module entry point: registers the wrapped classes for this environment (the main thread
+// or a worker; the addon keeps no mutable statics, so it may be loaded by several at once).
 #include <napi.h>
 
-#include "napi/addon_data.h"
 #include "napi/memory_store_wrap.h"
 #include "napi/redis_client_wrap.h"
 
@@ -9,14 +9,8 @@ namespace ncm::napi {
 namespace {
 
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
-  auto* data = new AddonData();  // owned by the environment: freed by napi on teardown
-  env.SetInstanceData<AddonData>(data);
-  Napi::Function memory_store = MemoryStoreWrap::Define(env);
-  data->memory_store_ctor = Napi::Persistent(memory_store);
-  exports.Set("MemoryStoreWrap", memory_store);
-  Napi::Function redis_client = RedisClientWrap::Define(env);
-  data->redis_client_ctor = Napi::Persistent(redis_client);
-  exports.Set("RedisClientWrap", redis_client);
+  exports.Set("MemoryStoreWrap", MemoryStoreWrap::Define(env));
+  exports.Set("RedisClientWrap", RedisClientWrap::Define(env));
   return exports;
 }
 

@@ -1,5 +1,7 @@
-// Helpers to throw JS errors that carry a stable `code`. The JS layer maps these codes to
-// the error classes exported from lib/errors.js.
+// Helpers to throw JS errors that carry a stable `code`. lib/memory-store.js turns the codes
+// a caller can cause (ERR_KEY_TOO_LARGE, ERR_VALUE_TOO_LARGE, ERR_STORE_CLOSED) into the
+// classes of lib/errors.js. The others (arguments the JS layer has already validated, a JS
+// value or thread-safe function that could not be created) reach callers as plain Errors.
 #ifndef NCM_NAPI_ERRORS_H_
 #define NCM_NAPI_ERRORS_H_
 

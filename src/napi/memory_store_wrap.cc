@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "common/clock.h"
-#include "napi/addon_data.h"
 #include "napi/errors.h"
 #include "napi/string_arg.h"
 

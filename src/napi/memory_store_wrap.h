@@ -1,7 +1,7 @@
 // JS face of ncm::store::MemoryStore. Arguments are validated in lib/memory-store.js;
 // this layer re-checks types at the boundary (a wrong type is a TypeError, never a crash)
 // and converts values. Every method runs on the JS thread; only `sweep()` and the freeing
-// of a large `clear()` go to libuv's thread pool.
+// of the entries of a large `clear()` or `close()` go to libuv's thread pool.
 #ifndef NCM_NAPI_MEMORY_STORE_WRAP_H_
 #define NCM_NAPI_MEMORY_STORE_WRAP_H_
 
@@ -18,7 +18,8 @@ class MemoryStoreWrap : public Napi::ObjectWrap<MemoryStoreWrap> {
   static Napi::Function Define(Napi::Env env);
 
   // new MemoryStoreWrap(limits, meta): `limits` holds maxEntries, maxBytes, maxValueBytes,
-  // maxKeyBytes; `meta` is a Float64Array(2) that `get` fills with [tag, expiresAt].
+  // maxKeyBytes; `meta` is a Float64Array(5) that `get` fills with [tag, expiresAt,
+  // generation, read before (0/1), decoded-copy slot (0 = none)].
   explicit MemoryStoreWrap(const Napi::CallbackInfo& info);
 
  private:

@@ -6,7 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include "napi/addon_data.h"
 #include "napi/errors.h"
 #include "redis/command_encoder.h"
 
@@ -105,7 +104,8 @@ napi_value ReplyToJs(napi_env env, const redis::Reply& reply, bool buffers, Conv
       }
       return MakeReplyString(env, reply.str, convert);
     case ReplyType::kError: {
-      // Only nested errors get here (e.g. inside EXEC results); top-level ones are kind 2.
+      // Only nested errors get here (an error inside an array, e.g. one a script returned);
+      // a top-level error reply is kind 2 (see CompletionValue).
       napi_value message = MakeReplyString(env, reply.str, convert);
       napi_value code = MakeString(env, "ERR_REDIS_SERVER");
       if (message == nullptr || code == nullptr) return nullptr;
@@ -296,8 +296,6 @@ RedisClientWrap::RedisClientWrap(const Napi::CallbackInfo& info)
   config_.offline_queue = GetU32(c, "offlineQueue", config_.offline_queue);
   config_.health_interval_ms = GetU32(c, "healthCheckInterval", config_.health_interval_ms);
   config_.keepalive_ms = GetU32(c, "keepAlive", config_.keepalive_ms);
-  config_.reconnect_base_ms = GetU32(c, "reconnectBase", config_.reconnect_base_ms);
-  config_.reconnect_max_ms = GetU32(c, "reconnectMax", config_.reconnect_max_ms);
   config_.limits.max_depth = GetU32(c, "maxReplyDepth", config_.limits.max_depth);
   config_.limits.max_elements = GetU32(c, "maxReplyElements", 1'000'000);
   Napi::Value bytes = c.Get("maxReplyBytes");

@@ -1,10 +1,10 @@
 // JS face of ncm::redis::ConnectionManager.
 //
 // new RedisClientWrap(config, onEvents): `config` was validated in lib/redis-client.js;
-// `onEvents(list)` is called on the JS thread with completions in batches, flattened as
-// [id, kind, value, id, kind, value, ...] (kind 0 = reply, 1 = client-side failure with
-// value [errorKind, message, errno], 2 = error reply with value = its text), and once with
-// `null` after the manager closed.
+// `onEvents(heads, values)` is called on the JS thread with completions in batches: `heads`
+// is a Float64Array of [id, kind] pairs and `values` the matching values (kind 0 = reply,
+// 1 = client-side failure with value [errorKind, message, errno], 2 = error reply with
+// value = its text). It is called once more with `null` after the manager closed.
 //
 // All methods run on the JS thread. Replies cross from the I/O thread through a
 // thread-safe function and become JS values here, on the JS thread. The wrapper registers
@@ -30,10 +30,11 @@ class RedisClientWrap : public Napi::ObjectWrap<RedisClientWrap> {
   ~RedisClientWrap() override;
 
  private:
-  // submitMany([id, args, flags, timeoutMs, ...]) -> boolean (false when closed): one
-  // lock and one wake-up of the I/O thread for everything a JS tick issued.
+  // submitPacked(text, plan, planLength, others) -> boolean (false when closed): the
+  // commands a JS tick issued, packed by lib/redis-batch.js; one lock and one wake-up of the
+  // I/O thread for all of them.
   Napi::Value SubmitPacked(const Napi::CallbackInfo& info);
-  // close(timeoutMs) -> boolean (false when nothing was ever opened)
+  // close(timeoutMs) -> boolean (false when the I/O thread never started: no `null` event)
   Napi::Value Close(const Napi::CallbackInfo& info);
   // join(): after the `null` event
   Napi::Value Join(const Napi::CallbackInfo& info);

@@ -2,8 +2,9 @@
 // node set is kept behind this class so Cluster/Sentinel can add more later).
 //
 // Threads:
-// - The JS thread (the owner) calls Submit, Close and StopAndJoin. Submit only appends to a
-//   mutex-protected queue and wakes the I/O thread with uv_async_send.
+// - The JS thread (the owner) calls SubmitMany (Submit for one request), Close, StopAndJoin
+//   and Join. Submitting only appends to a mutex-protected queue and wakes the I/O thread
+//   with uv_async_send.
 // - The I/O thread runs its own uv_loop_t. It owns the socket, the RESP reader and every
 //   timer, drains the whole submit queue per wake-up and writes everything it got in one
 //   uv_write (automatic pipelining), and hands completions to the Sink in batches.
