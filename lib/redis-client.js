@@ -309,7 +309,7 @@ class RedisClient {
    * @param {Array<string|Buffer|Uint8Array|number>} args e.g. ['SET', key, value, 'PX', 1000];
    *   read at the end of the current tick, when the tick's commands are sent together
    * @param {{buffers?: boolean, timeout?: number}} [options] `timeout` in ms overrides
-   *   commandTimeout for this call (e.g. for blocking commands)
+   *   commandTimeout for this call (e.g. for a slow script; blocking commands are refused)
    * @returns {Promise<unknown>}
    */
   command(args, options) {
@@ -475,7 +475,7 @@ class RedisClient {
   destroy() {
     if (this.#closed) return;
     this.#closing ??= Promise.resolve();
-    this.#outgoing = [];
+    this.#outgoing.reset(); // commands of this tick are rejected below, never sent
     droppedClients.unregister(this);
     this.#native.destroy();
     this.#closed = true;
@@ -524,7 +524,6 @@ function acquireSharedClient(connection) {
 
 module.exports = {
   RedisClient,
-  MAX_REPLY_BYTES_CAP,
   REDIS_CLIENT_DEFAULTS,
   CONNECTION_OPTION_NAMES: Object.freeze(Object.keys(CONNECTION_SPEC)),
   parseRedisUrl,
