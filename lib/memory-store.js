@@ -66,9 +66,10 @@ const MISS = Symbol('miss');
 const sweepTimers = new FinalizationRegistry((timer) => clearInterval(timer));
 
 /**
- * The native memory store. All data lives outside the JS heap; values are copied in and
- * out through the configured serializer, so a cached object can never be mutated by a
- * caller.
+ * The native memory store. Entries live outside the JS heap; values are encoded in through
+ * the configured serializer, and every read hands out a fresh value (decoded again, or a
+ * deep copy of a decoded master kept on the JS heap, see lib/decoded-cache.js), so a cached
+ * object can never be mutated by a caller.
  */
 class MemoryStore extends EventEmitter {
   #native;
