@@ -19,10 +19,31 @@ const COMMAND_TIMEOUT = 500;
 const CONNECT_TIMEOUT = 1000;
 const HEALTH_INTERVAL = 1000;
 const KEEPALIVE = 1000;
-// Margins for a loaded 2-core machine: timers run late, and spawning `ip netns exec nft`
-// takes 5-30 ms (fault times are taken before the spawn, so the margin counts against us).
-const TIMER_MARGIN = 200;
-const RECOVERY_BUDGET_MS = 1000;
+// Fixed in the connection manager (src/redis/connection_manager.h), not options: while a
+// connect is unanswered a fresh SYN goes out this often, and the reconnect backoff is capped
+// here (jittered to [cap/2, cap]).
+const CONNECT_RETRY_MS = 500;
+const RECONNECT_MAX_MS = 1000;
+// The bounds below are meant for a loaded 2-core machine, where timers run late (never
+// early): each upper bound sits between what the design allows and the failure it rules
+// out, with room for lateness; lower bounds are tight. Each says what it separates.
+/** Late-timer allowance on top of a configured timeout (a slow machine gives a slow pass). */
+const late = (timeoutMs) => Math.max(1000, timeoutMs);
+// A healed partition is found within 1 s: the next fresh SYN goes out at most
+// CONNECT_RETRY_MS after the heal, and as much again is left for late timers. Before the spare
+// SYN, the next SYN came only after the connect timeout and a backoff step (1.06 s after a
+// 3 s partition, with the default 1 s connect timeout).
+const RECONNECT_BUDGET_MS = 2 * CONNECT_RETRY_MS;
+// Once connected again, the first reply: the handshake and one command, on a machine where
+// every step may wait for a CPU. What it rules out: calls that keep failing on a working
+// connection (a reply only after a command timeout or a reconnect cycle).
+const SERVED_MARGIN_MS = 1000;
+// A call rejected without waiting on a timer or a reconnect attempt: two thread hops, a few ms
+// (14-63 ms seen with both CPUs busy); the nearest wait it could wrongly include is a
+// reconnect attempt (backoff steps of 75-600 ms, a connect timer of 1 s).
+const FAIL_FAST_MS = 250;
+// Test (3) sets every timer of the client to this.
+const RST_TIMERS_MS = 5000;
 jest.setTimeout(2 * STALL_MS + 60_000);
 
 const tag = `${process.pid}`;
@@ -47,26 +68,70 @@ function run(file, args) {
   });
 }
 const inNs = (ns, ...args) => run('ip', ['netns', 'exec', ns, ...args]);
-const nft = (...args) => inNs(SRV_NS, 'nft', ...args);
+
+/**
+ * One `nft -i` in the server's namespace for the whole file: a fault is a line on its stdin,
+ * in the kernel a few ms after it is written. Spawning `ip netns exec … nft` per fault took
+ * 200-600 ms on a loaded 2-core machine, all of it between the time a fault is stamped and
+ * the time it takes effect, counted against the client. Resolves with send(line), which
+ * resolves once the line is committed, or with undefined when this nft has no -i.
+ */
+function startNftShell() {
+  const child = spawn('ip', ['netns', 'exec', SRV_NS, 'sh', '-c', 'exec nft -i 2>&1'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  children.add(child);
+  child.stdin.on('error', () => {}); // an exited nft: the pending send rejects on 'exit'
+  child.stdout.setEncoding('utf8');
+  let output = '';
+  let wake = () => {};
+  child.stdout.on('data', (chunk) => { output += chunk; wake(); });
+  child.once('exit', () => wake());
+  // Each line is its own transaction, committed before nft reads the next: the answer to
+  // `list tables` (this namespace has only our table) marks the commands before it as done.
+  const MARK = 'table inet ncm\n';
+  let queue = Promise.resolve();
+  const send = (line) => {
+    const done = queue.then(() => new Promise((resolve, reject) => {
+      output = '';
+      const timer = setTimeout(() => finish(new Error(`nft -i: no answer to "${line}" within 10 s: ${output}`)), 10_000);
+      const finish = (error) => { clearTimeout(timer); wake = () => {}; if (error) reject(error); else resolve(); };
+      wake = () => {
+        if (output.includes('Error')) finish(new Error(`nft -i: "${line}" failed: ${output}`));
+        else if (output.includes(MARK)) finish();
+        else if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`nft -i exited: ${output}`));
+      };
+      child.stdin.write(`${line}\nlist tables\n`);
+    }));
+    queue = done.catch(() => {});
+    return done;
+  };
+  return send('list tables').then(() => send, () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    children.delete(child);
+    return undefined;
+  });
+}
+let nftShell;
+const nft = (line) => (nftShell ? nftShell(line) : inNs(SRV_NS, 'nft', line));
 
 // Faults, all in the server's namespace and only on the veth (its loopback stays usable).
+// `at` is stamped before the rule is sent and `applied` once nft has committed it: the
+// fault took effect in between.
 /** Partition: the Redis traffic is dropped both ways; nothing tells either side. */
 async function partition() {
   const at = now();
-  await nft('add', 'rule', 'inet', 'ncm', 'in', 'iifname', SRV_IF, 'tcp', 'dport', String(PORT), 'drop');
-  await nft('add', 'rule', 'inet', 'ncm', 'out', 'oifname', SRV_IF, 'tcp', 'sport', String(PORT), 'drop');
+  await nft(`add rule inet ncm in iifname ${SRV_IF} tcp dport ${PORT} drop; `
+    + `add rule inet ncm out oifname ${SRV_IF} tcp sport ${PORT} drop`);
   return { at, applied: now() };
 }
 /** Every segment towards Redis (and every SYN) is answered with a TCP reset. */
 async function resetAll() {
   const at = now();
-  await nft('add', 'rule', 'inet', 'ncm', 'in', 'iifname', SRV_IF, 'tcp', 'dport', String(PORT), 'reject', 'with', 'tcp', 'reset');
+  await nft(`add rule inet ncm in iifname ${SRV_IF} tcp dport ${PORT} reject with tcp reset`);
   return { at, applied: now() };
 }
 async function heal() {
   const at = now();
-  await nft('flush', 'chain', 'inet', 'ncm', 'in');
-  await nft('flush', 'chain', 'inet', 'ncm', 'out');
+  await nft('flush chain inet ncm in; flush chain inet ncm out');
   return { at, applied: now() };
 }
 
@@ -90,9 +155,11 @@ beforeAll(async () => {
     await inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
     await inNs(ns, 'ip', 'link', 'set', dev, 'up');
   }
-  await nft('add', 'table', 'inet', 'ncm');
-  await nft('add', 'chain', 'inet', 'ncm', 'in', '{ type filter hook input priority 0; }');
-  await nft('add', 'chain', 'inet', 'ncm', 'out', '{ type filter hook output priority 0; }');
+  await inNs(SRV_NS, 'nft', 'add', 'table', 'inet', 'ncm');
+  await inNs(SRV_NS, 'nft', 'add', 'chain', 'inet', 'ncm', 'in', '{ type filter hook input priority 0; }');
+  await inNs(SRV_NS, 'nft', 'add', 'chain', 'inet', 'ncm', 'out', '{ type filter hook output priority 0; }');
+  nftShell = await startNftShell();
+  if (!nftShell) console.log('nft -i is not available: each fault spawns nft, and its start-up time counts against the timings');
   redis = await startRedis({ netns: SRV_NS, host: SRV_ADDR, port: PORT });
   children.add(redis.child);
 });
@@ -189,12 +256,26 @@ function leftEstablished(sockets, local, t) {
 const ms = (x) => `${x.toFixed(0)} ms`;
 
 /**
+ * Recovery after the heal: `reconnect`, when a socket towards Redis was ESTABLISHED again;
+ * `recovery`, when the first call was served (`servedAt`); both from the heal.
+ */
+function recoveryAfter(healed, sockets, servedAt) {
+  const established = sockets.find((e) => e.state === 'ESTABLISHED' && e.at > healed.at);
+  return { reconnect: (established?.at ?? Infinity) - healed.at, recovery: servedAt - healed.at };
+}
+/** Connected again within `budget` of the heal, and served within SERVED_MARGIN_MS of that. */
+function expectRecovered({ reconnect, recovery }, budget = RECONNECT_BUDGET_MS) {
+  expect(reconnect).toBeLessThan(budget);
+  expect(recovery - reconnect).toBeLessThan(SERVED_MARGIN_MS);
+}
+
+/**
  * A client under 64-way load meets `inject()` (partition or reset) for `holdMs`, then the
  * heal; the load runs 1.5 s more. Returns the fault and heal times, every op and the socket
- * states the client saw.
+ * states the client saw. `clientOptions` override the client's defaults of this file.
  */
-async function faultUnderLoad(inject, holdMs) {
-  const client = startClient({});
+async function faultUnderLoad(inject, holdMs, clientOptions = {}) {
+  const client = startClient(clientOptions);
   await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
   client.send({ cmd: 'load', workers: 64 });
   await sleep(500);
@@ -209,7 +290,7 @@ async function faultUnderLoad(inject, holdMs) {
   return { fault, healed, ops, sockets };
 }
 
-test(`(1) ${STALL_MS} ms partition under 64-way GET/SET load: rejects at the command timeout, connection dead within 3 s, recovery within 1 s of heal, 0 wrong values`, async () => {
+test(`(1) ${STALL_MS} ms partition under 64-way GET/SET load: rejects at the command timeout, connection dead within 3 s, reconnected within 1 s of heal, 0 wrong values`, async () => {
   const { fault, healed, ops, sockets } = await faultUnderLoad(partition, STALL_MS);
 
   const [live] = establishedAt(sockets, fault.at);
@@ -220,14 +301,20 @@ test(`(1) ${STALL_MS} ms partition under 64-way GET/SET load: rejects at the com
   const during = ops.filter(([s, e]) => s >= fault.applied && e <= healed.at);
   const okDuring = during.filter(([, , o]) => o === 'ok').length;
   const codesDuring = new Set(during.map(([, , o]) => o));
+  const slowestOkBefore = ops.filter(([, e, o]) => e < fault.at && o === 'ok').reduce((m, [s, e]) => Math.max(m, e - s), 0);
+  // The oldest call the command timer rejected: the connection is dropped when the first
+  // such timer fires.
+  const firstTimedOut = ops.filter(([, , o]) => o === 'ERR_REDIS_TIMEOUT').reduce((m, [s]) => Math.min(m, s), Infinity);
   const recovered = ops.find(([s, , o]) => s >= healed.at && o === 'ok');
-  const recovery = recovered[1] - healed.at;
+  const { reconnect, recovery } = recoveryAfter(healed, sockets, recovered[1]);
   const failedAfterRecovery = ops.filter(([s, , o]) => s >= recovered[1] && o !== 'ok').length;
   const connects = sockets.filter((e) => e.state === 'SYN_SENT' && e.at > fault.at && e.at < healed.at).length;
   console.log(`R4 netns partition ${STALL_MS} ms, 64 in flight: ops ${ops.length} (${JSON.stringify(outcomes)}), `
-    + `during the partition ${during.length} (codes ${[...codesDuring].join(',')}), slowest op ${ms(slowest)}, `
+    + `during the partition ${during.length} (codes ${[...codesDuring].join(',')}), slowest op ${ms(slowest)} `
+    + `(slowest served before the partition ${ms(slowestOkBefore)}), `
     + `connection left ESTABLISHED ${ms(dead)} after the partition, ${connects} SYN_SENT sockets during it (first tries and spares), `
-    + `recovered ${ms(recovery)} after heal, failures after recovery ${failedAfterRecovery}`);
+    + `reconnected ${ms(reconnect)} and recovered ${ms(recovery)} after heal (${ms(healed.applied - healed.at)} to apply it), `
+    + `failures after recovery ${failedAfterRecovery}`);
 
   expect(outcomes.wrong ?? 0).toBe(0);
   expect(outcomes.stale ?? 0).toBe(0);
@@ -237,14 +324,22 @@ test(`(1) ${STALL_MS} ms partition under 64-way GET/SET load: rejects at the com
     expect(['ERR_REDIS_TIMEOUT', 'ERR_REDIS_CONNECT_TIMEOUT', 'ERR_REDIS_CONNECTION']).toContain(code);
   }
   expect(codesDuring).toContain('ERR_REDIS_TIMEOUT');
-  expect(slowest).toBeLessThan(COMMAND_TIMEOUT + TIMER_MARGIN);
+  // Every call ends at the command timeout (late on a loaded machine), none is held until
+  // the heal (STALL_MS) or the kernel's TCP_USER_TIMEOUT (keepAlive + 3 s = 4 s).
+  expect(slowest).toBeLessThan(COMMAND_TIMEOUT + late(COMMAND_TIMEOUT));
   expect(live).toBeDefined();
-  expect(dead).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 20);
+  // Not dropped before a call had waited its whole command timeout (timers never fire
+  // early; uv_now is truncated to the ms, hence the 20 ms).
+  expect(leftEstablished(sockets, live, fault.at) - firstTimedOut).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 20);
+  // Dropped at the command timeout (~0.5 s), not by the kernel's TCP_USER_TIMEOUT (4 s) or
+  // never (until the heal).
   expect(dead).toBeLessThan(3000);
-  // It keeps trying, paced: a SYN every 500 ms at most (first tries and spares), no storm.
+  // It keeps trying, paced: a fresh SYN every CONNECT_RETRY_MS at most (first tries and
+  // spares), no storm. The count is bounded by the window the SYNs were counted in, which a
+  // slow machine stretches past STALL_MS.
   expect(connects).toBeGreaterThanOrEqual(2);
-  expect(connects).toBeLessThanOrEqual(Math.ceil(STALL_MS / 500) + 2);
-  expect(recovery).toBeLessThan(RECOVERY_BUDGET_MS);
+  expect(connects).toBeLessThanOrEqual(Math.ceil((healed.at - fault.at) / CONNECT_RETRY_MS) + 2);
+  expectRecovered({ reconnect, recovery });
   expect(failedAfterRecovery).toBe(0);
 });
 
@@ -255,38 +350,48 @@ test(`(1) ${STALL_MS} ms partition under 64-way GET/SET load: rejects at the com
  */
 async function partitionIdle(options, waitMs, what) {
   const client = startClient(options);
-  await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
+  const ready = await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
   await sleep(200);
   const fault = await partition();
   const [live] = establishedAt(client.sockets(), fault.at);
   expect(live).toBeDefined();
   const left = await client.waitFor((e) => e.ev === 'sock' && e.local === live && e.state !== 'ESTABLISHED' && e.at > fault.at,
     waitMs, what);
-  return { client, fault, left, dead: left.at - fault.at };
+  return { client, ready, fault, left, dead: left.at - fault.at };
 }
 
-test(`(2) idle connection, ${STALL_MS} ms partition: the health check declares it dead within 3 s (Node's keepalive alone: 11 s), service within 1 s of heal`, async () => {
-  const { client, fault, dead } = await partitionIdle({}, 10_000, 'the idle connection being dropped');
+test(`(2) idle connection, ${STALL_MS} ms partition, TCP keepalive off: the health check declares it dead in 1.3-2.3 s (Node's keepalive alone: 11 s), reconnected within 1 s of heal`, async () => {
+  // keepAlive 0: no kernel backstop (keepalive, TCP_USER_TIMEOUT at 4 s), so the health
+  // check is the only thing that can find the dead connection.
+  const { client, ready, fault, left, dead } = await partitionIdle({ keepAlive: 0 }, 10_000, 'the idle connection being dropped');
   await sleep(STALL_MS - (now() - fault.at));
   const healed = await heal();
   client.send({ cmd: 'probe', key: 'idle:key', limitMs: 5000 });
   const probe = await client.waitFor((e) => e.ev === 'probe', 10_000, 'probe');
-  const recovery = probe.end - healed.at;
-  const connects = client.sockets().filter((e) => e.state === 'SYN_SENT' && e.at > fault.at && e.at < healed.at).length;
+  const sockets = client.sockets();
+  const { reconnect, recovery } = recoveryAfter(healed, sockets, probe.end);
+  const connects = sockets.filter((e) => e.state === 'SYN_SENT' && e.at > fault.at && e.at < healed.at).length;
   await client.exit();
   console.log(`R4 netns idle partition ${STALL_MS} ms (healthCheckInterval ${HEALTH_INTERVAL} ms): connection dropped `
-    + `${ms(dead)} after the partition, ${connects} SYN_SENT sockets during it (first tries and spares), recovered ${ms(recovery)} after heal `
-    + `(${probe.tries} tries)`);
+    + `${ms(dead)} after the partition (${ms(left.at - ready.at)} after its last reply), ${connects} SYN_SENT sockets during it `
+    + `(first tries and spares), reconnected ${ms(reconnect)} and recovered ${ms(recovery)} after heal (${probe.tries} tries)`);
   expect(probe.value).toBe('idle:v1');
-  // The PING goes out after one idle interval, within the next tick, and times out after
-  // the command timeout: 1.5-2.5 s.
-  expect(dead).toBeGreaterThanOrEqual(HEALTH_INTERVAL);
-  expect(dead).toBeLessThan(3000);
-  expect(recovery).toBeLessThan(RECOVERY_BUDGET_MS);
+  // The PING goes out on the first health tick (every HEALTH_INTERVAL from the connect) at
+  // which the connection has been idle for an interval, and is timed out at the command
+  // timeout: 1.5-2.5 s after the connect, the fault being 0.2 s in. Lower: no earlier than
+  // an interval and a command timeout after the warm-up call began (timers never fire early).
+  expect(left.at - ready.start).toBeGreaterThanOrEqual(HEALTH_INTERVAL + COMMAND_TIMEOUT - 20);
+  // Upper: by the second tick after the last reply, plus the command timeout and lateness;
+  // with keepalive off the failure is never.
+  expect(left.at - ready.at).toBeLessThan(2 * HEALTH_INTERVAL + COMMAND_TIMEOUT + late(COMMAND_TIMEOUT));
+  expectRecovered({ reconnect, recovery });
 });
 
 test('(3) RST under 64-way load: in-flight ops rejected at once, fail fast while reset, service back after heal, 0 wrong values', async () => {
-  const { fault, healed, ops } = await faultUnderLoad(resetAll, 1000);
+  // Every timer of the client at 5 s: a call ended by a timer is then an order of magnitude
+  // away from one ended by the reset (a few ms).
+  const { fault, healed, ops, sockets } = await faultUnderLoad(resetAll, 1000,
+    { commandTimeout: RST_TIMERS_MS, connectTimeout: RST_TIMERS_MS });
 
   const outcomes = {};
   for (const [, , o] of ops) outcomes[o] = (outcomes[o] ?? 0) + 1;
@@ -298,33 +403,44 @@ test('(3) RST under 64-way load: in-flight ops rejected at once, fail fast while
   const lastInFlightEnd = inFlight.reduce((m, [, e]) => Math.max(m, e), 0) - firstReject;
   const during = ops.filter(([s, e]) => s >= fault.applied && e <= healed.at);
   const slowestDuring = during.reduce((m, [s, e]) => Math.max(m, e - s), 0);
+  // Baseline: the slowest call served in the same process, under the same load, before the
+  // reset. A call that fails fast does less than that (no round trip to Redis).
+  const slowestOkBefore = ops.filter(([, e, o]) => e < fault.at && o === 'ok').reduce((m, [s, e]) => Math.max(m, e - s), 0);
   const codesDuring = new Set(during.map(([, , o]) => o));
   const recovered = ops.find(([s, , o]) => s >= healed.at && o === 'ok');
-  const recovery = recovered[1] - healed.at;
+  const { reconnect, recovery } = recoveryAfter(healed, sockets, recovered[1]);
   const failedAfterRecovery = ops.filter(([s, , o]) => s >= recovered[1] && o !== 'ok').length;
-  console.log(`R4 netns RST for 1 s, 64 in flight: ops ${ops.length} (${JSON.stringify(outcomes)}), first rejection `
+  console.log(`R4 netns RST for 1 s, 64 in flight (timers ${RST_TIMERS_MS} ms): ops ${ops.length} (${JSON.stringify(outcomes)}), first rejection `
     + `${ms(firstReject - fault.at)} after the rule was issued (${ms(fault.applied - fault.at)} to apply it), in flight then `
     + `${inFlight.length} (${inFlightRejected} rejected, the last ${lastInFlightEnd.toFixed(1)} ms after the first), during the reset `
-    + `${during.length} ops (codes ${[...codesDuring].join(',')}, slowest ${ms(slowestDuring)}), recovered ${ms(recovery)} after heal, failures after recovery ${failedAfterRecovery}`);
+    + `${during.length} ops (codes ${[...codesDuring].join(',')}, slowest ${ms(slowestDuring)}; slowest served before it ${ms(slowestOkBefore)}), `
+    + `reconnected ${ms(reconnect)} and recovered ${ms(recovery)} after heal, failures after recovery ${failedAfterRecovery}`);
 
   expect(outcomes.wrong ?? 0).toBe(0);
   expect(outcomes.stale ?? 0).toBe(0);
-  // Rejected by the reset, not by a timer: at once, and all together.
-  expect(firstReject - fault.at).toBeLessThan(TIMER_MARGIN);
+  // Rejected by the reset, not by a timer: at once (ms; a timer: 5 s), and all together (one
+  // reset, one batch: within a ms; each call left to its own timer: spread over 5 s and more).
+  expect(firstReject - fault.at).toBeLessThan(RST_TIMERS_MS / 2);
   expect(inFlightRejected).toBeGreaterThan(0);
   expect(inFlightRejected).toBe(inFlight.length);
-  expect(lastInFlightEnd).toBeLessThan(50);
+  expect(lastInFlightEnd).toBeLessThan(RST_TIMERS_MS / 10);
   expect(during.length).toBeGreaterThan(0);
   expect([...codesDuring]).toEqual(['ERR_REDIS_CONNECTION']);
-  expect(slowestDuring).toBeLessThan(50 + TIMER_MARGIN);
-  expect(recovery).toBeLessThan(RECOVERY_BUDGET_MS);
+  // Failing fast, not held for the next reconnect attempt: in a 1 s reset those come 75-600
+  // ms apart (backoff 100, 200, 400, 800 ms, jittered to [1/2, 1]); a timer is 5 s away. On a
+  // machine so loaded that served calls are slower, the bound follows them.
+  expect(slowestDuring).toBeLessThan(Math.max(FAIL_FAST_MS, 2 * slowestOkBefore));
+  // The next attempt comes within a backoff step (capped at RECONNECT_MAX_MS) of the heal:
+  // no spare SYN here, a reset is an answer.
+  expectRecovered({ reconnect, recovery }, RECONNECT_MAX_MS + late(RECONNECT_MAX_MS));
   expect(failedAfterRecovery).toBe(0);
 });
 
 test('(4) connect into a partition: the first command fails at connectTimeout, the next ones fail fast, service after heal', async () => {
   const fault = await partition();
-  // A command timeout above the connect timeout, so the connect timer is what ends the call.
-  const client = startClient({ commandTimeout: 3000 }, { warmUp: false });
+  // A command timeout an order of magnitude above the connect timeout, so the connect timer
+  // is what ends the call, and a call ended by the command timer (10 s) could not pass.
+  const client = startClient({ commandTimeout: 10 * CONNECT_TIMEOUT }, { warmUp: false });
   await client.waitFor((e) => e.ev === 'ready', 10_000, 'ready');
   client.send({ cmd: 'get', id: 1, key: 'never:set' });
   const first = await client.waitFor((e) => e.ev === 'result' && e.id === 1, 10_000, 'first result');
@@ -334,21 +450,25 @@ test('(4) connect into a partition: the first command fails at connectTimeout, t
   const healed = await heal();
   client.send({ cmd: 'probe', key: 'never:set', limitMs: 5000 });
   const probe = await client.waitFor((e) => e.ev === 'probe', 10_000, 'probe');
+  const { reconnect, recovery } = recoveryAfter(healed, client.sockets(), probe.end);
   await client.exit();
   const firstMs = first.end - first.start;
   const secondMs = second.end - second.start;
   console.log(`R4 netns connect into a partition (connectTimeout ${CONNECT_TIMEOUT} ms): first GET rejected after `
     + `${ms(firstMs)} (${first.code}), next GET after ${secondMs.toFixed(1)} ms (${second.code}), `
-    + `served ${ms(probe.end - healed.at)} after heal (${probe.tries} tries)`);
+    + `reconnected ${ms(reconnect)} and served ${ms(recovery)} after heal (${probe.tries} tries)`);
   expect(syn).toBeDefined(); // the SYN went out and got nothing back
   expect(first.code).toBe('ERR_REDIS_CONNECT_TIMEOUT');
   expect(first.message).toContain(`${SRV_ADDR}:${PORT}`);
+  // Ended by the connect timer: not before it (timers never fire early), and far from the
+  // command timer (10 s) or a connect timer restarted by the spare SYNs.
   expect(firstMs).toBeGreaterThanOrEqual(CONNECT_TIMEOUT - 20);
-  expect(firstMs).toBeLessThan(CONNECT_TIMEOUT + TIMER_MARGIN);
+  expect(firstMs).toBeLessThan(CONNECT_TIMEOUT + late(CONNECT_TIMEOUT));
   expect(second.code).toBe('ERR_REDIS_CONNECT_TIMEOUT');
-  expect(secondMs).toBeLessThan(50);
+  // Fails fast (a few ms), not after waiting on the new attempt's connect timer (1 s).
+  expect(secondMs).toBeLessThan(FAIL_FAST_MS);
   expect(probe.value).toBe(null); // the key was never written: the server answered
-  expect(probe.end - healed.at).toBeLessThan(RECOVERY_BUDGET_MS);
+  expectRecovered({ reconnect, recovery });
 });
 
 // The kernel keeps retransmitting what a closed socket had not got acknowledged. A command
@@ -384,20 +504,28 @@ test('(5) a command rejected during a partition does not run after the heal (INC
 // (keepAlive + 3 s) for a connection with unacknowledged bytes. Node's own
 // setKeepAlive(true, 1000) took 11.2 s here; the kernel's defaults, hours.
 test('(6) idle connection, health check off: TCP keepalive declares it dead in about 4 s and the client reconnects', async () => {
-  const { client, fault, left, dead } = await partitionIdle({ healthCheckInterval: 0 }, 20_000, 'the kernel to drop the idle connection');
+  const { client, ready, fault, left, dead } = await partitionIdle({ healthCheckInterval: 0 }, 20_000, 'the kernel to drop the idle connection');
   const syn = await client.waitFor((e) => e.ev === 'sock' && e.state === 'SYN_SENT' && e.at > fault.at, 5000, 'a reconnect');
   const healed = await heal();
   client.send({ cmd: 'probe', key: 'idle:key', limitMs: 5000 });
   const probe = await client.waitFor((e) => e.ev === 'probe', 10_000, 'probe');
+  const { reconnect, recovery } = recoveryAfter(healed, client.sockets(), probe.end);
   await client.exit();
   console.log(`R4 netns idle partition, health check off (keepAlive ${KEEPALIVE} ms): connection dropped by the kernel `
-    + `${ms(dead)} after the partition (${left.state}), reconnect attempt ${(syn.at - left.at).toFixed(1)} ms later, `
-    + `recovered ${ms(probe.end - healed.at)} after heal`);
-  expect(dead).toBeGreaterThanOrEqual(KEEPALIVE + 2000);
+    + `${ms(dead)} after the partition (${ms(left.at - ready.at)} after its last reply; ${left.state}), `
+    + `reconnect attempt ${(syn.at - left.at).toFixed(1)} ms later, reconnected ${ms(reconnect)} and recovered ${ms(recovery)} after heal`);
+  // The kernel gives up keepAlive + 3 probes 1 s apart (= TCP_USER_TIMEOUT, 4 s) after the
+  // last segment it received, which came after the warm-up call began: not before that
+  // (kernel timers do not fire early either; the health check would have been 1.5-2.5 s).
+  expect(left.at - ready.start).toBeGreaterThanOrEqual(KEEPALIVE + 3000 - 20);
+  // Upper: the kernel's timers are not slowed by CPU load; the failure is Node's own
+  // keepalive (11.2 s) or the kernel's defaults (hours).
   expect(dead).toBeLessThan(7000);
-  expect(syn.at - left.at).toBeLessThan(TIMER_MARGIN);
+  // It reconnects at once, not after a backoff step at its cap (jittered to >= 500 ms) nor
+  // only when a call comes (none does before the heal).
+  expect(syn.at - left.at).toBeLessThan(RECONNECT_MAX_MS / 2);
   expect(probe.value).toBe('idle:v1');
-  expect(probe.end - healed.at).toBeLessThan(RECOVERY_BUDGET_MS);
+  expectRecovered({ reconnect, recovery });
 });
 
 test('(7) a command in flight, health check off, command timeout 10 s: TCP_USER_TIMEOUT fails it in about 4 s', async () => {
@@ -409,14 +537,18 @@ test('(7) a command in flight, health check off, command timeout 10 s: TCP_USER_
   const healed = await heal();
   client.send({ cmd: 'probe', key: 'idle:key', limitMs: 5000 });
   const probe = await client.waitFor((e) => e.ev === 'probe', 10_000, 'probe');
+  const { reconnect, recovery } = recoveryAfter(healed, client.sockets(), probe.end);
   await client.exit();
   const failedAfter = result.end - result.start;
   console.log(`R4 netns GET in a partition, health check off, commandTimeout 10000 ms: ${result.code} after `
-    + `${ms(failedAfter)} (${result.message}), recovered ${ms(probe.end - healed.at)} after heal`);
+    + `${ms(failedAfter)} (${result.message}), reconnected ${ms(reconnect)} and recovered ${ms(recovery)} after heal`);
   expect(result.code).toBe('ERR_REDIS_CONNECTION');
   expect(result.message).toMatch(/timed out/i);
+  // TCP_USER_TIMEOUT (keepAlive + 3 s) counts from the GET's first unacknowledged segment:
+  // not before it; after it by the kernel's retransmission rounding (~0.45 s), which CPU load
+  // does not stretch. The failure, no user timeout, is the command timer at 10 s.
   expect(failedAfter).toBeGreaterThanOrEqual(KEEPALIVE + 3000 - 100);
   expect(failedAfter).toBeLessThan(7000);
   expect(probe.value).toBe('idle:v1');
-  expect(probe.end - healed.at).toBeLessThan(RECOVERY_BUDGET_MS);
+  expectRecovered({ reconnect, recovery });
 });
