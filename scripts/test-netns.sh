@@ -2,7 +2,7 @@
 # Network faults made by the kernel (R4): test/netns/*.test.js create their own network
 # namespaces, a veth pair and nftables rules, so they need root. Not part of `npm test`.
 #   sudo npm run test:netns
-#   R4_NETNS_STALL_MS=60000 sudo -E npm run test:netns   # the full-size partition
+#   PARTITION_STALL_MS=60000 sudo -E npm run test:netns   # the full-size partition
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -2,7 +2,7 @@
 
 // R1: a restart of Redis in the middle of a 64-way GET/SET load (100,000 ops, 80 % GET /
 // 20 % SET, SHUTDOWN at op 30,000, back 300 ms later). Every value embeds its key and a
-// version, so a reply handed to the wrong caller is caught. Scale: R1_OPS (default 100000).
+// version, so a reply handed to the wrong caller is caught. Scale: RESTART_LOAD_OPS (default 100000).
 const { startRedis } = require('../helpers/redis-server');
 const { RedisClient } = require('../../lib');
 const { watchTimerLag, allowing } = require('../helpers/timing');
@@ -15,7 +15,7 @@ test('restart mid-load: 0 wrong values, every op settles in time, service comes 
   const commandTimeout = 500;
   const client = new RedisClient(redis.url, { commandTimeout });
   const lag = watchTimerLag();
-  const total = Number(process.env.R1_OPS ?? 100_000);
+  const total = Number(process.env.RESTART_LOAD_OPS ?? 100_000);
   const keys = 500;
   const version = new Map(); // key -> last acknowledged version
   let issued = 0;

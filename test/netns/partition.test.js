@@ -7,14 +7,14 @@
 // play: retransmissions, SYNs into nothing, keepalive and TCP_USER_TIMEOUT.
 //
 // Needs root (namespaces, nft): run with `sudo npm run test:netns` (scripts/test-netns.sh),
-// not part of `npm test`. Scale: R4_NETNS_STALL_MS (default 3000; full size 60000).
+// not part of `npm test`. Scale: PARTITION_STALL_MS (default 3000; full size 60000).
 
 const { spawn, execFile } = require('node:child_process');
 const path = require('node:path');
 const readline = require('node:readline');
 const { startRedis } = require('../helpers/redis-server');
 
-const STALL_MS = Number(process.env.R4_NETNS_STALL_MS ?? 3000);
+const STALL_MS = Number(process.env.PARTITION_STALL_MS ?? 3000);
 const COMMAND_TIMEOUT = 500;
 const CONNECT_TIMEOUT = 1000;
 const HEALTH_INTERVAL = 1000;

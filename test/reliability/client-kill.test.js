@@ -6,14 +6,14 @@
 // counter must end in [acked, acked + rejected]: an INCR that was written and never answered
 // may or may not have run, but it is never re-sent.
 //
-// Scale: R2_DURATION_MS (default 10000; the full-size run uses 60000), R2_EVERY_MS (2000).
+// Scale: CLIENT_KILL_DURATION_MS (default 10000; the full-size run uses 60000), CLIENT_KILL_EVERY_MS (2000).
 
 const net = require('node:net');
 const { startRedis } = require('../helpers/redis-server');
 const { RedisClient } = require('../../lib');
 
-const DURATION_MS = Number(process.env.R2_DURATION_MS ?? 10_000);
-const EVERY_MS = Number(process.env.R2_EVERY_MS ?? 2000);
+const DURATION_MS = Number(process.env.CLIENT_KILL_DURATION_MS ?? 10_000);
+const EVERY_MS = Number(process.env.CLIENT_KILL_EVERY_MS ?? 2000);
 const KEYS = 256;
 const PAYLOAD = 'q'.repeat(48);
 // Far above what a FIN-driven rejection takes even on a loaded machine, so a rejection that

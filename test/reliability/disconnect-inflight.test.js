@@ -4,15 +4,15 @@
 // The fault proxy lets the first replies through and holds the rest (Redis has answered
 // everything), then resets or ends the client socket: every op must settle promptly, none
 // with another key's value, and no rejection may go unhandled. The scenario runs in a
-// child process (fixtures/r17-disconnect.js) so that unhandled rejections are observable.
+// child process (fixtures/connection-loss-inflight.js) so that unhandled rejections are observable.
 //
-// Scale: R17_OPS (default 10000).
+// Scale: DISCONNECT_INFLIGHT_OPS (default 10000).
 
 const path = require('node:path');
 const { execFile } = require('node:child_process');
 const { startRedis } = require('../helpers/redis-server');
 
-const OPS = Number(process.env.R17_OPS ?? 10_000);
+const OPS = Number(process.env.DISCONNECT_INFLIGHT_OPS ?? 10_000);
 // The client in the scenario has a 5000 ms command timeout. Settling every op takes 36–63 ms
 // here on a quiet machine (logged below as a figure); the bound only has to tell the fault
 // path from the timers: a rejection left to the command timeout would come at 5000 ms.
@@ -25,7 +25,7 @@ beforeAll(async () => { redis = await startRedis(); });
 afterAll(async () => { await redis.cleanup(); });
 
 function runScenario(fault) {
-  const script = path.join(__dirname, 'fixtures', 'r17-disconnect.js');
+  const script = path.join(__dirname, 'fixtures', 'connection-loss-inflight.js');
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [script, String(redis.port), fault, String(OPS)], { timeout: 45_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${error.message}\n${stderr}`));

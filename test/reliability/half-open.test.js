@@ -6,13 +6,13 @@
 // and are delivered late when the proxy passes again, as TCP retransmission would do after
 // a partition heals: a client that handed those late replies out would give wrong values.
 //
-// Scale: R4_STALL_MS (default 3000; the full-size run uses 60000).
+// Scale: HALF_OPEN_STALL_MS (default 3000; the full-size run uses 60000).
 
 const { startProxiedRedis } = require('../helpers/fault-proxy');
 const { RedisClient } = require('../../lib');
 const { watchTimerLag, allowing } = require('../helpers/timing');
 
-const STALL_MS = Number(process.env.R4_STALL_MS ?? 3000);
+const STALL_MS = Number(process.env.HALF_OPEN_STALL_MS ?? 3000);
 const COMMAND_TIMEOUT = 500;
 const KEYS = 200;
 // Each stalled connection is replaced at the command timeout and the reconnect backoff grows

@@ -105,7 +105,7 @@ describe('--maxclients 4', () => {
     fillers = await fill(2); // admin + 2: one slot left
     const before = await stat('total_connections_received');
     const rejectedBefore = await stat('rejected_connections');
-    const name = `r16share${process.pid}`;
+    const name = `shared${process.pid}`;
     const stores = Array.from({ length: 100 }, () => new RedisStore(redis.url, { clientName: name }));
     const caches = Array.from({ length: 100 }, () => createCache({
       stores: [new MemoryStore(), new RedisStore(redis.url, { clientName: name })],
@@ -151,7 +151,7 @@ describe('--maxclients 4', () => {
     let tries = 0;
     while (back === undefined && performance.now() - freedAt < 3000) {
       tries++;
-      const r = await settle(client.command(['SET', 'r16', 'back']));
+      const r = await settle(client.command(['SET', 'after-slot-freed', 'back']));
       if (r.value === 'OK') back = performance.now() - freedAt;
       else await sleep(10);
     }
@@ -208,9 +208,9 @@ test('a server that answers every connection with an error and closes it (protec
 });
 
 describe('authentication', () => {
-  const PASSWORD = 'r16-right-Pa55';
-  const WRONG = 'r16-wrong-Pa55';
-  const ACL_PASSWORD = 'r16-acl-s3cret';
+  const PASSWORD = 'right-Pa55';
+  const WRONG = 'wrong-Pa55';
+  const ACL_PASSWORD = 'acl-s3cret';
   let redis;
   let admin;
   beforeAll(async () => {
@@ -275,10 +275,10 @@ describe('authentication', () => {
   });
 
   test('ACL user deleted mid-run: clear errors, AUTH retried at backoff pace, nothing hangs, prompt disconnect', async () => {
-    expect(await admin.command(['ACL', 'SETUSER', 'r16user', 'on', `>${ACL_PASSWORD}`, '~r16acl::*',
+    expect(await admin.command(['ACL', 'SETUSER', 'cache-user', 'on', `>${ACL_PASSWORD}`, '~aclspace::*',
       '+@read', '+@write', '+@connection', '-@dangerous'])).toBe('OK');
-    const store = new RedisStore({ host: '127.0.0.1', port: redis.port, username: 'r16user', password: ACL_PASSWORD,
-      namespace: 'r16acl' });
+    const store = new RedisStore({ host: '127.0.0.1', port: redis.port, username: 'cache-user', password: ACL_PASSWORD,
+      namespace: 'aclspace' });
     let n = 0;
     const op = () => {
       n++;
@@ -291,7 +291,7 @@ describe('authentication', () => {
     const deleting = (async () => {
       await sleep(100);
       const deletedAt = performance.now();
-      const deleted = admin.command(['ACL', 'DELUSER', 'r16user']);
+      const deleted = admin.command(['ACL', 'DELUSER', 'cache-user']);
       // 200 calls in flight while the server drops the user and its connection.
       burst = Promise.all(Array.from({ length: 200 }, (_, i) => {
         const start = performance.now();
@@ -343,7 +343,7 @@ describe('Next.js example cache module (examples/nextjs/lib/cache.js)', () => {
   beforeAll(async () => {
     redis = await startRedis();
     // The module imports 'native-cache-manager': give it this package under that name.
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-r16-next-'));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-next-example-'));
     fs.mkdirSync(path.join(dir, 'node_modules'));
     fs.symlinkSync(path.resolve(__dirname, '../..'), path.join(dir, 'node_modules', 'native-cache-manager'));
     fs.mkdirSync(path.join(dir, 'lib'));

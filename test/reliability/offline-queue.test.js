@@ -6,17 +6,17 @@
 // grow by at most 20 MiB; every op settles. Then Redis comes back while the queue is full:
 // only the queued ops run (an INCR counter proves how many reached Redis).
 //
-// Scale: R6_OPS (default 100000, the full size), R6_CAP (offlineQueue, default 1000).
+// Scale: OFFLINE_FLOOD_OPS (default 100000, the full size), OFFLINE_QUEUE_CAP (offlineQueue, default 1000).
 
 const path = require('node:path');
 const { execFile } = require('node:child_process');
 const { startRedis } = require('../helpers/redis-server');
 const { RedisClient } = require('../../lib');
 const { watchTimerLag, allowing } = require('../helpers/timing');
-const { flood, drain, sleep } = require('./fixtures/r6-flood');
+const { flood, drain, sleep } = require('./fixtures/offline-flood');
 
-const OPS = Number(process.env.R6_OPS ?? 100_000);
-const CAP = Number(process.env.R6_CAP ?? 1000);
+const OPS = Number(process.env.OFFLINE_FLOOD_OPS ?? 100_000);
+const CAP = Number(process.env.OFFLINE_QUEUE_CAP ?? 1000);
 const MiB = 1024 * 1024;
 // R6 allows 20 MiB of RSS growth. Under AddressSanitizer (npm run test:asan) freed memory
 // sits in ASan's quarantine (up to 256 MiB) instead of going back to malloc, so RSS there
@@ -31,9 +31,9 @@ beforeAll(async () => {
 });
 afterAll(async () => { await redis.cleanup(); });
 
-/** Runs the flood in a fresh node process (fixtures/r6-offline.js), where RSS means something. */
+/** Runs the flood in a fresh node process (fixtures/offline-flood-rss.js), where RSS means something. */
 function floodInChild(cap) {
-  const script = path.join(__dirname, 'fixtures', 'r6-offline.js');
+  const script = path.join(__dirname, 'fixtures', 'offline-flood-rss.js');
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [script, String(redis.port), String(OPS), String(cap)],
       { timeout: 80_000 }, (error, stdout, stderr) => {

@@ -36,7 +36,7 @@ const stat = async (name) => Number((await admin.info('stats'))[name]);
 
 test('noeviction: OOM is a RedisServerError with the server text; GET and DEL still work; no reconnect', async () => {
   await usePolicy('noeviction');
-  const store = new RedisStore(redis.url, { namespace: 'r15' });
+  const store = new RedisStore(redis.url, { namespace: 'oom' });
   const idBefore = await store.client.command(['CLIENT', 'ID']);
   const connectionsBefore = await stat('total_connections_received');
 
@@ -86,7 +86,7 @@ test('noeviction: OOM is a RedisServerError with the server text; GET and DEL st
 
 test('allkeys-lru: 2,000 writes of 10 KiB, 0 errors, Redis evicts', async () => {
   await usePolicy('allkeys-lru');
-  const store = new RedisStore(redis.url, { namespace: 'r15lru' });
+  const store = new RedisStore(redis.url, { namespace: 'lru' });
   let errors = 0;
   for (let i = 0; i < 2000; i++) {
     await store.set(`k${i}`, `k${i}:${VALUE}`, 600_000).catch(() => { errors++; });
@@ -104,7 +104,7 @@ test('allkeys-lru: 2,000 writes of 10 KiB, 0 errors, Redis evicts', async () => 
 
 test('every write given a ttl carries one (PX): store, setMany, createCache set/mset/wrap and its default ttl', async () => {
   await usePolicy('noeviction');
-  const store = new RedisStore(redis.url, { namespace: 'r15ttl' });
+  const store = new RedisStore(redis.url, { namespace: 'withttl' });
   await store.set('plain', 'x', 5000);
   await store.setMany([{ key: 'many', value: 'x', ttl: 5000 }]);
   const cache = createCache({ stores: [store] });
@@ -116,25 +116,25 @@ test('every write given a ttl carries one (PX): store, setMany, createCache set/
   await store.set('no-ttl', 'x'); // and none when none is given
   const pttl = async (key) => admin.command(['PTTL', key]);
   const measured = {
-    'store.set': await pttl('r15ttl::plain'),
-    'store.setMany': await pttl('r15ttl::many'),
-    'cache.set': await pttl('r15ttl::r15ttl:cset'),
-    'cache.mset': await pttl('r15ttl::r15ttl:cmset'),
-    'cache.wrap': await pttl('r15ttl::r15ttl:cwrap'),
-    'default ttl': await pttl('r15ttl::r15ttl:cdefault'),
+    'store.set': await pttl('withttl::plain'),
+    'store.setMany': await pttl('withttl::many'),
+    'cache.set': await pttl('withttl::withttl:cset'),
+    'cache.mset': await pttl('withttl::withttl:cmset'),
+    'cache.wrap': await pttl('withttl::withttl:cwrap'),
+    'default ttl': await pttl('withttl::withttl:cdefault'),
   };
   console.log(`R15 PTTL right after the write (ttl 5000 ms): ${JSON.stringify(measured)}`);
   for (const value of Object.values(measured)) {
     expect(value).toBeGreaterThan(3000); // read right after the write; margin for a loaded machine
     expect(value).toBeLessThanOrEqual(5000);
   }
-  expect(await pttl('r15ttl::no-ttl')).toBe(-1);
+  expect(await pttl('withttl::no-ttl')).toBe(-1);
   await store.disconnect();
 });
 
 test('volatile-lru: 2,000 writes with a ttl succeed (Redis can evict them); without a ttl they hit OOM', async () => {
   await usePolicy('volatile-lru');
-  const store = new RedisStore(redis.url, { namespace: 'r15vol' });
+  const store = new RedisStore(redis.url, { namespace: 'volatile' });
   const cache = createCache({ stores: [store], ttl: 600_000 });
   let errors = 0;
   for (let i = 0; i < 2000; i++) {
