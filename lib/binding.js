@@ -13,7 +13,7 @@ function load() {
     return require(file);
   } catch (error) {
     const hint = error.code === 'MODULE_NOT_FOUND'
-      ? 'the native addon is not built: run `npm rebuild native-cache-manager` (needs a C++20 compiler, python3, make and the hiredis headers: apt-get install -y build-essential libhiredis-dev)'
+      ? 'the native addon is not built: run `npm rebuild native-cache-manager` (needs a C++20 compiler, python3, make and the hiredis headers: apt-get install -y build-essential pkg-config libhiredis-dev)'
       : `the native addon failed to load: ${error.message}`;
     const wrapped = new Error(`native-cache-manager: ${hint}`, { cause: error });
     wrapped.code = 'ERR_ADDON_NOT_LOADED';

@@ -5,7 +5,14 @@
  * and a Redis connection manager.
  */
 
-const errors = require('./errors');
+// Named one by one (not spread) so that Node's ES module loader sees every export by name:
+// `import { RedisServerError } from 'native-cache-manager'` works.
+const {
+  NativeCacheError, InvalidArgumentError, KeyTooLargeError, ValueTooLargeError, SerializationError,
+  StoreClosedError, CacheDisconnectedError, WrapRecursionError, DisconnectError, RedisError,
+  RedisConnectionError, RedisConnectTimeoutError, RedisTimeoutError, RedisProtocolError,
+  RedisReplyTooLargeError, RedisClosedError, RedisServerError, RedisUnsupportedCommandError
+} = require('./errors');
 const { MemoryStore, MEMORY_STORE_DEFAULTS } = require('./memory-store');
 const { kTier } = require('./tier');
 const { createCache, DEFAULT_DISCONNECT_TIMEOUT } = require('./create-cache');
@@ -23,5 +30,22 @@ module.exports = {
   REDIS_CLIENT_DEFAULTS,
   parseRedisUrl,
   kTier,
-  ...errors,
+  NativeCacheError,
+  InvalidArgumentError,
+  KeyTooLargeError,
+  ValueTooLargeError,
+  SerializationError,
+  StoreClosedError,
+  CacheDisconnectedError,
+  WrapRecursionError,
+  DisconnectError,
+  RedisError,
+  RedisConnectionError,
+  RedisConnectTimeoutError,
+  RedisTimeoutError,
+  RedisProtocolError,
+  RedisReplyTooLargeError,
+  RedisClosedError,
+  RedisServerError,
+  RedisUnsupportedCommandError,
 };
