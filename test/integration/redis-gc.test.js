@@ -21,7 +21,9 @@ function startChild(mode) {
   child.stderr.on('data', (d) => { state.err += d; });
   state.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   state.waitFor = async (text) => {
-    for (let i = 0; i < 200 && !state.out.includes(text); i++) await sleep(25);
+    // Up to 30 s: the child's start-up takes seconds under a loaded sanitizer build.
+    const until = Date.now() + 30_000;
+    while (Date.now() < until && !state.out.includes(text)) await sleep(25);
     if (!state.out.includes(text)) throw new Error(`child never printed '${text}': ${state.out} ${state.err}`);
   };
   return state;
@@ -31,10 +33,10 @@ async function connectionsNamed(name) {
   return (await redis.clients()).filter((c) => c.name === name).length;
 }
 
-/** Polls CLIENT LIST until `name` has `count` connections (or 2 s passed); returns the last count. */
+/** Polls CLIENT LIST until `name` has `count` connections (or 10 s passed); returns the last count. */
 async function settleCount(name, count) {
   let seen;
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 200; i++) {
     seen = await connectionsNamed(name);
     if (seen === count) break;
     await sleep(50);
@@ -44,7 +46,7 @@ async function settleCount(name, count) {
 
 async function finish(state) {
   state.child.stdin.write('exit\n');
-  const timer = setTimeout(() => { if (state.child.exitCode === null) process.kill(state.child.pid, 'SIGKILL'); }, 5000);
+  const timer = setTimeout(() => { if (state.child.exitCode === null) process.kill(state.child.pid, 'SIGKILL'); }, 20_000);
   const code = await state.exited;
   clearTimeout(timer);
   return code;
@@ -61,7 +63,7 @@ test('private RedisClients dropped without disconnect(): their connections close
   await state.waitFor('collected 2');
   expect(await finish(state)).toBe(0); // exits by itself once stdin is done
   expect(state.err).toBe('');
-}, 20_000);
+}, 90_000);
 
 test('shared RedisStores: dropped ones release their share; the connection closes with the last', async () => {
   const state = startChild('store');
@@ -76,7 +78,7 @@ test('shared RedisStores: dropped ones release their share; the connection close
   expect(await settleCount('gc-store', 0)).toBe(0);
   expect(await finish(state)).toBe(0);
   expect(state.err).toBe('');
-}, 20_000);
+}, 90_000);
 
 test('RedisStores with shared: false dropped without disconnect(): their connections close on gc', async () => {
   const state = startChild('private-store');
@@ -88,4 +90,4 @@ test('RedisStores with shared: false dropped without disconnect(): their connect
   state.child.stdin.write('next\n');
   await state.waitFor('collected 2');
   expect(await finish(state)).toBe(0);
-}, 20_000);
+}, 90_000);

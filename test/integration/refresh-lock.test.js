@@ -129,14 +129,14 @@ describe('refresh lock across processes', () => {
     }
     // Released by its owner after each refresh.
     expect(await redis.cli('EXISTS', 'keyv::ncm-refresh-lock:shared')).toBe('0');
-  }, 20_000);
+  }, 60_000); // 2.5 s of load, plus four Node start-ups (seconds each under a loaded sanitizer build)
 
   test('refreshLock: false lets every process refresh the same stale value', async () => {
     // The same load without the lock: the check above would catch the overlap.
     const { list } = await runFleet(false);
     expect(duplicates(list)).toBeGreaterThan(0);
     expect(await redisList('test:locks')).toEqual([]); // no lock was ever asked for
-  }, 20_000);
+  }, 60_000);
 
   test('a killed lock holder blocks refreshes only until the lock expires', async () => {
     await redis.cli('FLUSHALL');
@@ -161,7 +161,7 @@ describe('refresh lock across processes', () => {
     const list = await runs();
     expect(list.filter((line) => line.startsWith(`${other.child.pid}:`)).length).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(await redis.cli('GET', 'keyv::keyv:crash')).value.pid).toBe(other.child.pid);
-  }, 20_000);
+  }, 60_000);
 });
 
 describe('refresh lock in one process', () => {

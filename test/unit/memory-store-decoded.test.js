@@ -122,7 +122,7 @@ describe('MemoryStore decoded copies', () => {
 
   test('expiry and eviction inside the native store end a kept value at once', async () => {
     const store = new MemoryStore({ maxEntries: 10, sweepInterval: 0 });
-    store.setSync('short', { v: 'short' }, 40);
+    store.setSync('short', { v: 'short' }, 400); // room for a pause before it is read
     store.setSync('evicted', { v: 'evicted' });
     expect(readHot(store, 'short')).toEqual({ v: 'short' });
     expect(readHot(store, 'evicted')).toEqual({ v: 'evicted' });
@@ -137,7 +137,7 @@ describe('MemoryStore decoded copies', () => {
     expect(store.hasSync('evicted')).toBe(false);
     expect(store.stats().decodedEntries).toBe(2);
     expect(store.getSync('evicted')).toBeUndefined();
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await new Promise((resolve) => setTimeout(resolve, 450));
     expect(store.getSync('short')).toBeUndefined();
     // Their masters stay until the CLOCK hand reaches them (within the byte budget), but
     // nothing can reach them: a new entry under either key starts without a master.
