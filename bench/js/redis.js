@@ -376,7 +376,8 @@ async function main() {
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
     return;
   }
-  const server = await startRedis();
+  // Always redis-server: the published figures are Redis's, whatever NCM_TEST_SERVER says.
+  const server = await startRedis({ server: 'redis' });
   const cpus = os.cpus().length;
   const pin = hasTaskset() && cpus >= 1;
   const separate = pin && args.pin === 'separate' && cpus >= 2;

@@ -2,11 +2,36 @@
 
 // Starts a throwaway redis-server for a test file: a free loopback port, no persistence,
 // DEBUG allowed, run as a child of the test process and stopped by its pid.
-const { spawn, execFile } = require('node:child_process');
+// NCM_TEST_SERVER=valkey (or the `server` option) starts valkey-server instead, driven with
+// valkey-cli (`npm run test:valkey`). Valkey 8 takes the same flags used here
+// (--enable-debug-command, --save, --appendonly, --unixsocket…) and speaks the same protocol.
+const { spawn, execFile, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+
+const SERVERS = {
+  redis: { kind: 'redis', name: 'Redis', binary: 'redis-server', cli: 'redis-cli' },
+  valkey: { kind: 'valkey', name: 'Valkey', binary: 'valkey-server', cli: 'valkey-cli' },
+};
+const versions = new Map();
+
+/**
+ * The server the tests run against: `choice`, else NCM_TEST_SERVER, else redis.
+ * `version` is the binary's own (`valkey-server --version` → '8.0.1'), read once.
+ * @param {string} [choice] 'redis' or 'valkey'
+ * @returns {{kind: 'redis'|'valkey', name: string, binary: string, cli: string, version: string}}
+ */
+function testServer(choice = process.env.NCM_TEST_SERVER || 'redis') {
+  const spec = SERVERS[choice];
+  if (spec === undefined) throw new Error(`NCM_TEST_SERVER must be redis or valkey; received ${JSON.stringify(choice)}`);
+  if (!versions.has(choice)) {
+    const text = execFileSync(spec.binary, ['--version'], { encoding: 'utf8' });
+    versions.set(choice, text.match(/v=(\S+)/)?.[1] ?? text.trim());
+  }
+  return { ...spec, version: versions.get(choice) };
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -39,7 +64,7 @@ function waitForPong(target, timeoutMs = 5000, password = undefined) {
       });
       socket.on('close', () => {
         if (answered) resolve();
-        else if (Date.now() > until) reject(new Error(`redis-server did not answer PING on ${JSON.stringify(target)}`));
+        else if (Date.now() > until) reject(new Error(`the server did not answer PING on ${JSON.stringify(target)}`));
         else setTimeout(attempt, 20);
       });
       socket.on('error', () => {});
@@ -162,14 +187,14 @@ async function rawConnection(port, options = {}) {
   return conn;
 }
 
-/** Resolves when `redis-cli PING` run inside network namespace `netns` answers PONG. */
-function waitForPongIn(netns, host, port, timeoutMs = 5000) {
+/** Resolves when `<cli> PING` run inside network namespace `netns` answers PONG. */
+function waitForPongIn(netns, host, port, timeoutMs = 5000, cli = 'redis-cli') {
   const until = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      execFile('ip', ['netns', 'exec', netns, 'redis-cli', '-h', host, '-p', String(port), 'PING'], (error, stdout) => {
+      execFile('ip', ['netns', 'exec', netns, cli, '-h', host, '-p', String(port), 'PING'], (error, stdout) => {
         if (!error && stdout.trim() === 'PONG') resolve();
-        else if (Date.now() > until) reject(new Error(`redis-server did not answer PING on ${host}:${port} in netns ${netns}`));
+        else if (Date.now() > until) reject(new Error(`the server did not answer PING on ${host}:${port} in netns ${netns}`));
         else setTimeout(attempt, 20);
       });
     };
@@ -179,13 +204,16 @@ function waitForPongIn(netns, host, port, timeoutMs = 5000) {
 
 /**
  * @param {{args?: string[], unixSocket?: boolean, password?: string, netns?: string,
- *   host?: string, port?: number}} [options] `args` are extra redis-server arguments (e.g.
- *   ['--maxmemory', '2mb']); `password` starts the server with --requirepass, and `cli`,
- *   `clients` and `raw` then authenticate with it; `netns`: run the server inside that
- *   network namespace (`ip netns exec`, root only; the child is redis-server itself, stopped
- *   by pid), listening on `host` (an address of the namespace) and `port`
+ *   host?: string, port?: number, server?: 'redis'|'valkey'}} [options] `args` are extra
+ *   server arguments (e.g. ['--maxmemory', '2mb']); `password` starts the server with
+ *   --requirepass, and `cli`, `clients` and `raw` then authenticate with it; `netns`: run the
+ *   server inside that network namespace (`ip netns exec`, root only; the child is the server
+ *   itself, stopped by pid), listening on `host` (an address of the namespace) and `port`;
+ *   `server`: which server to start (default: NCM_TEST_SERVER, else redis). The result's
+ *   `kind` ('redis' or 'valkey'), `name` and `version` say which one runs.
  */
 async function startRedis(options = {}) {
+  const { kind, name, binary, cli, version } = testServer(options.server);
   const port = options.port ?? await freePort();
   const host = options.host ?? '127.0.0.1';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-redis-'));
@@ -196,12 +224,14 @@ async function startRedis(options = {}) {
   if (options.netns) args.push('--protected-mode', 'no');
   if (socketPath) args.push('--unixsocket', socketPath, '--unixsocketperm', '700');
   if (password !== undefined) args.push('--requirepass', password);
-  const server = { port, host, dir, socketPath, url: `redis://${host}:${port}`, child: undefined };
-  // `ip netns exec` enters the namespace and execs the command: the child's pid is redis-server's.
+  const server = {
+    kind, name, version, port, host, dir, socketPath, url: `redis://${host}:${port}`, child: undefined,
+  };
+  // `ip netns exec` enters the namespace and execs the command: the child's pid is the server's.
   const [file, argv] = options.netns
-    ? ['ip', ['netns', 'exec', options.netns, 'redis-server', ...args]]
-    : ['redis-server', args];
-  const cliPrefix = options.netns ? ['ip', ['netns', 'exec', options.netns, 'redis-cli']] : ['redis-cli', []];
+    ? ['ip', ['netns', 'exec', options.netns, binary, ...args]]
+    : [binary, args];
+  const cliPrefix = options.netns ? ['ip', ['netns', 'exec', options.netns, cli]] : [cli, []];
 
   server.start = async () => {
     const child = spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -210,8 +240,8 @@ async function startRedis(options = {}) {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     server.exited = exited;
     await Promise.race([
-      options.netns ? waitForPongIn(options.netns, host, port) : waitForPong({ port, host }, 5000, password),
-      exited.then((code) => { throw new Error(`redis-server exited early with ${code}`); }),
+      options.netns ? waitForPongIn(options.netns, host, port, 5000, cli) : waitForPong({ port, host }, 5000, password),
+      exited.then((code) => { throw new Error(`${binary} exited early with ${code}`); }),
     ]);
   };
 
@@ -228,7 +258,7 @@ async function startRedis(options = {}) {
     await server.start();
   };
 
-  /** Runs redis-cli against this server; resolves with its trimmed output. */
+  /** Runs redis-cli (valkey-cli for Valkey) against this server; resolves with its trimmed output. */
   server.cli = (...cliArgs) => new Promise((resolve, reject) => {
     const auth = password === undefined ? [] : ['--no-auth-warning', '-a', password];
     execFile(cliPrefix[0], [...cliPrefix[1], '-h', host, '-p', String(port), ...auth, ...cliArgs], (error, stdout) => {
@@ -257,4 +287,4 @@ async function startRedis(options = {}) {
   return server;
 }
 
-module.exports = { startRedis, freePort, rawConnection };
+module.exports = { startRedis, freePort, rawConnection, testServer };
