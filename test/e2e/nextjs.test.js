@@ -15,6 +15,21 @@ const ROOT = path.join(__dirname, '..', '..');
 const APP = path.join(ROOT, 'examples', 'nextjs');
 const NEXT_BIN = path.join(APP, 'node_modules', 'next', 'dist', 'bin', 'next');
 const COMMAND_TIMEOUT = 500;
+// Wall-clock bounds, meant for a loaded 2-core machine (a slow machine gives a slow pass).
+// Waits that only catch a hang (install and build, a server that never answers, a test that
+// never ends) are minutes. Bounds that prove something put the slow path under test (fn's
+// delay, the app's command timeout) an order of magnitude away from the fast one and sit
+// between them; each says what it separates.
+const SETUP_TIMEOUT = 900_000; // pack + npm install (compiles the addon) + next build: 3.5 min seen on a busy machine
+const BOOT_TIMEOUT = 90_000; // next start until it answers
+const REQUEST_TIMEOUT = 60_000; // one request, no byte for this long
+const TEST_TIMEOUT = 180_000; // one test: 7-22 s seen on a busy machine, boots included
+// A key seeded with this ttl is in its refresh window WINDOW_OPENS ms later (seedInWindow
+// waits for that) and stays there, serving the stale value, for half a minute: the
+// refreshes below (up to 6 s) end long before it would expire, however late they start.
+const TTL = 30_000;
+const WINDOW_OPENS = 500;
+const THRESHOLD = TTL - WINDOW_OPENS;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const baseEnv = {
@@ -80,11 +95,13 @@ async function startNext(extraEnv = {}) {
     if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
     await server.exited;
   };
-  const until = Date.now() + 30_000;
+  const booting = Date.now();
+  const until = booting + BOOT_TIMEOUT;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`next start exited: ${server.log}`);
     try {
       await get(port, '/api/data?key=__ready');
+      timings.slowestBoot = Math.max(timings.slowestBoot ?? 0, Date.now() - booting);
       break;
     } catch (error) {
       if (Date.now() > until) throw new Error(`next start did not answer: ${error.message}\n${server.log}`);
@@ -112,7 +129,7 @@ function get(port, pathname) {
       });
     });
     request.on('error', reject);
-    request.setTimeout(20_000, () => request.destroy(new Error(`GET ${pathname} timed out`)));
+    request.setTimeout(REQUEST_TIMEOUT, () => request.destroy(new Error(`GET ${pathname} timed out`)));
   });
 }
 
@@ -143,7 +160,7 @@ async function seedInWindow(server, key, ttl, threshold) {
   const first = await server.get(api(key, { ttl, threshold, delay: 20 }));
   expect(first.status).toBe(200);
   expect((await redisEntry(key)).value.generatedAt).toBe(first.json.value.generatedAt);
-  await sleep(ttl - threshold + 200);
+  await sleep(ttl - threshold + 200); // a timer never fires early: the window is open after it
   return first;
 }
 
@@ -174,7 +191,7 @@ beforeAll(async () => {
   if (build.code !== 0) throw new Error(`next build failed:\n${build.output}`);
 
   redis = await startRedis();
-}, 300_000);
+}, SETUP_TIMEOUT);
 
 afterAll(async () => {
   for (const child of children) {
@@ -197,51 +214,55 @@ describe('Next.js example app', () => {
   test('a hit in the refresh window answers with the stale value at once; after() stores the refresh in Redis', async () => {
     const server = await startNext();
     try {
-      // The route handler and the server component, side by side. fn takes 3 s on the
-      // refresh: an answer well under that did not wait for it.
-      const page = (key, delay) => `/?key=${key}&ttl=5000&threshold=4500&delay=${delay}`;
+      // The route handler and the server component, side by side. fn takes 6 s on the
+      // refresh: an answer that waited for it takes longer than that, one that did not takes
+      // a render (0.1-0.4 s on a busy machine); the bound sits between, at half of fn.
+      const REFRESH_FN_MS = 6000;
+      const page = (key, delay) => `/?key=${key}&ttl=${TTL}&threshold=${THRESHOLD}&delay=${delay}`;
       const generatedAt = (html) => Number(/data-generated-at="(\d+)"/.exec(html)[1]);
       const [first, firstPage] = await Promise.all([
-        seedInWindow(server, 'fresh-1', 5000, 4500),
-        server.get(page('page-1', 20)).then(async (r) => { await sleep(700); return r; }),
+        seedInWindow(server, 'fresh-1', TTL, THRESHOLD),
+        server.get(page('page-1', 20)).then(async (r) => { await sleep(WINDOW_OPENS + 200); return r; }),
       ]);
       const firstPageAt = generatedAt(firstPage.body);
       const [stale, stalePage] = await Promise.all([
-        server.get(api('fresh-1', { ttl: 5000, threshold: 4500, delay: 3000 })),
-        server.get(page('page-1', 3000)),
+        server.get(api('fresh-1', { ttl: TTL, threshold: THRESHOLD, delay: REFRESH_FN_MS })),
+        server.get(page('page-1', REFRESH_FN_MS)),
       ]);
-      expect(stale.status).toBe(200);
-      expect(stale.json.value.generatedAt).toBe(first.json.value.generatedAt);
-      expect(stale.ms).toBeLessThan(1500);
-      expect(stalePage.status).toBe(200);
-      expect(generatedAt(stalePage.body)).toBe(firstPageAt);
-      expect(stalePage.ms).toBeLessThan(1500);
       timings.staleResponse = stale.ms;
       timings.stalePageResponse = stalePage.ms;
+      expect(stale.status).toBe(200);
+      expect(stale.json.value.generatedAt).toBe(first.json.value.generatedAt);
+      expect(stale.ms).toBeLessThan(REFRESH_FN_MS / 2);
+      expect(stalePage.status).toBe(200);
+      expect(generatedAt(stalePage.body)).toBe(firstPageAt);
+      expect(stalePage.ms).toBeLessThan(REFRESH_FN_MS / 2);
 
+      // Gives up long after fn's 6 s: only a refresh that is never stored fails here.
       const changed = (key, before) => waitFor(async () => {
         const entry = await redisEntry(key);
-        return entry.value.generatedAt !== before ? entry : undefined;
-      }, 6000);
+        return entry !== undefined && entry.value.generatedAt !== before ? entry : undefined;
+      }, REFRESH_FN_MS + 30_000);
       const [refreshed, refreshedPage] = await Promise.all([
         changed('fresh-1', first.json.value.generatedAt), changed('page-1', firstPageAt),
       ]);
+      // The stored values were made by the refresh (fn's delay after the stale hit came in).
       expect(refreshed).toBeDefined();
-      expect(refreshed.value.generatedAt - stale.started).toBeGreaterThanOrEqual(3000);
+      expect(refreshed.value.generatedAt - stale.started).toBeGreaterThanOrEqual(REFRESH_FN_MS);
       expect(refreshedPage).toBeDefined();
-      expect(refreshedPage.value.generatedAt - stalePage.started).toBeGreaterThanOrEqual(3000);
+      expect(refreshedPage.value.generatedAt - stalePage.started).toBeGreaterThanOrEqual(REFRESH_FN_MS);
       timings.refreshStoredAfterResponse = Date.now() - stale.ended;
-      const next = await server.get(api('fresh-1', { ttl: 5000, threshold: 4500, delay: 3000 }));
+      const next = await server.get(api('fresh-1', { ttl: TTL, threshold: THRESHOLD, delay: REFRESH_FN_MS }));
       expect(next.json.value.generatedAt).toBe(refreshed.value.generatedAt);
     } finally {
       await server.stop();
     }
-  }, 40_000);
+  }, TEST_TIMEOUT);
 
   test('SIGTERM right after the response: next start awaits the after() refresh, which is stored before exit', async () => {
     const server = await startNext();
-    const first = await seedInWindow(server, 'term-1', 4000, 3500);
-    const stale = await server.get(api('term-1', { ttl: 4000, threshold: 3500, delay: 2000 }));
+    const first = await seedInWindow(server, 'term-1', TTL, THRESHOLD);
+    const stale = await server.get(api('term-1', { ttl: TTL, threshold: THRESHOLD, delay: 2000 }));
     process.kill(server.pid, 'SIGTERM'); // at once: after() was handed the refresh before the response
     const exit = await server.exited;
     expect(stale.json.value.generatedAt).toBe(first.json.value.generatedAt);
@@ -253,63 +274,83 @@ describe('Next.js example app', () => {
     timings.exitAfterSigtermWithAfter = server.exitedAt - stale.ended;
     // The lock was released by its owner before the process exited.
     expect(await redis.cli('EXISTS', 'keyv::ncm-refresh-lock:term-1')).toBe('0');
-  }, 30_000);
+  }, TEST_TIMEOUT);
 
   test('without waitUntil the same refresh is lost on SIGTERM', async () => {
     const server = await startNext();
-    const first = await seedInWindow(server, 'term-2', 4000, 3500);
-    const stale = await server.get(api('term-2', { ttl: 4000, threshold: 3500, delay: 2000, waitUntil: false }));
+    // fn takes 10 s: a process that waited for it would exit ~10 s after the SIGTERM, one that
+    // did not exits in a fraction of a second (0.1 s seen on a busy machine); the bound sits
+    // between, at half of fn. (The refresh lock, 10 s, outlives the check below.)
+    const LOST_FN_MS = 10_000;
+    const first = await seedInWindow(server, 'term-2', TTL, THRESHOLD);
+    const stale = await server.get(api('term-2', { ttl: TTL, threshold: THRESHOLD, delay: LOST_FN_MS, waitUntil: false }));
     // SIGTERM once the refresh is running (fn started: it takes the lock first, a few ms),
-    // so what is lost is a refresh in progress, not one that never began.
-    expect(await waitFor(() => loads(server, 'term-2') === 2, 2000)).toBe(true);
+    // so what is lost is a refresh in progress, not one that never began. The wait only
+    // gives up on a refresh that never starts.
+    expect(await waitFor(() => loads(server, 'term-2') === 2, 30_000)).toBe(true);
     const termAt = Date.now();
     process.kill(server.pid, 'SIGTERM');
     const exit = await server.exited;
-    expect(stale.json.value.generatedAt).toBe(first.json.value.generatedAt);
-    expect(exit).toEqual({ code: 143, signal: null });
-    expect(server.exitedAt - termAt).toBeLessThan(1000); // nobody waited for the 2 s fn
     timings.fnStartedAfterResponseWithoutAfter = termAt - stale.ended;
     timings.exitAfterSigtermWithoutAfter = server.exitedAt - termAt;
+    expect(stale.json.value.generatedAt).toBe(first.json.value.generatedAt);
+    expect(exit).toEqual({ code: 143, signal: null });
+    expect(server.exitedAt - termAt).toBeLessThan(LOST_FN_MS / 2); // nobody waited for fn
     await sleep(300);
     expect((await redisEntry('term-2')).value.generatedAt).toBe(first.json.value.generatedAt);
     // Its lock was never released: other processes wait for it to expire (refreshLockTtl).
     expect(Number(await redis.cli('PTTL', 'keyv::ncm-refresh-lock:term-2'))).toBeGreaterThan(0);
-  }, 30_000);
+  }, TEST_TIMEOUT);
 
   test('two next start processes in the same window: one runs the refresh, both serve the stale value', async () => {
     const servers = await Promise.all([startNext(), startNext()]);
     try {
       const [a, b] = servers;
-      const first = await seedInWindow(a, 'pair-1', 4000, 3500);
-      // b has nothing in memory: its hit comes from Redis, also inside the window. The
-      // refreshed value gets a long ttl, so later requests do not refresh it again.
-      const stale = await Promise.all([a, b].map((s) =>
-        s.get(api('pair-1', { ttl: 60_000, threshold: 3500, delay: 2000 }))));
+      // fn takes 6 s on the refresh: a stale answer that waited for it takes longer, one
+      // that did not takes a request (well under a second); the bound sits at half of fn.
+      // The refresh lock (10 s) outlives fn.
+      const PAIR_FN_MS = 6000;
+      // The refreshed value gets a ttl long enough that it stays out of the window for the
+      // rest of the test, so later requests do not refresh it again.
+      const query = { ttl: 4 * TTL, threshold: THRESHOLD, delay: PAIR_FN_MS };
+      const first = await seedInWindow(a, 'pair-1', TTL, THRESHOLD);
+      // b has nothing in memory: its hit comes from Redis, also inside the window.
+      const stale = await Promise.all([a, b].map((s) => s.get(api('pair-1', query))));
+      timings.pairStaleResponse = Math.max(...stale.map((r) => r.ms));
       for (const r of stale) {
         expect(r.json.value.generatedAt).toBe(first.json.value.generatedAt);
-        expect(r.ms).toBeLessThan(1000); // fn takes 2 s
+        expect(r.ms).toBeLessThan(PAIR_FN_MS / 2);
       }
+      // Gives up long after fn's 6 s: only a refresh that is never stored fails here.
       const refreshed = await waitFor(async () => {
         const entry = await redisEntry('pair-1');
-        return entry.value.generatedAt !== first.json.value.generatedAt ? entry : undefined;
-      }, 5000);
+        return entry !== undefined && entry.value.generatedAt !== first.json.value.generatedAt ? entry : undefined;
+      }, PAIR_FN_MS + 30_000);
       expect(refreshed).toBeDefined();
       await sleep(200);
       // fn ran twice in all: the first miss, then exactly one refresh in one of the processes.
       expect(loads(a, 'pair-1') + loads(b, 'pair-1')).toBe(2);
-      // Both move to the refreshed value: the process that did not refresh may answer once
-      // more from its stale memory entry while it copies the new value from Redis.
+      // Both move to the refreshed value: the process that did not refresh answers from its
+      // stale memory entry until it has copied the new value from Redis (a background step
+      // its next hit in the window starts: a few Redis round trips, longer on a busy
+      // machine), so ask until it answers with the new value. The wait gives up after 10 s,
+      // long before that stale entry would expire (TTL): the new value can only come from
+      // the copy.
       for (const s of servers) {
-        await s.get(api('pair-1', { ttl: 60_000, threshold: 3500, delay: 2000 }));
-        await sleep(100);
-        const r = await s.get(api('pair-1', { ttl: 60_000, threshold: 3500, delay: 2000 }));
-        expect(r.json.value.generatedAt).toBe(refreshed.value.generatedAt);
+        let answers = 0;
+        const r = await waitFor(async () => {
+          answers++;
+          const response = await s.get(api('pair-1', query));
+          return response.json.value.generatedAt === refreshed.value.generatedAt ? response : undefined;
+        }, 10_000);
+        timings.pairAnswersUntilRefreshed = Math.max(timings.pairAnswersUntilRefreshed ?? 0, answers);
+        expect(r).toBeDefined();
       }
       expect(loads(a, 'pair-1') + loads(b, 'pair-1')).toBe(2);
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
     }
-  }, 30_000);
+  }, TEST_TIMEOUT);
 
   test('200 requests open one Redis connection per process', async () => {
     const server = await startNext();
@@ -337,10 +378,13 @@ describe('Next.js example app', () => {
     } finally {
       await server.stop();
     }
-  }, 60_000);
+  }, TEST_TIMEOUT);
 
   test('with Redis down or stalled, requests still render from fn within the command timeout', async () => {
-    const server = await startNext();
+    // This server's command timeout, 4x the app's default: the waits under test are then
+    // seconds, an order of magnitude above a render on a busy machine (0.2 s seen).
+    const FAULT_COMMAND_TIMEOUT = 2000;
+    const server = await startNext({ REDIS_COMMAND_TIMEOUT: String(FAULT_COMMAND_TIMEOUT) });
     try {
       const warm = await server.get(api('down-warm', { ttl: 60_000, threshold: 1000, delay: 20 }));
       expect(warm.status).toBe(200);
@@ -359,7 +403,11 @@ describe('Next.js example app', () => {
       await sleep(300);
       await redis.stop(); // SIGKILL: connections refused from now on
       const stoppedAt = Date.now();
+      // 1.5 s of requests with Redis down (reconnect attempts and their backoff included),
+      // and at least 8 of them (half of them pages) however slow the machine: the wait gives
+      // up only on requests that do not complete.
       await sleep(1500);
+      await waitFor(() => results.filter((r) => r.started >= stoppedAt).length >= 8, 60_000);
       stop = true;
       await load;
       const afterStop = results.filter((r) => r.started >= stoppedAt);
@@ -372,30 +420,37 @@ describe('Next.js example app', () => {
       expect(afterStop.filter((r) => r.json === undefined).length).toBeGreaterThan(2);
       const slowest = Math.max(...afterStop.map((r) => r.ms));
       timings.slowestWithRedisDown = slowest;
-      expect(slowest).toBeLessThan(COMMAND_TIMEOUT);
+      // Rendered from fn at once (refused connections fail fast), not after a Redis call
+      // waited out its command timeout.
+      expect(slowest).toBeLessThan(FAULT_COMMAND_TIMEOUT);
 
       // A stalled server (SIGSTOP): every command waits for its timeout, twice per miss
-      // (the read, then the write), so a page costs at most two command timeouts plus fn.
+      // (the read, then the write, which waits at most as long), so a page costs at most two
+      // command timeouts plus fn.
       await redis.start();
-      // Wait until the app is connected again (its writes reach the new server).
+      // Wait until the app is connected again (its writes reach the new server). Gives up
+      // only on an app that never reconnects (its backoff is capped at 1 s).
       let attempt = 0;
       const back = await waitFor(async () => {
         const key = `reconnect-${attempt++}`; // a new key each time: a miss goes to Redis
         await server.get(api(key, { ttl: 60_000, threshold: 1000, delay: 1 }));
         return redisEntry(key);
-      }, 10_000);
+      }, 30_000);
       expect(back).toBeDefined();
       process.kill(redis.pid, 'SIGSTOP');
       try {
         const stalled = await Promise.all([1, 2, 3].map((n) =>
           server.get(api(`stalled-${n}`, { ttl: 60_000, threshold: 1000, delay: 20 }))));
+        timings.slowestWithRedisStalled = Math.max(...stalled.map((r) => r.ms));
         for (const r of stalled) {
           expect(r.status).toBe(200);
           expect(r.json.value.key).toMatch(/^stalled-/);
-          expect(r.ms).toBeGreaterThanOrEqual(COMMAND_TIMEOUT);
-          expect(r.ms).toBeLessThan(2 * COMMAND_TIMEOUT + 20 + 400);
+          // The read waited its whole timeout (timers never fire early) ...
+          expect(r.ms).toBeGreaterThanOrEqual(FAULT_COMMAND_TIMEOUT);
+          // ... and nothing waited beyond two timeouts plus fn (20 ms), with half a timeout
+          // for a busy machine; a request held until the server resumes would not end.
+          expect(r.ms).toBeLessThan(2 * FAULT_COMMAND_TIMEOUT + 20 + FAULT_COMMAND_TIMEOUT / 2);
         }
-        timings.slowestWithRedisStalled = Math.max(...stalled.map((r) => r.ms));
       } finally {
         process.kill(redis.pid, 'SIGCONT');
       }
@@ -403,5 +458,5 @@ describe('Next.js example app', () => {
     } finally {
       await server.stop();
     }
-  }, 60_000);
+  }, TEST_TIMEOUT);
 });
