@@ -16,7 +16,8 @@ let redis;
 let client;
 beforeAll(async () => {
   redis = await startRedis();
-  client = new RedisClient(redis.url);
+  // Long timeouts: these tests check bytes and order, and a loaded machine must not fail them.
+  client = new RedisClient(redis.url, { connectTimeout: 10_000, commandTimeout: 10_000 });
 });
 afterAll(async () => {
   await client.disconnect();
@@ -68,7 +69,7 @@ test('50,000 commands in one tick grow the plan, all answered in order, numbers 
   const n = 50_000;
   // Its own client, with room for the whole burst under a sanitizer build (the default
   // 500 ms command timeout is about the burst, not the packing, which this test is about).
-  const burst = new RedisClient(redis.url, { commandTimeout: 30_000 });
+  const burst = new RedisClient(redis.url, { connectTimeout: 10_000, commandTimeout: 30_000 });
   const replies = await Promise.all(Array.from({ length: n }, (_, i) =>
     (i % 2 === 0 ? burst.command(['SET', `many:${i}`, i]) : burst.command(['GET', `many:${i - 1}`]))));
   await burst.disconnect();
