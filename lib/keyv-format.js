@@ -7,7 +7,8 @@
  *
  * Rules of that format, implemented here independently and checked against the real
  * package in test/integration/redis-interop.test.js:
- * - JSON text; `expires` (epoch ms) is left out when there is no expiry;
+ * - JSON text; `expires` (epoch ms) is left out when there is no expiry, and `value` when
+ *   it is undefined (`{}`, which reads back as undefined);
  * - a string starting with ':' gets one more ':' in front (so it cannot look like a tag);
  * - a Buffer becomes the string ':base64:<base64>';
  * - objects with toJSON (Date) are stored as their toJSON() result; undefined object
@@ -50,6 +51,8 @@ function serialize(data, escapeColon) {
  * @returns {string}
  */
 function encodeEnvelope(value, expires) {
+  // Like any undefined property, an undefined value is left out: `{}` reads back undefined.
+  if (value === undefined) return expires === undefined ? '{}' : `{"expires":${expires}}`;
   const body = `{"value":${serialize(value, true)}`;
   return expires === undefined ? `${body}}` : `${body},"expires":${expires}}`;
 }

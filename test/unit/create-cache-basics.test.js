@@ -4,6 +4,7 @@ const { Keyv } = require('keyv');
 const cacheManager = require('cache-manager');
 const { createCache, MemoryStore, InvalidArgumentError } = require('../../lib');
 const { sleep } = require('../helpers/slow-store');
+const { undefinedValueReads, CACHE_MANAGER_OUTCOME } = require('../helpers/undefined-value');
 
 const caches = [];
 const make = (options) => {
@@ -45,6 +46,24 @@ describe('createCache: get / set / del', () => {
     await set('k', 1);
     expect(await get('k')).toBe(1);
     expect(await wrap('w', () => 2)).toBe(2);
+  });
+});
+
+describe('set(key, undefined) as in cache-manager 7.2.9: stored, read back as undefined (a miss)', () => {
+  const everyStore = (stores) => async (key) => (await Promise.all(stores.map((s) => s.has(key)))).every(Boolean);
+
+  test('cache-manager + Keyv', async () => {
+    const theirs = cacheManager.createCache({ stores: [new Keyv()] });
+    expect(await undefinedValueReads(theirs, everyStore(theirs.stores))).toStrictEqual({ ...CACHE_MANAGER_OUTCOME });
+  });
+
+  test.each([
+    ['the default MemoryStore', () => make()],
+    ['two MemoryStores', () => make({ stores: [new MemoryStore(), new MemoryStore()] })],
+    ['a Keyv over a MemoryStore', () => make({ stores: [new Keyv({ store: new MemoryStore() })] })],
+  ])('ours, %s', async (name, create) => {
+    const cache = create();
+    expect(await undefinedValueReads(cache, everyStore(cache.stores))).toStrictEqual({ ...CACHE_MANAGER_OUTCOME });
   });
 });
 

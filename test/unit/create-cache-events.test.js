@@ -100,6 +100,32 @@ describe('createCache events', () => {
   });
 });
 
+describe('clear is emitted with no argument, as cache-manager 7.2.9 emits it', () => {
+  async function clearArgs(cache) {
+    const counts = [];
+    cache.on('clear', (...args) => counts.push(args.length));
+    await cache.set('k', 1);
+    expect(await cache.clear()).toBe(true);
+    await cache.settled?.();
+    expect(await cache.get('k')).toBeUndefined();
+    await cache.disconnect();
+    return counts;
+  }
+
+  test('cache-manager: none', async () => {
+    expect(await clearArgs(cacheManager.createCache({ stores: [new Keyv()] }))).toEqual([0]);
+  });
+
+  test.each([
+    ['MemoryStore', () => createCache()],
+    ['an asynchronous tier', () => createCache({ stores: [new SlowStore({ delay: 2 })] })],
+    ['non-blocking, MemoryStore over an asynchronous tier',
+      () => createCache({ stores: [new MemoryStore(), new SlowStore({ delay: 2 })], nonBlocking: true })],
+  ])('ours (%s): none', async (name, create) => {
+    expect(await clearArgs(create())).toEqual([0]);
+  });
+});
+
 describe('createCache events with a failing asynchronous tier', () => {
   test('blocking writes reject with the store error; reads report it and fall through', async () => {
     const broken = new SlowStore({ delay: 2 });

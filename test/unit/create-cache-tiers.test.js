@@ -110,6 +110,103 @@ describe('backfill keeps the lower tier\'s expiry (cache-manager 7.2.9 gives the
   });
 });
 
+describe('backfill without a ttl: the smaller of the upper tier\'s own default and the time left', () => {
+  const expiresIn = async (keyv, key) => (await keyv.get(key, { raw: true }))?.expires - Date.now();
+
+  // An upper Keyv with a default ttl of `upperTtl` ms over a lower entry with `lowerTtl` ms
+  // left; neither wrap nor the cache has a ttl. Returns how long the copy and the original
+  // have left.
+  async function backfill(create, upperTtl, lowerTtl) {
+    const upper = new Keyv({ ttl: upperTtl });
+    const lower = new Keyv();
+    const cache = create({ stores: [upper, lower] });
+    await lower.set('k', 'lower', lowerTtl);
+    expect(await cache.wrap('k', () => 'fn')).toBe('lower');
+    return { cache, upper, lower, upperLeft: await expiresIn(upper, 'k'), lowerLeft: await expiresIn(lower, 'k') };
+  }
+
+  const ours = (options) => {
+    const cache = createCache(options);
+    caches.push(cache);
+    return cache;
+  };
+
+  test.each([['cache-manager', cacheManager.createCache], ['ours', ours]])(
+    '%s: the upper default (400 ms) is shorter than the time left (60 s): the copy gets the default',
+    async (name, create) => {
+      const { cache, upper, lower, upperLeft, lowerLeft } = await backfill(create, 400, 60_000);
+      expect(upperLeft).toBeLessThanOrEqual(400);
+      expect(lowerLeft).toBeGreaterThan(30_000);
+      await sleep(450); // the copy was written before upperLeft was read: it has expired now
+      expect(await upper.get('k')).toBeUndefined();
+      expect(await lower.get('k')).toBe('lower');
+      expect(await cache.get('k')).toBe('lower');
+    });
+
+  test('cache-manager: with an upper default (60 s) longer than the time left (3 s) the copy outlives the original', async () => {
+    const { upperLeft, lowerLeft } = await backfill(cacheManager.createCache, 60_000, 3000);
+    expect(upperLeft).toBeGreaterThan(30_000);
+    expect(lowerLeft).toBeLessThanOrEqual(3000);
+  });
+
+  test('ours: with an upper default (60 s) longer than the time left (3 s) the copy expires with the original', async () => {
+    const { cache, upper, upperLeft, lowerLeft } = await backfill(ours, 60_000, 3000);
+    // Both expiries are computed from the same clock reading: the copy ends with the original
+    // (the margin is far below the 60 s the upper default would give).
+    expect(upperLeft).toBeLessThan(lowerLeft + 1000);
+    await sleep(upperLeft + 100);
+    expect(await upper.get('k')).toBeUndefined();
+    expect(await cache.wrap('k', () => 'fn')).toBe('fn');
+  });
+
+  test('ours, MemoryStore tiers (no default ttl): the copy gets the time left, not "never"', async () => {
+    const [l1, l2] = [new MemoryStore(), new MemoryStore()];
+    const cache = ours({ stores: [l1, l2] });
+    l2.setSync('k', 'v', 60_000);
+    expect(await cache.wrap('k', () => 'fn')).toBe('v');
+    expect(l1.expiresAtSync('k')).toBeLessThan(l2.expiresAtSync('k') + 1000);
+    expect(l1.expiresAtSync('k') - Date.now()).toBeGreaterThan(30_000);
+  });
+
+  test('ours: an explicit wrap ttl still wins over the upper default, capped by the time left', async () => {
+    const upper = new Keyv({ ttl: 400 });
+    const lower = new Keyv();
+    const cache = ours({ stores: [upper, lower] });
+    await lower.set('ttl-shorter', 'v', 120_000);
+    await lower.set('time-left-shorter', 'v', 120_000);
+    await cache.wrap('ttl-shorter', () => 'fn', 60_000);
+    await cache.wrap('time-left-shorter', () => 'fn', { ttl: 200_000 });
+    expect(await expiresIn(upper, 'ttl-shorter')).toBeGreaterThan(30_000);
+    expect(await expiresIn(upper, 'ttl-shorter')).toBeLessThanOrEqual(60_000);
+    expect(await expiresIn(upper, 'time-left-shorter')).toBeGreaterThan(60_000);
+    expect(await expiresIn(upper, 'time-left-shorter')).toBeLessThanOrEqual(120_000);
+  });
+
+  // A refresh writes the new value, not a copy: every tier gets the wrap ttl or, without one,
+  // its own default (cache-manager's behaviour), whatever the old entry had left.
+  async function refreshAll(create) {
+    const upper = new Keyv({ ttl: 400 });
+    const lower = new Keyv();
+    const cache = create({ stores: [upper, lower], refreshAllStores: true, refreshThreshold: 120_000 });
+    await lower.set('k', 'old', 60_000);
+    const refreshed = new Promise((resolve) => { cache.on('refresh', resolve); });
+    expect(await cache.wrap('k', () => 'new')).toBe('old');
+    expect(await refreshed).toEqual({ key: 'k', value: 'new' });
+    return {
+      upperLeft: await expiresIn(upper, 'k'),
+      lower: await lower.get('k', { raw: true }),
+    };
+  }
+
+  test.each([['cache-manager', cacheManager.createCache], ['ours', ours]])(
+    '%s, refreshAllStores: the refreshed value gets each tier\'s default (upper 400 ms, lower none)',
+    async (name, create) => {
+      const { upperLeft, lower } = await refreshAll(create);
+      expect(upperLeft).toBeLessThanOrEqual(400);
+      expect(lower).toEqual({ value: 'new' });
+    });
+});
+
 describe('Keyv tiers keep Keyv\'s own behaviour', () => {
   test('a namespaced Keyv over a MemoryStore stores under its prefix, and clear() stays in it', async () => {
     const store = new MemoryStore();
