@@ -4,7 +4,7 @@ const { Keyv } = require('keyv');
 const cacheManager = require('cache-manager');
 const { createCache, MemoryStore, InvalidArgumentError } = require('../../lib');
 const { sleep } = require('../helpers/slow-store');
-const { undefinedValueReads, CACHE_MANAGER_OUTCOME } = require('../helpers/undefined-value');
+const { undefinedValueReads, CACHE_MANAGER_OUTCOME } = require('../helpers/compat-scenarios');
 
 const caches = [];
 const make = (options) => {
