@@ -59,7 +59,7 @@ describe('the addon in worker threads', () => {
         expect(r.code).toBe(1); // terminated
       }
     }
-  }, 600_000);
+  }, 1_200_000); // minutes under the sanitizer build; 10 on a loaded machine
 
   test('stores dropped without disconnect() are finalized by GC without a crash', () => {
     const script = `
@@ -74,7 +74,9 @@ describe('the addon in worker threads', () => {
       const s = new MemoryStore();
       s.setSync('alive', 1);
       console.log(JSON.stringify({ alive: s.getSync('alive') }));`;
-    const out = execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    // 2,000,000 writes: seconds here, minutes under a loaded sanitizer build. Only a crash or
+    // a hang should fail it.
+    const out = execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 600_000 });
     expect(JSON.parse(out)).toEqual({ alive: 1 });
-  });
+  }, 660_000);
 });
