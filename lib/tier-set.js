@@ -49,37 +49,54 @@ function toTier(store, index) {
 }
 
 /**
- * The one fan-out: runs `op(tier, i)` on the first `count` tiers at once (all of them, like
- * cache-manager's Promise.all, even when one throws) and calls `each(i)` once tier i has
- * succeeded. Returns undefined when every tier answered synchronously and successfully,
- * otherwise a promise that settles like Promise.all over the answers.
+ * The one fan-out: runs `op(tier, request)` on the first `count` tiers at once (all of
+ * them, like cache-manager's Promise.all, even when one throws) and calls
+ * `each(i, request)` once tier i has succeeded. Returns undefined when every tier answered
+ * synchronously and successfully, otherwise a promise that settles like Promise.all over
+ * the answers. `op` and `each` are fixed functions and `request` carries the arguments, so
+ * a write allocates no closures.
+ * @template R
  * @param {import('./tier').TierOps[]} tiers
  * @param {number} count
- * @param {(tier: import('./tier').TierOps, i: number) => unknown} op
- * @param {(i: number) => void} [each]
+ * @param {(tier: import('./tier').TierOps, request: R) => unknown} op
+ * @param {R} request
+ * @param {(i: number, request: R) => void} [each]
  * @returns {Promise<unknown[]>|undefined}
  */
-function fanOut(tiers, count, op, each) {
+function fanOut(tiers, count, op, request, each) {
   let pending;
   for (let i = 0; i < count; i++) {
     let result;
     try {
-      result = op(tiers[i], i);
+      result = op(tiers[i], request);
     } catch (error) {
       (pending ??= []).push(Promise.reject(error));
       continue;
     }
     if (isThenable(result)) {
-      (pending ??= []).push(each === undefined ? result : result.then(() => each(i)));
+      (pending ??= []).push(each === undefined ? result : result.then(() => each(i, request)));
     } else if (each !== undefined) {
-      each(i);
+      each(i, request);
     }
   }
   return pending === undefined ? undefined : Promise.all(pending);
 }
 
-/** The ttl of a copy: `ttl`, but never longer than the `left` ms the original has. */
-const capTtl = (ttl, left) => (!ttl || left < ttl ? left : ttl);
+/**
+ * Writes `{ key, value, ttl, left }` to a tier. `left` is set for a copy of an entry found
+ * elsewhere: the copy gets `ttl`, or without one the tier's own default (what the store
+ * would give it), but never more than the `left` ms the original has.
+ */
+function setEntry(tier, { key, value, ttl, left }) {
+  if (left === undefined) return tier.set(key, value, ttl);
+  const own = ttl ?? tier.defaultTtl?.();
+  return tier.set(key, value, !own || left < own ? left : own);
+}
+
+const setMany = (tier, entries) => tier.setMany(entries);
+const deleteKey = (tier, key) => tier.delete(key);
+const deleteKeys = (tier, keys) => tier.deleteMany(keys);
+const clearTier = (tier) => tier.clear();
 
 /**
  * The tiers of one cache, with cache-wide reads and writes over them.
@@ -89,6 +106,7 @@ class TierSet {
   #single;
   #events;
   #nonBlocking;
+  #storeWritten;
 
   /**
    * @param {unknown[]} stores MemoryStore, RedisStore or Keyv instances, fastest first
@@ -100,6 +118,10 @@ class TierSet {
     this.#single = this.#tiers.length === 1 ? this.#tiers[0] : undefined;
     this.#events = events;
     this.#nonBlocking = nonBlocking;
+    // The per-store `set` event of a write (its payload is only built for a listener).
+    this.#storeWritten = (i, { key, value }) => {
+      if (events.listening('set')) events.emit('set', { key, value, store: storeLabel(i) });
+    };
   }
 
   /** The tiers, in order (not to be modified). */
@@ -323,7 +345,7 @@ class TierSet {
    * @returns {Promise<unknown>} the value
    */
   write(count, key, value, ttl, wait) {
-    return this.#put(count, key, value, (tier) => tier.set(key, value, ttl), wait);
+    return this.#put(count, { key, value, ttl, left: undefined }, wait);
   }
 
   /**
@@ -339,17 +361,16 @@ class TierSet {
    */
   copy(count, key, entry, ttl, wait) {
     const { value, expires } = entry;
-    if (typeof expires !== 'number') return this.write(count, key, value, ttl, wait);
-    const left = Math.max(1, expires - Date.now());
-    return this.#put(count, key, value,
-      (tier) => tier.set(key, value, capTtl(ttl ?? tier.defaultTtl?.(), left)), wait);
+    const left = typeof expires === 'number' ? Math.max(1, expires - Date.now()) : undefined;
+    return this.#put(count, { key, value, ttl, left }, wait);
   }
 
-  #put(count, key, value, op, wait) {
+  #put(count, request, wait) {
     const events = this.#events;
-    const pending = fanOut(this.#tiers, count, op, (i) => {
-      if (events.listening('set')) events.emit('set', { key, value, store: storeLabel(i) });
-    });
+    const pending = fanOut(this.#tiers, count, setEntry, request, this.#storeWritten);
+    const { key, value } = request;
+    // The common write (synchronous tiers, nobody listening) builds no event payload.
+    if (pending === undefined && !events.listening('set')) return Promise.resolve(value);
     return events.finish(pending, 'set', { key, value }, value, wait);
   }
 
@@ -358,7 +379,7 @@ class TierSet {
    * @returns {Promise<object[]>} the entries
    */
   setMany(entries) {
-    const pending = fanOut(this.#tiers, this.#tiers.length, (tier) => tier.setMany(entries));
+    const pending = fanOut(this.#tiers, this.#tiers.length, setMany, entries);
     return this.#events.finish(pending, 'mset', { list: entries }, entries, false);
   }
 
@@ -367,7 +388,7 @@ class TierSet {
    * @returns {Promise<boolean>} true
    */
   delete(key) {
-    const pending = fanOut(this.#tiers, this.#tiers.length, (tier) => tier.delete(key));
+    const pending = fanOut(this.#tiers, this.#tiers.length, deleteKey, key);
     return this.#events.finish(pending, 'del', { key }, true, false);
   }
 
@@ -376,13 +397,13 @@ class TierSet {
    * @returns {Promise<boolean>} true
    */
   deleteMany(keys) {
-    const pending = fanOut(this.#tiers, this.#tiers.length, (tier) => tier.deleteMany(keys));
+    const pending = fanOut(this.#tiers, this.#tiers.length, deleteKeys, keys);
     return this.#events.finish(pending, 'mdel', { keys }, true, false);
   }
 
   /** @returns {Promise<boolean>} true */
   clear() {
-    const pending = fanOut(this.#tiers, this.#tiers.length, (tier) => tier.clear());
+    const pending = fanOut(this.#tiers, this.#tiers.length, clearTier, undefined);
     return this.#events.finish(pending, 'clear', undefined, true, false);
   }
 
@@ -404,4 +425,4 @@ class TierSet {
   }
 }
 
-module.exports = { TierSet, fanOut, isThenable, resolveOption };
+module.exports = { TierSet, isThenable, resolveOption };
