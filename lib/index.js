@@ -5,14 +5,6 @@
  * and a Redis connection manager.
  */
 
-// Named one by one (not spread) so that Node's ES module loader sees every export by name:
-// `import { RedisServerError } from 'native-cache-manager'` works.
-const {
-  NativeCacheError, InvalidArgumentError, KeyTooLargeError, ValueTooLargeError, SerializationError,
-  StoreClosedError, CacheDisconnectedError, WrapRecursionError, DisconnectError, RedisError,
-  RedisConnectionError, RedisConnectTimeoutError, RedisTimeoutError, RedisProtocolError,
-  RedisReplyTooLargeError, RedisClosedError, RedisServerError, RedisUnsupportedCommandError
-} = require('./errors');
 const { MemoryStore, MEMORY_STORE_DEFAULTS } = require('./memory-store');
 const { kTier } = require('./tier');
 const { createCache, DEFAULT_DISCONNECT_TIMEOUT } = require('./create-cache');
@@ -30,22 +22,7 @@ module.exports = {
   REDIS_CLIENT_DEFAULTS,
   parseRedisUrl,
   kTier,
-  NativeCacheError,
-  InvalidArgumentError,
-  KeyTooLargeError,
-  ValueTooLargeError,
-  SerializationError,
-  StoreClosedError,
-  CacheDisconnectedError,
-  WrapRecursionError,
-  DisconnectError,
-  RedisError,
-  RedisConnectionError,
-  RedisConnectTimeoutError,
-  RedisTimeoutError,
-  RedisProtocolError,
-  RedisReplyTooLargeError,
-  RedisClosedError,
-  RedisServerError,
-  RedisUnsupportedCommandError,
+  // Spread from a require() call (not a variable) so that Node's ES module loader sees each
+  // error class as a named export: `import { RedisServerError } from 'native-cache-manager'`.
+  ...require('./errors'),
 };
