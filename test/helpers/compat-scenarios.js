@@ -57,10 +57,12 @@ async function undefinedValueReads(cache, isStored) {
  * event; that wrap's refresh succeeds. Every hit is in the refresh window (threshold above
  * the ttl), so nothing depends on timing.
  * @param {object} cache a cache with the cache-manager 7 API and `settled()`
- * @param {() => Promise<void>} [afterFailedRefresh] called once the failed refresh is over
- * @returns {Promise<{first: unknown, fromEvent: unknown, calls: number, refreshes: object[], error: Error}>}
+ * @param {() => Promise<unknown>} [inEvent] called from the failed refresh's event, before
+ *   the wrap; what it resolves with is returned as `inEvent`
+ * @returns {Promise<{first: unknown, fromEvent: unknown, calls: number, refreshes: object[],
+ *   error: Error, inEvent: unknown}>}
  */
-async function wrapFromFailedRefreshEvent(cache, afterFailedRefresh = async () => {}) {
+async function wrapFromFailedRefreshEvent(cache, inEvent = async () => undefined) {
   const options = { ttl: 60_000, refreshThreshold: 120_000 };
   await cache.set('k', 'old', options.ttl);
   const error = new Error('origin down');
@@ -72,25 +74,28 @@ async function wrapFromFailedRefreshEvent(cache, afterFailedRefresh = async () =
   };
   const refreshes = [];
   let fromEvent;
+  let seenInEvent;
   cache.on('refresh', (payload) => {
     refreshes.push(payload);
-    if (refreshes.length === 1) fromEvent = cache.wrap('k', fn, options);
+    if (refreshes.length > 1) return;
+    seenInEvent = inEvent();
+    fromEvent = cache.wrap('k', fn, options);
   });
   const first = await cache.wrap('k', fn, options);
   await cache.settled(); // the failed refresh, its event and the wrap made from it
-  await afterFailedRefresh();
   const fromEventValue = await fromEvent;
   await cache.settled(); // the refresh started by the wrap made from the event
-  return { first, fromEvent: fromEventValue, calls, refreshes, error };
+  return { first, fromEvent: fromEventValue, calls, refreshes, error, inEvent: await seenInEvent };
 }
 
 /** What `wrapFromFailedRefreshEvent` gives when the wrap made from the event refreshes again. */
-const retried = (error) => ({
+const retried = (error, inEvent) => ({
   first: 'old',
   fromEvent: 'old',
   calls: 2,
   refreshes: [{ key: 'k', value: 'old', error }, { key: 'k', value: 'new' }],
   error,
+  inEvent,
 });
 
 module.exports = {
