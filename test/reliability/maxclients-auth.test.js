@@ -131,9 +131,8 @@ describe('--maxclients 4', () => {
   test('all slots held: clear errors naming the limit, backoff-paced attempts, service back when a slot frees', async () => {
     fillers.push(...await fill(1)); // admin + 3 = 4: every slot held
     const probe = await redis.raw();
-    await sleep(20);
+    await probe.closed; // Redis sends its error, then closes
     expect(probe.greeting.map(String)).toEqual(['Error: ERR max number of clients reached']);
-    await probe.closed;
 
     const client = new RedisClient(redis.url);
     const lag = watchTimerLag();
