@@ -1,4 +1,13 @@
 {
+  # hiredis: found with pkg-config on Linux and macOS (libhiredis-dev, Homebrew's hiredis), from
+  # vcpkg on Windows (VCPKG_ROOT, static triplet). The prebuilt binaries are configured with
+  # GYP_DEFINES="ncm_static_deps=true": hiredis, libstdc++ and libgcc linked in, their symbols
+  # kept local, so the addon needs only the C library and the Node process (docs/install.md).
+  "variables": {
+    "ncm_static_deps%": "false",
+    "vcpkg_root%": "<!(node -p \"process.env.VCPKG_ROOT || ''\")",
+    "vcpkg_triplet%": "x64-windows-static"
+  },
   "targets": [
     {
       "target_name": "native_cache_manager",
@@ -14,10 +23,8 @@
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "src",
-        "<!@(pkg-config --cflags-only-I hiredis | sed -e 's/-I//g')"
+        "src"
       ],
-      "libraries": ["<!@(pkg-config --libs hiredis)"],
       "defines": [
         "NAPI_VERSION=9",
         "NAPI_DISABLE_CPP_EXCEPTIONS",
@@ -26,14 +33,38 @@
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14"],
-      "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"],
       "cflags_cc": ["-std=c++20", "-fno-exceptions", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
       "conditions": [
+        ["OS!='win'", {
+          "include_dirs": ["<!@(pkg-config --cflags-only-I hiredis | sed -e 's/-I//g')"]
+        }],
+        ["OS!='win' and ncm_static_deps!='true'", {
+          "libraries": ["<!@(pkg-config --libs hiredis)"]
+        }],
+        ["OS=='linux' and ncm_static_deps=='true'", {
+          "libraries": ["<!@(pkg-config --libs-only-L hiredis)", "-l:libhiredis.a"],
+          "ldflags": ["-static-libstdc++", "-static-libgcc", "-Wl,--exclude-libs,ALL"]
+        }],
+        ["OS=='mac' and ncm_static_deps=='true'", {
+          "libraries": ["<!(pkg-config --variable=libdir hiredis)/libhiredis.a"]
+        }],
         ["OS=='mac'", {
           "xcode_settings": {
             "CLANG_CXX_LANGUAGE_STANDARD": "c++20",
             "GCC_ENABLE_CPP_EXCEPTIONS": "NO",
-            "MACOSX_DEPLOYMENT_TARGET": "11.0"
+            "MACOSX_DEPLOYMENT_TARGET": "11.0",
+            "GCC_SYMBOLS_PRIVATE_EXTERN": "YES"
+          }
+        }],
+        ["OS=='win'", {
+          "include_dirs": ["<(vcpkg_root)/installed/<(vcpkg_triplet)/include"],
+          "libraries": ["<(vcpkg_root)/installed/<(vcpkg_triplet)/lib/hiredis.lib", "ws2_32.lib"],
+          "msvs_settings": {
+            "VCCLCompilerTool": {
+              "AdditionalOptions": ["/std:c++20"],
+              "ExceptionHandling": 0
+            }
           }
         }]
       ]
