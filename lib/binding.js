@@ -1,23 +1,33 @@
 'use strict';
 
-/** Loads the compiled addon once per environment (main thread or worker). */
+/**
+ * Loads the native addon once per environment (main thread or worker): a local build
+ * (build/Release, made by `npm run build` or by the install script when no prebuilt binary
+ * matches) if there is one, else the prebuilt binary for this platform, architecture and C
+ * library (prebuilds/, shipped in the package). NATIVE_CACHE_MANAGER_ADDON names another file
+ * (the sanitizer build of `npm run test:asan`).
+ */
 
-const path = require('node:path');
+const { BUILD_COMMAND, BUILD_REQUIREMENTS, locateAddon, notFoundMessage } = require('./addon-locator');
+
+function fail(message, cause) {
+  const error = new Error(message, cause ? { cause } : undefined);
+  error.code = 'ERR_ADDON_NOT_LOADED';
+  return error;
+}
 
 function load() {
-  // NATIVE_CACHE_MANAGER_ADDON selects another build of the addon (the sanitizer build of
-  // `npm run test:asan`); by default the release build is loaded.
-  const file = process.env.NATIVE_CACHE_MANAGER_ADDON ||
-    path.join(__dirname, '..', 'build', 'Release', 'native_cache_manager.node');
+  const located = locateAddon();
+  if (located.file === null) throw fail(notFoundMessage(located));
   try {
-    return require(file);
+    return require(located.file);
   } catch (error) {
-    const hint = error.code === 'MODULE_NOT_FOUND'
-      ? 'the native addon is not built: run `npm rebuild native-cache-manager` (needs a C++20 compiler, python3, make and the hiredis headers: apt-get install -y build-essential pkg-config libhiredis-dev)'
-      : `the native addon failed to load: ${error.message}`;
-    const wrapped = new Error(`native-cache-manager: ${hint}`, { cause: error });
-    wrapped.code = 'ERR_ADDON_NOT_LOADED';
-    throw wrapped;
+    throw fail([
+      `native-cache-manager: the ${located.kind} ${located.file} failed to load on ` +
+        `${located.target.label}, Node.js ${process.version}: ${error.message}`,
+      `To build it from source, install ${BUILD_REQUIREMENTS},`,
+      `then run ${BUILD_COMMAND}.`,
+    ].join('\n'), error);
   }
 }
 
