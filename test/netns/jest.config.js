@@ -7,4 +7,5 @@ module.exports = {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/test/netns/**/*.test.js'],
   testTimeout: 60_000,
+  modulePathIgnorePatterns: ['<rootDir>/build-prebuild/'],
 };

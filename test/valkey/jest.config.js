@@ -11,7 +11,7 @@ module.exports = {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/test/integration/**/*.test.js', '<rootDir>/test/reliability/**/*.test.js'],
   testTimeout: 30000,
-  modulePathIgnorePatterns: ['<rootDir>/examples/nextjs/'],
+  modulePathIgnorePatterns: ['<rootDir>/examples/nextjs/', '<rootDir>/build-prebuild/'],
   // The benchmark program's smoke test checks the program, which always benchmarks
   // redis-server (bench/js/redis.js): `npm test` runs it; here it would only repeat that run.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/redis-bench-smoke.test.js'],
