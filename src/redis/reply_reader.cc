@@ -1,11 +1,30 @@
 #include "redis/reply_reader.h"
 
+#include <type_traits>
 #include <utility>
 
 namespace ncm::redis {
 namespace {
 
 using Budget = RespReader::Budget;
+
+// hiredis 1.x (Homebrew, vcpkg, Alpine) passes an array's length as size_t and adds RESP3
+// callbacks; 0.14 (Debian) passes an int. read.h alone tells them apart: only 1.x defines the
+// RESP3 reply types.
+#ifdef REDIS_REPLY_DOUBLE
+using ArrayLength = size_t;
+#else
+using ArrayLength = int;
+#endif
+
+template <typename T>
+bool IsNegative(T value) {
+  if constexpr (std::is_signed_v<T>) {
+    return value < 0;
+  } else {
+    return false;
+  }
+}
 
 // The root task carries the reader's privdata in every hiredis version; nested tasks only
 // in some, so walk up to the root.
@@ -80,19 +99,28 @@ void* CreateString(const redisReadTask* task, char* str, size_t len) {
     case REDIS_REPLY_STATUS:
       reply->type = ReplyType::kStatus;
       break;
-    default:
+    case REDIS_REPLY_STRING:
       reply->type = ReplyType::kString;
       break;
+    default:  // RESP3 verbatim strings and big numbers (hiredis 1.x): we speak RESP2
+      Refuse(budget, ReadStatus::kProtocol,
+             "RESP3 reply type " + std::to_string(task->type) + " on a RESP2 connection");
+      return nullptr;
   }
   reply->str.assign(str, len);
   return Attach(task, std::move(reply));
 }
 
-void* CreateArray(const redisReadTask* task, int elements) {
+void* CreateArray(const redisReadTask* task, ArrayLength elements) {
   uint32_t depth;
   Budget* budget = BudgetOf(task, &depth);
+  if (task->type != REDIS_REPLY_ARRAY) {  // RESP3 maps, sets, pushes (hiredis 1.x)
+    Refuse(budget, ReadStatus::kProtocol,
+           "RESP3 reply type " + std::to_string(task->type) + " on a RESP2 connection");
+    return nullptr;
+  }
   if (!Charge(budget, depth + 1, 0)) return nullptr;
-  if (elements < 0 || static_cast<uint64_t>(elements) > budget->limits.max_elements ||
+  if (IsNegative(elements) || static_cast<uint64_t>(elements) > budget->limits.max_elements ||
       budget->elements + static_cast<uint64_t>(elements) > budget->limits.max_elements + 1) {
     Refuse(budget, ReadStatus::kProtocol,
            "array header announces " + std::to_string(elements) + " elements (cap " +
@@ -123,6 +151,21 @@ void* CreateNil(const redisReadTask* task) {
   return Attach(task, std::make_unique<Reply>());
 }
 
+#ifdef REDIS_REPLY_DOUBLE
+// RESP3 doubles and booleans (hiredis 1.x): never sent on a RESP2 connection.
+void* CreateDouble(const redisReadTask* task, double, char*, size_t) {
+  uint32_t depth;
+  Refuse(BudgetOf(task, &depth), ReadStatus::kProtocol, "RESP3 double on a RESP2 connection");
+  return nullptr;
+}
+
+void* CreateBool(const redisReadTask* task, int) {
+  uint32_t depth;
+  Refuse(BudgetOf(task, &depth), ReadStatus::kProtocol, "RESP3 boolean on a RESP2 connection");
+  return nullptr;
+}
+#endif
+
 // hiredis frees only roots (an unfinished one on error); children go with their parent.
 void FreeObject(void* object) { std::unique_ptr<Reply> owned(static_cast<Reply*>(object)); }
 
@@ -130,7 +173,16 @@ void FreeObject(void* object) { std::unique_ptr<Reply> owned(static_cast<Reply*>
 
 RespReader::RespReader(const ReaderLimits& limits) {
   budget_.limits = limits;
-  functions_ = {CreateString, CreateArray, CreateInteger, CreateNil, FreeObject};
+  functions_ = {};
+  functions_.createString = CreateString;
+  functions_.createArray = CreateArray;
+  functions_.createInteger = CreateInteger;
+  functions_.createNil = CreateNil;
+#ifdef REDIS_REPLY_DOUBLE
+  functions_.createDouble = CreateDouble;
+  functions_.createBool = CreateBool;
+#endif
+  functions_.freeObject = FreeObject;
   reader_ = redisReaderCreateWithFunctions(&functions_);
   if (reader_ != nullptr) reader_->privdata = &budget_;
 }

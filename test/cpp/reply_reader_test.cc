@@ -58,6 +58,19 @@ TEST(RespReaderTest, BulkStringMustEndWithCrlf) {
   EXPECT_EQ(replies[1]->str, "\r\n");
 }
 
+TEST(RespReaderTest, RespThreeTypesAreAProtocolError) {
+  // We speak RESP2. hiredis 0.14 does not know these type bytes; 1.x parses them and calls
+  // callbacks of ours that refuse them. Either way: an error, never a value of an unknown kind.
+  for (const char* resp3 :
+       {",1.5\r\n", "#t\r\n", "%1\r\n+a\r\n+b\r\n", "~1\r\n:1\r\n", ">2\r\n+message\r\n+x\r\n",
+        "=7\r\ntxt:abc\r\n", "(12345\r\n", "*1\r\n#f\r\n"}) {
+    RespReader reader(ReaderLimits{});
+    std::vector<std::unique_ptr<Reply>> replies;
+    EXPECT_EQ(FeedAll(&reader, resp3, &replies), ReadStatus::kProtocol) << resp3;
+    EXPECT_TRUE(replies.empty()) << resp3;
+  }
+}
+
 TEST(RespReaderTest, HugeArrayHeaderIsAnErrorNotAnAllocation) {
   RespReader reader(ReaderLimits{});
   std::vector<std::unique_ptr<Reply>> replies;
