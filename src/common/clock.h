@@ -23,11 +23,16 @@ inline int64_t NowMs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-// Never ahead of NowMs(); behind it by less than kCoarseClockSlackMs.
+// Never ahead of NowMs(); behind it by less than kCoarseClockSlackMs. Where there is no
+// coarse clock (macOS), the precise one: slower, never wrong.
 inline int64_t CoarseNowMs() {
+#ifdef CLOCK_REALTIME_COARSE
   timespec ts;
   clock_gettime(CLOCK_REALTIME_COARSE, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+#else
+  return NowMs();
+#endif
 }
 
 }  // namespace ncm
