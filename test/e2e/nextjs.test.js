@@ -20,7 +20,7 @@ const COMMAND_TIMEOUT = 500;
 // never ends) are minutes. Bounds that prove something put the slow path under test (fn's
 // delay, the app's command timeout) an order of magnitude away from the fast one and sit
 // between them; each says what it separates.
-const SETUP_TIMEOUT = 900_000; // pack + npm install (compiles the addon) + next build: 3.5 min seen on a busy machine
+const SETUP_TIMEOUT = 900_000; // pack + npm install (may compile the addon) + next build: 3.5 min seen on a busy machine
 const BOOT_TIMEOUT = 90_000; // next start until it answers
 const REQUEST_TIMEOUT = 60_000; // one request, no byte for this long
 const TEST_TIMEOUT = 180_000; // one test: 7-22 s seen on a busy machine, boots included
@@ -172,7 +172,8 @@ beforeAll(async () => {
   expect(pack.code).toBe(0);
   const tarball = fs.readdirSync(tmp).find((f) => f.endsWith('.tgz'));
   // A real install from the tarball (a symlinked local package does not load in Next); the
-  // addon is compiled by the package's install script. --prefer-offline: no network when
+  // addon is the prebuilt binary when prebuilds/ holds one for this machine (CI makes it
+  // first), else the package's install script compiles it. --prefer-offline: no network when
   // the npm cache already holds next and react.
   const install = await run('npm', ['install', '--no-save', '--prefer-offline', path.join(tmp, tarball)],
     { cwd: APP, env: baseEnv });
