@@ -29,6 +29,9 @@
         "src/redis/outbox.cc",
         "src/redis/tcp_transport.cc",
         "src/redis/timer.cc",
+        "src/napi/packed_batch.cc",
+        "src/napi/redis_config.cc",
+        "src/napi/redis_events.cc",
         "src/napi/redis_client_wrap.cc",
         "src/napi/addon.cc"
       ],
