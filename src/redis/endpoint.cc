@@ -68,8 +68,7 @@ void Endpoint::Admit(std::unique_ptr<Request> request) {
   Track(request.get());
   switch (state_) {
     case State::kIdle:
-      pending_.push_back(std::move(request));
-      StartConnect();
+      pending_.push_back(std::move(request));  // Flush() connects, once the batch is in
       break;
     case State::kConnecting:
     case State::kHandshake:
@@ -109,6 +108,10 @@ void Endpoint::AdmitWhileDown(std::unique_ptr<Request> request) {
 }
 
 void Endpoint::Flush() {
+  if (state_ == State::kIdle && !pending_.empty()) {
+    StartConnect();
+    return;
+  }
   if (state_ != State::kReady || !conn_ || pending_.empty()) return;
   Failure failure;
   if (!conn_->Write(&pending_, &failure)) ConnectionLost(failure);
@@ -138,6 +141,9 @@ void Endpoint::RejectPending(const Failure& failure) {
 // --- connecting -------------------------------------------------------------------------
 
 void Endpoint::StartConnect() {
+  // The connect timeout counts from now, not from the start of this turn of the loop
+  // (admitting a large batch can take a while on a loaded machine).
+  uv_update_time(loop_);
   state_ = State::kConnecting;
   attempt_started_ms_ = uv_now(loop_);
   dialer_.Dial();

@@ -4,7 +4,7 @@
 //
 // States (an explicit machine; every transition is in endpoint.cc):
 //
-//   kIdle --first command--> kConnecting --transport--> kHandshake --last reply--> kReady
+//   kIdle --first Flush--> kConnecting --transport--> kHandshake --last reply--> kReady
 //                                 |  (no handshake needed: straight to kReady)        |
 //                      dial/handshake failed                              connection lost
 //                                 v                                                   |
@@ -61,10 +61,12 @@ class Endpoint : private Dialer::Listener, private NodeConnection::Listener {
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
-  // Takes a caller's request: its deadline starts now (uv_now). Connects on first use.
-  // Requests admitted together are written together by the next Flush().
+  // Takes a caller's request: its deadline starts now (uv_now). Requests admitted together
+  // are written together by the next Flush().
   void Admit(std::unique_ptr<Request> request);
-  // Writes the admitted requests when the connection is ready (otherwise they wait).
+  // Writes the admitted requests when the connection is ready (otherwise they wait); on
+  // first use, starts connecting (after the whole batch is admitted, so the time spent
+  // admitting it never counts against the connect timeout).
   void Flush();
 
   // Graceful close: admitted requests still get their replies, then QUIT, then the socket
