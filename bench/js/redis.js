@@ -23,7 +23,9 @@
  *   --json    also write the results (raw figures, tables, chart data, environment) to this
  *             file; --chart then draws the SVG from every *.json in that folder (chart.js)
  *
- * Each (client, command, value size, concurrency) job runs in a fresh child process.
+ * Each (client, command, value size, concurrency) job runs in a fresh child process. A job
+ * that fails (on a stalled machine a 500 ms command timeout can fire) runs again, at most
+ * twice; stderr shows an `R` for each rerun, and the results files count them.
  * Concurrency 1 is measured with the client and every thread of the server pinned to CPU 0
  * (taskset): with an idle second CPU, a one-at-a-time round trip on this kind of VM measures
  * how fast a sleeping CPU wakes up rather than the client. Every value embeds its key, and
@@ -441,10 +443,20 @@ async function main() {
     const results = new Map();
     const ceilingRuns = Object.fromEntries(args.sizes.map((s) => [s, { GET: [], SET: [] }]));
     const started = Date.now();
+    const reruns = [];
     for (let round = 0; round < runs; round++) {
       for (const job of roundJobs({ ...args, levels }, round)) {
         placeServer(job.concurrency);
-        const r = runChild({ ...job, url: server.url, seconds }, clientCpu(job.concurrency));
+        let r;
+        for (let attempt = 0; r === undefined; attempt++) {
+          try {
+            r = runChild({ ...job, url: server.url, seconds }, clientCpu(job.concurrency));
+          } catch (error) {
+            if (attempt >= 2) throw error;
+            reruns.push({ job, error: String(error.message).split('\n')[0] });
+            process.stderr.write('R');
+          }
+        }
         const key = `${job.driver}|${job.op}|${job.size}|${job.concurrency}`;
         if (!results.has(key)) results.set(key, []);
         results.get(key).push(r);
@@ -501,7 +513,7 @@ async function main() {
       });
       chart.saveResults(args.json, 'redis', {
         title: 'Redis GET / SET', quick: args.quick, env, markdown: text,
-        charts: charts(stat, ceilings, levels, placement), results: raw, ceilings: ceilingRuns,
+        charts: charts(stat, ceilings, levels, placement), results: raw, ceilings: ceilingRuns, reruns,
       });
       if (args.chart) {
         const drawn = chart.writeChart({ out: args.chart, files: chart.siblingsOf(args.json) });
