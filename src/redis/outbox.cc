@@ -46,6 +46,7 @@ Outbox::~Outbox() {
 
 void Outbox::Flush() {
   if (items_.empty()) return;
+  bytes_ = 0;
   std::vector<Completion> batch;
   batch.swap(items_);
   sink_->Deliver(std::move(batch));
