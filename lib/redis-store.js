@@ -18,9 +18,7 @@ const { validateOptions } = require('./options');
 const { checkKey, checkTtl } = require('./options');
 const { describe } = require('./describe');
 const { kTier } = require('./tier');
-const { RedisClient } = require('./redis-client');
-const { acquireSharedClient } = require('./redis-registry');
-const { CONNECTION_OPTION_NAMES } = require('./redis-options');
+const { acquireSharedClient, RedisClient, CONNECTION_OPTION_NAMES } = require('./redis-client');
 const { encodeEnvelope, decodeEnvelope } = require('./keyv-format');
 const {
   InvalidArgumentError, KeyTooLargeError, ValueTooLargeError, RedisClosedError,
