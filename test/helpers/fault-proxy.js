@@ -89,6 +89,7 @@ class Pair {
     this.client = client;
     this.open = true;
     this.held = []; // server→client bytes held while stalled
+    this.heldReplies = 0; // whole replies in `held`
     this.budget = Infinity; // bytes still allowed through in stall-after
     this.partial = Buffer.alloc(0); // start of the server reply not yet complete
     this.scanBroken = false;
@@ -180,6 +181,7 @@ class Pair {
     const mode = proxy.mode;
     if (mode === 'stall' || (mode === 'stall-after' && this.budget <= 0)) {
       this.held.push(chunk);
+      this.heldReplies += cuts.filter((c) => c > 0).length;
       return;
     }
     if (mode === 'stall-after') {
@@ -199,6 +201,7 @@ class Pair {
   flushHeld() {
     const held = this.held;
     this.held = [];
+    this.heldReplies = 0;
     for (const chunk of held) this.deliver(chunk);
   }
 
@@ -242,6 +245,13 @@ class FaultProxy extends EventEmitter {
   }
 
   get port() { return this.server.address().port; }
+
+  /** Whole replies held back (in `stall`) over every open connection. */
+  get heldReplies() {
+    let n = 0;
+    for (const pair of this.pairs) n += pair.heldReplies;
+    return n;
+  }
 
   /** Changes the fault mode; see the top of this file. Returns the proxy. */
   set(mode, arg) {

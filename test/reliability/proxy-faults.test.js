@@ -89,9 +89,13 @@ test.each(cases)('%s under 64 in flight: every op settles, 0 wrong values, the c
   await sleep(200);
   if (mode === 'reset' || mode === 'fin') {
     // The pipeline is empty for part of each round trip (the callers are busy with the last
-    // replies); hold replies for 20 ms so the 64 ops are surely in flight when the socket dies.
+    // replies, and a loaded machine may not have written their next commands yet): hold the
+    // replies until the server has answered all 64, so all 64 are surely in flight (written
+    // and executed, not retryable) when the socket dies.
     proxy.set('stall');
-    await sleep(20);
+    const holdSince = performance.now();
+    while (proxy.heldReplies < 64 && performance.now() - holdSince < COMMAND_TIMEOUT / 4) await sleep(5);
+    expect(proxy.heldReplies).toBe(64);
     faultAt = performance.now();
     proxy.set(mode);
   } else {
