@@ -9,7 +9,8 @@ const { MemoryStore, MEMORY_STORE_DEFAULTS } = require('./memory-store');
 const { kTier } = require('./tier');
 const { createCache, DEFAULT_DISCONNECT_TIMEOUT } = require('./create-cache');
 const { RedisStore, REDIS_STORE_DEFAULTS } = require('./redis-store');
-const { RedisClient, REDIS_CLIENT_DEFAULTS, parseRedisUrl } = require('./redis-client');
+const { RedisClient } = require('./redis-client');
+const { REDIS_CLIENT_DEFAULTS, parseRedisUrl } = require('./redis-options');
 
 module.exports = {
   createCache,

@@ -1,9 +1,10 @@
 'use strict';
 
 /**
- * RedisClient: a small promise API over the native connection manager, and the
- * per-process registry that shares one manager between every store naming the same
- * endpoint and options.
+ * RedisClient: a small promise API over the native connection manager (one endpoint, one
+ * I/O thread, one connection). Options are resolved in lib/redis-options.js, commands that
+ * may not run on the shared connection are refused by lib/redis-commands.js, and stores share
+ * clients through lib/redis-registry.js.
  *
  * Commands issued in the same tick leave in one write (the I/O thread drains its queue per
  * wake-up); replies come back in batches and settle their promises in order.
@@ -11,7 +12,8 @@
 
 const binding = require('./binding');
 const { CommandBatch } = require('./redis-batch');
-const { validateOptions } = require('./options');
+const { REDIS_CLIENT_DEFAULTS, resolveConnection, addressOf } = require('./redis-options');
+const { refusedCommand } = require('./redis-commands');
 const { describe } = require('./describe');
 const {
   InvalidArgumentError, RedisConnectionError, RedisConnectTimeoutError, RedisTimeoutError,
@@ -19,143 +21,8 @@ const {
   RedisUnsupportedCommandError,
 } = require('./errors');
 
-const MiB = 1024 * 1024;
-
-/** Largest accepted `maxReplyBytes`: Redis's own bulk-string ceiling (proto-max-bulk-len). */
-const MAX_REPLY_BYTES_CAP = 512 * MiB;
 /** Longest JS string; a longer bulk string fails its own call (read it with { buffers: true }). */
 const MAX_STRING_LENGTH = require('node:buffer').constants.MAX_STRING_LENGTH;
-
-/** Connection defaults, documented in the README and types/redis.d.ts. */
-const REDIS_CLIENT_DEFAULTS = Object.freeze({
-  host: '127.0.0.1',
-  port: 6379,
-  db: 0,
-  connectTimeout: 1000,
-  commandTimeout: 500,
-  offlineQueue: 0,
-  healthCheckInterval: 1000,
-  keepAlive: 1000,
-  maxReplyBytes: 64 * MiB,
-  maxReplyElements: 1_000_000,
-  maxReplyDepth: 32,
-  disconnectTimeout: 5000,
-});
-
-const CONNECTION_SPEC = {
-  url: { type: 'string', default: undefined },
-  host: { type: 'string', default: undefined },
-  port: { type: 'integer', min: 1, max: 65535, default: undefined },
-  path: { type: 'string', default: undefined },
-  username: { type: 'string', default: undefined },
-  password: { type: 'string', default: undefined },
-  db: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: undefined },
-  clientName: {
-    type: 'any', allowed: 'a string without spaces or newlines',
-    check: (v) => typeof v === 'string' && !/[\s]/.test(v), default: undefined,
-  },
-  connectTimeout: { type: 'integer', min: 1, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.connectTimeout },
-  commandTimeout: { type: 'integer', min: 1, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.commandTimeout },
-  offlineQueue: { type: 'integer', min: 0, max: 1_000_000, default: REDIS_CLIENT_DEFAULTS.offlineQueue },
-  healthCheckInterval: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.healthCheckInterval },
-  keepAlive: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.keepAlive },
-  maxReplyBytes: { type: 'integer', min: 1024, max: MAX_REPLY_BYTES_CAP, default: REDIS_CLIENT_DEFAULTS.maxReplyBytes },
-  maxReplyElements: { type: 'integer', min: 1, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.maxReplyElements },
-  maxReplyDepth: { type: 'integer', min: 1, max: 1000, default: REDIS_CLIENT_DEFAULTS.maxReplyDepth },
-};
-
-/**
- * Parses `redis://[user:pass@]host:port/db` and `unix:///path/to.sock[?db=N]`.
- * `rediss://` (TLS) is refused: the hiredis this package builds against has no TLS.
- * @param {string} url
- * @returns {{host?: string, port?: number, path?: string, username?: string, password?: string, db?: number}}
- */
-function parseRedisUrl(url) {
-  let parsed;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InvalidArgumentError(`Redis url must look like redis://host:port/db or unix:///path; received ${describe(redactUrl(url))}`);
-  }
-  const out = {};
-  if (parsed.username) out.username = decodeURIComponent(parsed.username);
-  if (parsed.password) out.password = decodeURIComponent(parsed.password);
-  const dbText = parsed.searchParams.get('db');
-  switch (parsed.protocol) {
-    case 'redis:': {
-      if (parsed.hostname) out.host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-      if (parsed.port) out.port = Number(parsed.port);
-      const dbPath = parsed.pathname.replace(/^\//, '');
-      if (dbPath !== '') {
-        if (!/^\d+$/.test(dbPath)) {
-          throw new InvalidArgumentError(`Redis url: the path must be a database number; received '${dbPath}'`);
-        }
-        out.db = Number(dbPath);
-      }
-      break;
-    }
-    case 'unix:':
-      if (!parsed.pathname) throw new InvalidArgumentError('Redis url: unix:// needs a socket path, e.g. unix:///run/redis.sock');
-      out.path = decodeURIComponent(parsed.pathname);
-      break;
-    case 'rediss:':
-      throw new InvalidArgumentError(
-        'Redis url: rediss:// (TLS) is not supported yet: the hiredis version this package builds against has no TLS. Use a TLS-terminating proxy (e.g. stunnel) and redis://, or a unix socket',
-        'ERR_REDIS_TLS_UNSUPPORTED');
-    default:
-      throw new InvalidArgumentError(`Redis url: protocol must be redis: or unix:; received '${parsed.protocol}'`);
-  }
-  if (dbText !== null) {
-    if (!/^\d+$/.test(dbText)) throw new InvalidArgumentError(`Redis url: db must be a number; received '${dbText}'`);
-    out.db = Number(dbText);
-  }
-  return out;
-}
-
-/** The url with any password replaced, for messages. */
-function redactUrl(url) {
-  return typeof url === 'string' ? url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : url;
-}
-
-/**
- * Validates connection options (url and/or discrete fields) and returns the full config.
- * @param {string} where
- * @param {object} options
- */
-function resolveConnection(where, options) {
-  // Checked first and without echoing the value: a password must never reach a message.
-  if (options && options.password !== undefined && typeof options.password !== 'string') {
-    throw new InvalidArgumentError(`${where}: option 'password' must be a string; received a value of type ${typeof options.password}`);
-  }
-  const opts = validateOptions(where, options, CONNECTION_SPEC);
-  const fromUrl = opts.url !== undefined ? parseRedisUrl(opts.url) : {};
-  const config = {
-    host: opts.host ?? fromUrl.host ?? REDIS_CLIENT_DEFAULTS.host,
-    port: opts.port ?? fromUrl.port ?? REDIS_CLIENT_DEFAULTS.port,
-    path: opts.path ?? fromUrl.path ?? '',
-    username: opts.username ?? fromUrl.username ?? '',
-    password: opts.password ?? fromUrl.password ?? '',
-    db: opts.db ?? fromUrl.db ?? REDIS_CLIENT_DEFAULTS.db,
-    clientName: opts.clientName ?? '',
-    connectTimeout: opts.connectTimeout,
-    commandTimeout: opts.commandTimeout,
-    offlineQueue: opts.offlineQueue,
-    healthCheckInterval: opts.healthCheckInterval,
-    keepAlive: opts.keepAlive,
-    maxReplyBytes: opts.maxReplyBytes,
-    maxReplyElements: opts.maxReplyElements,
-    maxReplyDepth: opts.maxReplyDepth,
-  };
-  if (config.username && !config.password) {
-    throw new InvalidArgumentError(`${where}: a username needs a password (ACL AUTH takes both)`);
-  }
-  return config;
-}
-
-function addressOf(config) {
-  if (config.path) return config.path;
-  return config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
-}
 
 // ErrorKind values from src/redis/request.h.
 function makeError(detail, address) {
@@ -173,74 +40,6 @@ function makeError(detail, address) {
 }
 
 const FLAG_BUFFERS = 1;
-
-// Commands refused on the shared, pipelined connection, with the reason given to the caller.
-// Every caller's commands travel on one socket in order, so a command that changes that
-// connection's state or holds it for a while would change or stall everyone else's commands.
-const STATE_REASON = 'it changes the state of the connection every caller shares';
-const PUSH_REASON = 'it turns the shared connection into a push stream; use a dedicated client library for Pub/Sub or MONITOR';
-const BLOCKING_REASON = 'a blocking command holds the shared connection and stalls every command pipelined behind it; poll with the non-blocking form (LPOP, ZPOPMIN, XREAD without BLOCK, …) instead';
-const TRANSACTION_REASON = 'other callers\' commands would land inside the transaction on the shared connection; use EVAL or FUNCTION for atomic groups';
-const UNSUPPORTED_COMMANDS = new Map([
-  ...['SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'UNSUBSCRIBE', 'PUNSUBSCRIBE', 'SUNSUBSCRIBE', 'MONITOR',
-    'SYNC', 'PSYNC'].map((name) => [name, PUSH_REASON]),
-  ['SELECT', `${STATE_REASON}; use the 'db' option (or redis://host:port/db)`],
-  ['AUTH', `${STATE_REASON}; use the 'username' and 'password' options`],
-  ['HELLO', `${STATE_REASON} (protocol, auth, name); use the connection options`],
-  ['RESET', STATE_REASON],
-  ['QUIT', `${STATE_REASON}; call disconnect()`],
-  ['READONLY', STATE_REASON],
-  ['READWRITE', STATE_REASON],
-  ...['MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH'].map((name) => [name, TRANSACTION_REASON]),
-  ...['BLPOP', 'BRPOP', 'BLMOVE', 'BRPOPLPUSH', 'BZPOPMIN', 'BZPOPMAX', 'BLMPOP', 'BZMPOP', 'WAIT',
-    'WAITAOF'].map((name) => [name, BLOCKING_REASON]),
-]);
-// CLIENT subcommands that change the connection's state (CLIENT ID, LIST, INFO … are fine).
-const UNSUPPORTED_CLIENT_SUBCOMMANDS = new Map([
-  ['REPLY', STATE_REASON],
-  ['SETNAME', `${STATE_REASON}; use the 'clientName' option`],
-  ['SETINFO', STATE_REASON],
-  ['TRACKING', STATE_REASON],
-  ['CACHING', STATE_REASON],
-  ['NO-EVICT', STATE_REASON],
-  ['NO-TOUCH', STATE_REASON],
-]);
-const LONGEST_REFUSED_NAME = 12;
-
-/** Upper-cased text of a command word (string or bytes); '' for anything else or long words. */
-function commandWord(arg) {
-  if (typeof arg === 'string') return arg.length <= LONGEST_REFUSED_NAME ? arg.toUpperCase() : '';
-  if (arg instanceof Uint8Array && arg.length <= LONGEST_REFUSED_NAME) {
-    return Buffer.from(arg.buffer, arg.byteOffset, arg.length).toString('latin1').toUpperCase();
-  }
-  return '';
-}
-
-/**
- * Whether a command may not run on the shared connection.
- * @param {Array<unknown>} args
- * @returns {{command: string, reason: string}|undefined}
- */
-function refusedCommand(args) {
-  const name = commandWord(args[0]);
-  if (name === '') return undefined;
-  const reason = UNSUPPORTED_COMMANDS.get(name);
-  if (reason !== undefined) return { command: name, reason };
-  if (name === 'CLIENT' && args.length > 1) {
-    const sub = commandWord(args[1]);
-    const subReason = UNSUPPORTED_CLIENT_SUBCOMMANDS.get(sub);
-    if (subReason !== undefined) return { command: `CLIENT ${sub}`, reason: subReason };
-  }
-  if (name === 'XREAD' || name === 'XREADGROUP') {
-    // Options come before STREAMS; after it everything is a key or an id.
-    for (let i = 1; i < args.length; i++) {
-      const word = commandWord(args[i]);
-      if (word === 'STREAMS') break;
-      if (word === 'BLOCK') return { command: `${name} BLOCK`, reason: BLOCKING_REASON };
-    }
-  }
-  return undefined;
-}
 
 // A client dropped without disconnect(): its connection is closed at once and its I/O
 // thread joined. The held value is the native object, never the client itself.
@@ -488,44 +287,4 @@ class RedisClient {
   }
 }
 
-// --- sharing: one manager per endpoint + options per JS environment ------------------------
-
-// Module state is per environment: each worker thread loads its own copy of this module.
-const shared = new Map();
-
-/**
- * Returns a lease on the shared client for these connection options. The client opens
- * its connection on the first command; `release()` closes it when the last lease goes.
- * @param {object} connection options accepted by RedisClient
- * @returns {{client: RedisClient, release: (options?: {timeout?: number}) => Promise<void>}}
- */
-function acquireSharedClient(connection) {
-  const config = resolveConnection('RedisStore', connection);
-  const key = JSON.stringify(config);
-  let slot = shared.get(key);
-  if (slot === undefined || slot.client.closed) {
-    slot = { client: new RedisClient(connection), refs: 0 };
-    shared.set(key, slot);
-  }
-  slot.refs++;
-  let released = false;
-  return {
-    client: slot.client,
-    release(options) {
-      if (released) return Promise.resolve();
-      released = true;
-      slot.refs--;
-      if (slot.refs > 0) return Promise.resolve();
-      if (shared.get(key) === slot) shared.delete(key);
-      return slot.client.disconnect(options);
-    },
-  };
-}
-
-module.exports = {
-  RedisClient,
-  REDIS_CLIENT_DEFAULTS,
-  CONNECTION_OPTION_NAMES: Object.freeze(Object.keys(CONNECTION_SPEC)),
-  parseRedisUrl,
-  acquireSharedClient,
-};
+module.exports = { RedisClient };

@@ -18,7 +18,9 @@ const { validateOptions } = require('./options');
 const { checkKey, checkTtl } = require('./options');
 const { describe } = require('./describe');
 const { kTier } = require('./tier');
-const { acquireSharedClient, RedisClient, CONNECTION_OPTION_NAMES } = require('./redis-client');
+const { RedisClient } = require('./redis-client');
+const { acquireSharedClient } = require('./redis-registry');
+const { CONNECTION_OPTION_NAMES } = require('./redis-options');
 const { encodeEnvelope, decodeEnvelope } = require('./keyv-format');
 const {
   InvalidArgumentError, KeyTooLargeError, ValueTooLargeError, RedisClosedError,

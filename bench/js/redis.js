@@ -9,6 +9,7 @@
  *   node bench/js/redis.js [--quick] [--runs N] [--pin separate|none] [--out file.md]
  *                          [--json results.json] [--chart chart.svg]
  *                          [--clients a,b] [--ops GET] [--concurrency 1,128] [--sizes 100,4096]
+ *                          [--baseline ../other-checkout]
  *
  *   --runs    rounds (default 3); each round runs every job once, competitors interleaved
  *             (their order rotates from round to round), and tables report the medians
@@ -16,10 +17,15 @@
  *             `separate` (default): redis-server on CPU 0, the client and redis-benchmark on
  *             CPU 1; `none`: the server and the clients float over every CPU
  *   --clients, --ops, --concurrency, --sizes   measure only these (default: all; `--list` names the clients)
+ *   --baseline  also measure native-cache-manager as built in another checkout (its own
+ *             build/Release addon), interleaved with this one in every round, and add a table
+ *             of this build against it: how to compare a change with the code before it
  *   --json    also write the results (raw figures, tables, chart data, environment) to this
  *             file; --chart then draws the SVG from every *.json in that folder (chart.js)
  *
- * Each (client, command, value size, concurrency) job runs in a fresh child process.
+ * Each (client, command, value size, concurrency) job runs in a fresh child process. A job
+ * that fails (on a stalled machine a 500 ms command timeout can fire) runs again, at most
+ * twice; stderr shows an `R` for each rerun, and the results files count them.
  * Concurrency 1 is measured with the client and every thread of the server pinned to CPU 0
  * (taskset): with an idle second CPU, a one-at-a-time round trip on this kind of VM measures
  * how fast a sleeping CPU wakes up rather than the client. Every value embeds its key, and
@@ -48,8 +54,8 @@ const DRIVERS = {
   'ncm-client': {
     label: 'native-cache-manager RedisClient',
     package: 'native-cache-manager',
-    open(url) {
-      const { RedisClient } = require(ROOT);
+    open(url, root = ROOT) {
+      const { RedisClient } = require(root);
       const client = new RedisClient(url);
       return {
         get: (key) => client.command(['GET', key]),
@@ -62,8 +68,8 @@ const DRIVERS = {
     label: 'native-cache-manager RedisStore (Keyv format)',
     package: 'native-cache-manager',
     raw: false,
-    open(url) {
-      const { RedisStore } = require(ROOT);
+    open(url, root = ROOT) {
+      const { RedisStore } = require(root);
       const store = new RedisStore(url);
       return { get: (key) => store.get(key), set: (key, value) => store.set(key, value), close: () => store.disconnect() };
     },
@@ -116,10 +122,18 @@ const OURS = 'ncm-client';
 const OUR_STORE = 'ncm-store';
 const RAW_CLIENTS = ['ioredis', 'ioredis-autopipelining', 'node-redis'];
 const CEILING = 'redis-benchmark -c 16 -P 16';
+const BASELINE = '@baseline';
+
+/** Our drivers once more, loading the package from `root` (see --baseline). */
+function addBaselineDrivers(root) {
+  for (const name of [OURS, OUR_STORE]) {
+    DRIVERS[`${name}${BASELINE}`] = { ...DRIVERS[name], label: `${DRIVERS[name].label}, baseline build`, root };
+  }
+}
 
 function parseArgs(argv) {
   const args = {
-    quick: false, runs: 3, pin: 'separate', out: undefined, json: undefined, chart: undefined, job: undefined,
+    quick: false, runs: 3, pin: 'separate', out: undefined, json: undefined, chart: undefined, job: undefined, baseline: undefined,
     clients: Object.keys(DRIVERS), ops: OPS, concurrency: undefined, sizes: SIZES,
   };
   const list = (v) => String(v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -132,6 +146,7 @@ function parseArgs(argv) {
     else if (a === '--out') args.out = argv[++i];
     else if (a === '--json') args.json = argv[++i];
     else if (a === '--chart') args.chart = argv[++i];
+    else if (a === '--baseline') args.baseline = path.resolve(argv[++i]);
     else if (a === '--job') args.job = JSON.parse(argv[++i]);
     else if (a === '--clients') args.clients = list(argv[++i]);
     else if (a === '--concurrency') args.concurrency = list(argv[++i]).map(Number);
@@ -142,6 +157,13 @@ function parseArgs(argv) {
   if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error(`--runs must be a positive integer; received ${args.runs}`);
   if (!['separate', 'none'].includes(args.pin)) throw new Error(`--pin must be 'separate' or 'none'; received '${args.pin}'`);
   if (args.chart !== undefined && args.json === undefined) throw new Error('--chart needs --json (the chart is drawn from the results files)');
+  if (args.baseline !== undefined && args.job === undefined) {
+    if (!fs.existsSync(path.join(args.baseline, 'build', 'Release', 'native_cache_manager.node'))) {
+      throw new Error(`--baseline: ${args.baseline} has no build/Release/native_cache_manager.node (build it there first)`);
+    }
+    addBaselineDrivers(args.baseline);
+    args.clients = args.clients.flatMap((c) => (DRIVERS[`${c}${BASELINE}`] ? [c, `${c}${BASELINE}`] : [c]));
+  }
   for (const c of args.clients) {
     if (!DRIVERS[c]) throw new Error(`unknown client '${c}'; known: ${Object.keys(DRIVERS).join(', ')}`);
   }
@@ -158,8 +180,8 @@ function parseArgs(argv) {
 }
 
 /** Runs one job in this process: preload keys, warm up, then measure for a fixed time. */
-async function runJob({ driver, op, concurrency, size, url, seconds }) {
-  const client = await DRIVERS[driver].open(url);
+async function runJob({ driver, op, concurrency, size, url, seconds, root }) {
+  const client = await DRIVERS[driver.replace(BASELINE, '')].open(url, root);
   for (let i = 0; i < KEYS; i += 100) {
     await Promise.all(Array.from({ length: 100 }, (_, j) => client.set(keyFor(i + j, size), valueFor(i + j, size))));
   }
@@ -247,7 +269,7 @@ function roundJobs({ quick, clients, ops, sizes, levels }, round) {
       for (const op of ops) {
         // A smoke run keeps 4 KiB to GET at concurrency 16.
         if (quick && size !== SIZES[0] && (op !== 'GET' || concurrency !== 16)) continue;
-        for (const driver of rotated) jobs.push({ driver, op, concurrency, size });
+        for (const driver of rotated) jobs.push({ driver, op, concurrency, size, root: DRIVERS[driver].root });
       }
     }
   }
@@ -304,7 +326,7 @@ function summary(stat, ceilings, levels) {
     '| measurement | native-cache-manager RedisClient | fastest other client | ratio | share of the ceiling |',
     '|---|---:|---:|---:|---:|',
   ];
-  const others = Object.keys(DRIVERS).filter((d) => d !== OURS && d !== OUR_STORE);
+  const others = Object.keys(DRIVERS).filter((d) => d !== OURS && d !== OUR_STORE && !d.endsWith(BASELINE));
   for (const size of SIZES) {
     for (const op of OPS) {
       for (const c of levels) {
@@ -330,6 +352,28 @@ function summary(stat, ceilings, levels) {
     }
   }
   return [...lines, '', ...latency].join('\n');
+}
+
+/** This build against the --baseline build, same run: throughput and p50 ratios. */
+function baselineSummary(stat, levels) {
+  const lines = [
+    '| measurement | this build | baseline build | throughput ratio | p50 this / baseline |',
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const name of [OURS, OUR_STORE]) {
+    for (const size of SIZES) {
+      for (const op of OPS) {
+        for (const c of levels) {
+          const now = stat(name, op, size, c);
+          const before = stat(`${name}${BASELINE}`, op, size, c);
+          if (!now || !before) continue;
+          lines.push(`| ${DRIVERS[name].label}: ${op}, ${SIZE_LABELS[size]}, c=${c} | ${fmtRate(now.opsPerSec)}/s (p50 ${fmtUs(now.p50)} µs) `
+            + `| ${fmtRate(before.opsPerSec)}/s (p50 ${fmtUs(before.p50)} µs) | ${fmtRatio(now.opsPerSec / before.opsPerSec)} | ${fmtRatio(now.p50 / before.p50)} |`);
+        }
+      }
+    }
+  }
+  return lines.join('\n');
 }
 
 function charts(stat, ceilings, levels, note) {
@@ -399,10 +443,20 @@ async function main() {
     const results = new Map();
     const ceilingRuns = Object.fromEntries(args.sizes.map((s) => [s, { GET: [], SET: [] }]));
     const started = Date.now();
+    const reruns = [];
     for (let round = 0; round < runs; round++) {
       for (const job of roundJobs({ ...args, levels }, round)) {
         placeServer(job.concurrency);
-        const r = runChild({ ...job, url: server.url, seconds }, clientCpu(job.concurrency));
+        let r;
+        for (let attempt = 0; r === undefined; attempt++) {
+          try {
+            r = runChild({ ...job, url: server.url, seconds }, clientCpu(job.concurrency));
+          } catch (error) {
+            if (attempt >= 2) throw error;
+            reruns.push({ job, error: String(error.message).split('\n')[0] });
+            process.stderr.write('R');
+          }
+        }
         const key = `${job.driver}|${job.op}|${job.size}|${job.concurrency}`;
         if (!results.has(key)) results.set(key, []);
         results.get(key).push(r);
@@ -443,6 +497,12 @@ async function main() {
       '#### Our client against the others (same run)',
       '',
       summary(stat, ceilings, levels),
+      ...(args.baseline === undefined ? [] : [
+        '',
+        `#### This build against the baseline build in ${args.baseline} (same run, interleaved)`,
+        '',
+        baselineSummary(stat, levels),
+      ]),
     ].join('\n');
     process.stdout.write(`${text}\n`);
     if (args.out) fs.writeFileSync(args.out, `${text}\n`);
@@ -453,7 +513,7 @@ async function main() {
       });
       chart.saveResults(args.json, 'redis', {
         title: 'Redis GET / SET', quick: args.quick, env, markdown: text,
-        charts: charts(stat, ceilings, levels, placement), results: raw, ceilings: ceilingRuns,
+        charts: charts(stat, ceilings, levels, placement), results: raw, ceilings: ceilingRuns, reruns,
       });
       if (args.chart) {
         const drawn = chart.writeChart({ out: args.chart, files: chart.siblingsOf(args.json) });

@@ -1,15 +1,10 @@
-// JS face of ncm::redis::ConnectionManager.
+// JS face of ncm::redis::ConnectionManager, and its lifecycle.
 //
-// new RedisClientWrap(config, onEvents): `config` was validated in lib/redis-client.js;
-// `onEvents(heads, values)` is called on the JS thread with completions in batches: `heads`
-// is a Float64Array of [id, kind] pairs and `values` the matching values (kind 0 = reply,
-// 1 = client-side failure with value [errorKind, message, errno], 2 = error reply with
-// value = its text). It is called once more with `null` after the manager closed.
+// new RedisClientWrap(config, onEvents): `config` was validated in lib/redis-options.js
+// (read by redis_config.h); `onEvents` receives the completions (see redis_events.h).
 //
-// All methods run on the JS thread. Replies cross from the I/O thread through a
-// thread-safe function and become JS values here, on the JS thread. The wrapper registers
-// an environment cleanup hook, so a terminating worker stops the I/O thread without
-// calling into the dying environment.
+// All methods run on the JS thread. The wrapper registers an environment cleanup hook, so a
+// terminating worker stops the I/O thread without calling into the dying environment.
 #ifndef NCM_NAPI_REDIS_CLIENT_WRAP_H_
 #define NCM_NAPI_REDIS_CLIENT_WRAP_H_
 
@@ -17,11 +12,10 @@
 
 #include <memory>
 
+#include "napi/redis_events.h"
 #include "redis/connection_manager.h"
 
 namespace ncm::napi {
-
-struct RedisInbox;
 
 class RedisClientWrap : public Napi::ObjectWrap<RedisClientWrap> {
  public:
@@ -31,8 +25,8 @@ class RedisClientWrap : public Napi::ObjectWrap<RedisClientWrap> {
 
  private:
   // submitPacked(text, plan, planLength, others) -> boolean (false when closed): the
-  // commands a JS tick issued, packed by lib/redis-batch.js; one lock and one wake-up of the
-  // I/O thread for all of them.
+  // commands a JS tick issued, packed by lib/redis-batch.js (read by packed_batch.h); one
+  // lock and one wake-up of the I/O thread for all of them.
   Napi::Value SubmitPacked(const Napi::CallbackInfo& info);
   // close(timeoutMs) -> boolean (false when the I/O thread never started: no `null` event)
   Napi::Value Close(const Napi::CallbackInfo& info);
@@ -50,8 +44,7 @@ class RedisClientWrap : public Napi::ObjectWrap<RedisClientWrap> {
   static void CleanupHook(void* arg);
 
   napi_env env_;
-  redis::Config config_;
-  std::shared_ptr<RedisInbox> inbox_;
+  std::shared_ptr<RedisEvents> events_;
   std::unique_ptr<redis::ConnectionManager> manager_;
   Napi::FunctionReference on_events_;
   napi_threadsafe_function tsfn_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 
 namespace ncm::redis {
 namespace {
@@ -53,6 +54,19 @@ char* CommandEncoder::Next(size_t size) {
 bool CommandEncoder::Finish() {
   CloseArgument();
   return started_ == count_;
+}
+
+std::string EncodeCommand(std::initializer_list<std::string_view> args) {
+  size_t payload = 0;
+  for (std::string_view arg : args) payload += arg.size();
+  std::string out;
+  CommandEncoder encoder(&out, args.size(), payload);
+  for (std::string_view arg : args) {
+    char* dst = encoder.Next(arg.size());
+    if (!arg.empty()) std::memcpy(dst, arg.data(), arg.size());
+  }
+  encoder.Finish();
+  return out;
 }
 
 namespace {

@@ -12,7 +12,9 @@
 #define NCM_REDIS_COMMAND_ENCODER_H_
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 namespace ncm::redis {
 
@@ -43,6 +45,10 @@ class CommandEncoder {
   size_t started_ = 0;
   size_t pending_crlf_ = std::string::npos;  // where the last argument's CRLF goes
 };
+
+// The whole encoding of a command given as byte strings: for the commands the manager sends
+// on its own behalf (AUTH, SELECT, CLIENT SETNAME, PING, QUIT).
+std::string EncodeCommand(std::initializer_list<std::string_view> args);
 
 // UTF-16 text (a JS string's code units) as UTF-8, the way V8 writes it: a surrogate pair
 // becomes one 4-byte sequence and an unpaired surrogate becomes U+FFFD (EF BF BD).

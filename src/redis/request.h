@@ -25,6 +25,15 @@ enum class ErrorKind : uint8_t {
                     // server refused the connection on accept (maxclients, protected mode)
 };
 
+// Who a request is for: a caller, or one of the commands the manager sends on its own behalf.
+enum class RequestKind : uint8_t {
+  kUser = 0,
+  kHandshake,      // AUTH / SELECT / CLIENT SETNAME, all but the last
+  kHandshakeLast,  // its reply makes the connection ready
+  kPing,           // idle health check
+  kQuit,           // graceful close
+};
+
 struct Request {
   uint64_t id = 0;
   std::string bytes;        // the encoded RESP request; freed once written
@@ -33,9 +42,9 @@ struct Request {
   // Set by the I/O thread.
   uint64_t deadline_ms = 0;
   uint64_t seq = 0;      // admission order; breaks ties between equal deadlines
-  bool tracked = false;  // in the manager's deadline index
+  bool tracked = false;  // in a DeadlineIndex
   bool written = false;  // handed to the socket (in flight)
-  uint8_t internal = 0;  // InternalKind in connection_manager.cc; 0 = a caller's command
+  RequestKind kind = RequestKind::kUser;
 };
 
 struct Completion {

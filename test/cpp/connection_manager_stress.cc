@@ -1,11 +1,8 @@
 // Stress harness for ConnectionManager without Node, for ThreadSanitizer/ASan runs: an owner
 // thread submits, closes and stops managers while their I/O threads deliver replies.
-// Needs a redis-server on 127.0.0.1:<port>. Built by CMakeLists.txt; for TSan build it by
-// hand (libuv headers from Node, runtime from the system):
-//   clang++ -std=c++20 -g -O1 -fsanitize=thread -Isrc -I/usr/include/node
-//     src/redis/reply_reader.cc src/redis/connection_manager.cc
-//     test/cpp/connection_manager_stress.cc -lhiredis -l:libuv.so.1 -lpthread -o cm_stress
-//   ./cm_stress <port> [rounds]
+// Needs a redis-server on 127.0.0.1:<port>. Built by CMakeLists.txt with the rest of the
+// Redis layer (ncm_redis); scripts/test-tsan.sh builds and runs it under ThreadSanitizer.
+//   ./build-cpp/connection_manager_stress <port> [rounds]
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>

@@ -1,0 +1,44 @@
+'use strict';
+
+/**
+ * The shared registry: one RedisClient (one connection manager, one I/O thread, one
+ * connection) per JS environment for every store that names the same endpoint and options.
+ * Leases count the stores; the last release disconnects the client.
+ */
+
+const { RedisClient } = require('./redis-client');
+const { resolveConnection } = require('./redis-options');
+
+// Module state is per environment: each worker thread loads its own copy of this module.
+const shared = new Map();
+
+/**
+ * Returns a lease on the shared client for these connection options. The client opens
+ * its connection on the first command; `release()` closes it when the last lease goes.
+ * @param {object} connection options accepted by RedisClient
+ * @returns {{client: RedisClient, release: (options?: {timeout?: number}) => Promise<void>}}
+ */
+function acquireSharedClient(connection) {
+  const config = resolveConnection('RedisStore', connection);
+  const key = JSON.stringify(config);
+  let slot = shared.get(key);
+  if (slot === undefined || slot.client.closed) {
+    slot = { client: new RedisClient(connection), refs: 0 };
+    shared.set(key, slot);
+  }
+  slot.refs++;
+  let released = false;
+  return {
+    client: slot.client,
+    release(options) {
+      if (released) return Promise.resolve();
+      released = true;
+      slot.refs--;
+      if (slot.refs > 0) return Promise.resolve();
+      if (shared.get(key) === slot) shared.delete(key);
+      return slot.client.disconnect(options);
+    },
+  };
+}
+
+module.exports = { acquireSharedClient };

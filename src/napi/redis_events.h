@@ -1,0 +1,57 @@
+// The event crossing: completions go from a connection manager's I/O thread to the JS
+// thread through a thread-safe function, and become JS values there.
+//
+// RedisEvents is the manager's Sink (the I/O thread delivers into it) and the thread-safe
+// function's context (its call, on the JS thread, drains it): shared by both, it outlives
+// whichever ends first. The JS callback gets `(heads, values)`: `heads` is a Float64Array of
+// [id, kind] pairs and `values` the matching values (kind 0 = reply, 1 = client-side failure
+// with value [errorKind, message, errno], 2 = error reply with value = its text); once more
+// `(null)` after the manager closed.
+#ifndef NCM_NAPI_REDIS_EVENTS_H_
+#define NCM_NAPI_REDIS_EVENTS_H_
+
+#include <node_api.h>
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "redis/connection_manager.h"
+
+namespace ncm::napi {
+
+class RedisEvents : public redis::Sink {
+ public:
+  // `max_string_length`: the longest JS string (buffer.constants.MAX_STRING_LENGTH). Longer
+  // bulk strings are refused before V8 is asked: V8 would throw from inside the conversion,
+  // with no JS frame to catch it.
+  explicit RedisEvents(size_t max_string_length) : max_string_length_(max_string_length) {}
+
+  // JS thread, before the manager's thread starts: the function to notify.
+  void set_tsfn(napi_threadsafe_function tsfn) { tsfn_ = tsfn; }
+
+  // redis::Sink (I/O thread)
+  void Deliver(std::vector<redis::Completion> batch) override;
+  void Closed() override;
+
+  // napi_threadsafe_call_js for a function whose context is a heap-allocated
+  // std::shared_ptr<RedisEvents>: turns the queued completions into one JS call.
+  static void CallJs(napi_env env, napi_value js_callback, void* context, void* data);
+  // napi_finalize for that context.
+  static void FinalizeContext(napi_env env, void* data, void* hint);
+
+ private:
+  void NotifyLocked();
+
+  const size_t max_string_length_;
+  std::mutex mutex_;
+  std::vector<redis::Completion> items_;
+  bool closed_ = false;
+  bool notified_ = false;
+  napi_threadsafe_function tsfn_ = nullptr;
+};
+
+}  // namespace ncm::napi
+
+#endif  // NCM_NAPI_REDIS_EVENTS_H_

@@ -1,0 +1,37 @@
+// Config: everything a connection manager is told about its endpoint, validated and
+// defaulted in lib/redis-options.js and converted in src/napi/redis_config.cc.
+#ifndef NCM_REDIS_CONFIG_H_
+#define NCM_REDIS_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "redis/reply_reader.h"
+
+namespace ncm::redis {
+
+struct Config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 6379;
+  std::string path;  // unix socket; used instead of host:port when not empty
+  std::string username;
+  std::string password;
+  uint32_t db = 0;
+  std::string client_name;
+  uint32_t connect_timeout_ms = 1000;
+  uint32_t command_timeout_ms = 500;
+  uint32_t offline_queue = 0;          // commands held while Redis is down; 0 = fail fast
+  uint32_t health_interval_ms = 1000;  // PING an idle connection this often; 0 = never
+  uint32_t keepalive_ms = 1000;        // TCP keepalive delay; 0 = off
+  uint32_t reconnect_base_ms = 50;
+  uint32_t reconnect_max_ms = 1000;  // a healed server is found within 1 s (R4)
+  // While a TCP connect gets no answer, a fresh SYN goes out on a second socket this often
+  // (the first one keeps waiting, for slow links); the kernel's own SYN retransmission comes
+  // only after 1 s, then 3 s, 7 s. 0 = off.
+  uint32_t connect_retry_ms = 500;
+  ReaderLimits limits;
+};
+
+}  // namespace ncm::redis
+
+#endif  // NCM_REDIS_CONFIG_H_

@@ -1,0 +1,38 @@
+// Handshake: what a fresh connection says before any caller's command, from the options:
+// AUTH (username and password, or password alone), SELECT (db other than 0) and CLIENT
+// SETNAME, in that order, each only when it applies. Pure: builds bytes and requests, sends
+// nothing. The endpoint writes them alone on a new socket and lets callers' commands follow
+// only after the last reply (so nothing runs before AUTH/SELECT succeeded).
+//
+// Any thread; the requests it builds are then owned by the I/O thread.
+#ifndef NCM_REDIS_HANDSHAKE_H_
+#define NCM_REDIS_HANDSHAKE_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "redis/deadline_index.h"
+#include "redis/request.h"
+
+namespace ncm::redis {
+
+struct HandshakeOptions {
+  std::string username;  // ACL user; needs a password
+  std::string password;  // empty: no AUTH
+  uint32_t db = 0;
+  std::string client_name;  // empty: no CLIENT SETNAME
+};
+
+// The encoded commands, in the order they are sent; empty when nothing needs saying.
+std::vector<std::string> HandshakeCommands(const HandshakeOptions& options);
+
+// The same commands as requests: kind kHandshake, the last one kHandshakeLast, no deadline
+// of their own (the connect timeout bounds the handshake).
+std::deque<std::unique_ptr<Request>> HandshakeRequests(const HandshakeOptions& options);
+
+}  // namespace ncm::redis
+
+#endif  // NCM_REDIS_HANDSHAKE_H_

@@ -1,0 +1,93 @@
+// IoThread: the connection manager's thread, its uv_loop_t, and the inbox through which the
+// owner (the JS thread) hands it work. The only part of the Redis layer the owner touches:
+// Submit appends to a mutex-guarded queue and wakes the loop with uv_async_send; the loop
+// drains the whole queue per wake-up, so everything submitted in between travels together.
+//
+// The thread starts with the first Submit (lazy: no thread, no socket before the first
+// command). Its Listener builds what runs on the loop when it starts, gets each wake-up's
+// inbox, and tears down when the loop has nothing left to do.
+#ifndef NCM_REDIS_IO_THREAD_H_
+#define NCM_REDIS_IO_THREAD_H_
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "redis/request.h"
+
+namespace ncm::redis {
+
+class IoThread {
+ public:
+  // What the owner sent since the last wake-up.
+  struct Inbox {
+    std::vector<std::unique_ptr<Request>> requests;
+    bool stop = false;   // StopAndJoin: reject everything, close at once
+    bool close = false;  // RequestClose (reported once)
+    uint32_t close_timeout_ms = 0;
+  };
+
+  // Every call is on the I/O thread, in this order: OnLoopStart, OnWake (any number of
+  // times), OnLoopStopped, OnLoopClosed.
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // Before the first wake-up: build whatever runs on `loop`.
+    virtual void OnLoopStart(uv_loop_t* loop) = 0;
+    virtual void OnWake(Inbox inbox) = 0;
+    // The loop ran out of active handles (after CloseInbox): destroy what OnLoopStart built.
+    // Handles closed here still get their close callbacks.
+    virtual void OnLoopStopped() = 0;
+    // The loop is closed and the thread about to end: the last call.
+    virtual void OnLoopClosed() = 0;
+  };
+
+  // `listener` must outlive the thread (the owner joins it before destroying either).
+  explicit IoThread(Listener* listener);
+  ~IoThread();  // StopAndJoin()
+  IoThread(const IoThread&) = delete;
+  IoThread& operator=(const IoThread&) = delete;
+
+  // Owner thread. Starts the thread on first use. Returns false when closing or closed, or
+  // when the thread could not start; the batch is then left untouched. On success `batch`
+  // is left empty.
+  bool Submit(std::vector<std::unique_ptr<Request>>* batch);
+  // Owner thread. Asks for a graceful close (the listener's OnWake sees `close`); no more
+  // Submit. Returns false when the thread never started (nothing to close).
+  bool RequestClose(uint32_t timeout_ms);
+  // Owner thread. Asks for an immediate stop (OnWake sees `stop`) and joins. Idempotent.
+  void StopAndJoin();
+  // Owner thread. Joins a thread whose listener has reported the end (OnLoopClosed).
+  void Join();
+
+  // I/O thread. No more wake-ups: closes the inbox (Submit fails from now on) and returns
+  // the requests that arrived after the last wake-up, for the caller to reject.
+  std::vector<std::unique_ptr<Request>> CloseInbox();
+
+ private:
+  void Run();
+
+  Listener* const listener_;
+
+  std::mutex mutex_;  // guards everything below but the thread and the loop
+  std::vector<std::unique_ptr<Request>> submitted_;
+  bool started_ = false;
+  bool closing_ = false;  // no more Submit
+  bool close_requested_ = false;
+  uint32_t close_timeout_ms_ = 0;
+  bool stop_requested_ = false;
+  bool inbox_closed_ = false;  // set by the I/O thread before it closes wake_
+  bool joined_ = false;
+
+  std::thread thread_;
+  uv_loop_t loop_;
+  uv_async_t wake_;
+};
+
+}  // namespace ncm::redis
+
+#endif  // NCM_REDIS_IO_THREAD_H_
