@@ -29,6 +29,8 @@
         "src/redis/outbox.cc",
         "src/redis/tcp_transport.cc",
         "src/redis/timer.cc",
+        "src/redis/tls_context.cc",
+        "src/redis/tls_transport.cc",
         "src/napi/packed_batch.cc",
         "src/napi/redis_config.cc",
         "src/napi/redis_events.cc",

@@ -145,6 +145,20 @@ class RedisUnsupportedCommandError extends RedisError {
   }
 }
 
+/**
+ * The TLS handshake failed or TLS broke: the server's certificate was refused (self-signed,
+ * expired, unknown CA, a name it does not hold), the versions did not meet, the server wanted
+ * a client certificate… The message gives the reason as Node words it; `tlsCode` is Node's
+ * code for it (e.g. 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED',
+ * 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_UNSUPPORTED_PROTOCOL').
+ */
+class RedisTlsError extends RedisError {
+  constructor(message, address, tlsCode) {
+    super(message, 'ERR_REDIS_TLS', address);
+    this.tlsCode = tlsCode;
+  }
+}
+
 /** An error reply from the server; `redisCode` is its first word (WRONGPASS, OOM, …). */
 class RedisServerError extends RedisError {
   constructor(message, address) {
@@ -173,4 +187,5 @@ module.exports = {
   RedisClosedError,
   RedisServerError,
   RedisUnsupportedCommandError,
+  RedisTlsError,
 };

@@ -12,13 +12,16 @@
 
 const binding = require('./binding');
 const { CommandBatch } = require('./redis-batch');
-const { REDIS_CLIENT_DEFAULTS, resolveConnection, addressOf } = require('./redis-options');
+const { inspect } = require('node:util');
+const {
+  REDIS_CLIENT_DEFAULTS, resolveConnection, nativeConfig, redactedConfig, addressOf,
+} = require('./redis-options');
 const { refusedCommand } = require('./redis-commands');
 const { describe } = require('./describe');
 const {
   InvalidArgumentError, RedisConnectionError, RedisConnectTimeoutError, RedisTimeoutError,
   RedisProtocolError, RedisReplyTooLargeError, RedisClosedError, RedisServerError,
-  RedisUnsupportedCommandError,
+  RedisUnsupportedCommandError, RedisTlsError,
 } = require('./errors');
 
 /** Longest JS string; a longer bulk string fails its own call (read it with { buffers: true }). */
@@ -35,6 +38,7 @@ function makeError(detail, address) {
     case 5: return new RedisReplyTooLargeError(message, address);
     case 6: return new RedisClosedError(message, address);
     case 7: return new RedisServerError(message, address);
+    case 8: return new RedisTlsError(message, address, errno || undefined);
     default: return new RedisConnectionError(message, address, errno || undefined);
   }
 }
@@ -84,18 +88,28 @@ class RedisClient {
     this.address = addressOf(this.#config);
     const link = { strong: undefined, weak: new WeakRef(this) };
     this.#link = link;
-    const nativeConfig = { ...this.#config, maxStringLength: MAX_STRING_LENGTH };
-    this.#native = new binding.RedisClientWrap(nativeConfig, (heads, values) => {
+    const onEvents = (heads, values) => {
       const client = link.strong ?? link.weak.deref();
       if (client !== undefined) client.#onEvents(heads, values);
-    });
+    };
+    try {
+      this.#native = new binding.RedisClientWrap({ ...nativeConfig(this.#config), maxStringLength: MAX_STRING_LENGTH }, onEvents);
+    } catch (error) {
+      // A TLS certificate or key OpenSSL could not use: the message names the option.
+      if (error?.code === 'ERR_INVALID_ARG_VALUE') throw new InvalidArgumentError(`RedisClient: ${error.message}`);
+      throw error;
+    }
     droppedClients.register(this, this.#native, this);
   }
 
-  /** The resolved connection settings, without the password. */
+  /** The resolved connection settings, without secrets (password, TLS key and passphrase). */
   get config() {
-    const { password, ...rest } = this.#config;
-    return { ...rest, password: password ? '***' : '' };
+    return redactedConfig(this.#config);
+  }
+
+  [inspect.custom](depth, options, inspectFn) {
+    const shown = { address: this.address, closed: this.closed, tls: this.#config.tls !== undefined };
+    return `RedisClient ${inspectFn(shown, options)}`;
   }
 
   /** Whether disconnect() was called. */

@@ -1,12 +1,14 @@
 'use strict';
 
 /**
- * Redis connection options: their defaults, validation, and `redis://` / `unix://` URL
- * parsing. RedisClient and RedisStore resolve their options here; the result is the plain
- * config object handed to the native side (src/napi/redis_config.cc) and, for shared
- * clients, the registry's key (lib/redis-registry.js).
+ * Redis connection options: their defaults, validation, and `redis://` / `rediss://` /
+ * `unix://` URL parsing. RedisClient and RedisStore resolve their options here; the result
+ * is the plain config object handed to the native side (src/napi/redis_config.cc, through
+ * nativeConfig) and, for shared clients, the registry's key (lib/redis-registry.js).
  */
 
+const fs = require('node:fs');
+const tls = require('node:tls');
 const { validateOptions } = require('./options');
 const { describe } = require('./describe');
 const { InvalidArgumentError } = require('./errors');
@@ -34,6 +36,7 @@ const REDIS_CLIENT_DEFAULTS = Object.freeze({
 
 const CONNECTION_SPEC = {
   url: { type: 'string', default: undefined },
+  tls: { type: 'any', default: undefined }, // checked by resolveTls
   host: { type: 'string', default: undefined },
   port: { type: 'integer', min: 1, max: 65535, default: undefined },
   path: { type: 'string', default: undefined },
@@ -55,24 +58,26 @@ const CONNECTION_SPEC = {
 };
 
 /**
- * Parses `redis://[user:pass@]host:port/db` and `unix:///path/to.sock[?db=N]`.
- * `rediss://` (TLS) is refused: the hiredis this package builds against has no TLS.
+ * Parses `redis://[user:pass@]host:port/db`, `rediss://…` (the same, over TLS) and
+ * `unix:///path/to.sock[?db=N]`.
  * @param {string} url
- * @returns {{host?: string, port?: number, path?: string, username?: string, password?: string, db?: number}}
+ * @returns {{host?: string, port?: number, path?: string, username?: string, password?: string, db?: number, tls?: true}}
  */
 function parseRedisUrl(url) {
   let parsed;
   try {
     parsed = new URL(url);
   } catch {
-    throw new InvalidArgumentError(`Redis url must look like redis://host:port/db or unix:///path; received ${describe(redactUrl(url))}`);
+    throw new InvalidArgumentError(`Redis url must look like redis://host:port/db, rediss://host:port/db or unix:///path; received ${describe(redactUrl(url))}`);
   }
   const out = {};
   if (parsed.username) out.username = decodeURIComponent(parsed.username);
   if (parsed.password) out.password = decodeURIComponent(parsed.password);
   const dbText = parsed.searchParams.get('db');
   switch (parsed.protocol) {
+    case 'rediss:':
     case 'redis:': {
+      if (parsed.protocol === 'rediss:') out.tls = true;
       if (parsed.hostname) out.host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
       if (parsed.port) out.port = Number(parsed.port);
       const dbPath = parsed.pathname.replace(/^\//, '');
@@ -88,12 +93,8 @@ function parseRedisUrl(url) {
       if (!parsed.pathname) throw new InvalidArgumentError('Redis url: unix:// needs a socket path, e.g. unix:///run/redis.sock');
       out.path = decodeURIComponent(parsed.pathname);
       break;
-    case 'rediss:':
-      throw new InvalidArgumentError(
-        'Redis url: rediss:// (TLS) is not supported yet: the hiredis version this package builds against has no TLS. Use a TLS-terminating proxy (e.g. stunnel) and redis://, or a unix socket',
-        'ERR_REDIS_TLS_UNSUPPORTED');
     default:
-      throw new InvalidArgumentError(`Redis url: protocol must be redis: or unix:; received '${parsed.protocol}'`);
+      throw new InvalidArgumentError(`Redis url: protocol must be redis:, rediss: or unix:; received '${parsed.protocol}'`);
   }
   if (dbText !== null) {
     if (!/^\d+$/.test(dbText)) throw new InvalidArgumentError(`Redis url: db must be a number; received '${dbText}'`);
@@ -107,6 +108,107 @@ function redactUrl(url) {
   return typeof url === 'string' ? url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : url;
 }
 
+const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+const TLS_OPTION_NAMES = ['ca', 'cert', 'key', 'passphrase', 'servername', 'rejectUnauthorized', 'minVersion', 'maxVersion'];
+
+/** A PEM option (`ca`, `cert`, `key`) as one string: strings and Buffers, or an array of them, as Node's tls takes them. */
+function pemText(where, name, value) {
+  const one = (v) => typeof v === 'string' || v instanceof Uint8Array;
+  const text = (v) => (typeof v === 'string' ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1'));
+  if (one(value)) return text(value);
+  if (Array.isArray(value) && value.length > 0 && value.every(one)) return value.map(text).join('\n');
+  // Never the value itself: a key must not reach a message.
+  const received = Array.isArray(value) ? `an array of ${value.length} element(s), not all strings or Buffers` : `a value of type ${value === null ? 'null' : typeof value}`;
+  throw new InvalidArgumentError(`${where}: option 'tls.${name}' must be a PEM string or Buffer, or a non-empty array of them; received ${received}`);
+}
+
+/**
+ * The `tls` option (true, false or Node's tls.connect() names) together with a rediss://
+ * url: the TLS settings, or undefined for plain TCP. `ca` stays undefined for Node's root
+ * certificates (expanded by nativeConfig, so the registry key and `config` stay small).
+ */
+function resolveTls(where, option, fromUrl) {
+  if (option === undefined) return fromUrl ? resolveTls(where, true, false) : undefined;
+  if (option === false) {
+    if (fromUrl) throw new InvalidArgumentError(`${where}: option 'tls' is false but the url is rediss:// (TLS); use redis:// for plain TCP`);
+    return undefined;
+  }
+  if (option === true) option = {};
+  if (option === null || typeof option !== 'object' || Array.isArray(option) || option instanceof Uint8Array) {
+    throw new InvalidArgumentError(`${where}: option 'tls' must be true, false or an object of tls.connect() options (${TLS_OPTION_NAMES.join(', ')}); received ${describe(option)}`);
+  }
+  for (const name of Object.keys(option)) {
+    if (!TLS_OPTION_NAMES.includes(name)) {
+      throw new InvalidArgumentError(`${where}: unknown option 'tls.${name}'; known TLS options are ${TLS_OPTION_NAMES.join(', ')}`, 'ERR_UNKNOWN_OPTION');
+    }
+  }
+  const out = {
+    ca: undefined, cert: undefined, key: undefined, passphrase: undefined, servername: undefined,
+    rejectUnauthorized: true, minVersion: tls.DEFAULT_MIN_VERSION, maxVersion: tls.DEFAULT_MAX_VERSION,
+  };
+  for (const name of ['ca', 'cert', 'key']) {
+    if (option[name] !== undefined) out[name] = pemText(where, name, option[name]);
+  }
+  if (option.passphrase !== undefined) {
+    if (typeof option.passphrase !== 'string') {
+      throw new InvalidArgumentError(`${where}: option 'tls.passphrase' must be a string; received a value of type ${option.passphrase === null ? 'null' : typeof option.passphrase}`);
+    }
+    out.passphrase = option.passphrase;
+  }
+  if (option.servername !== undefined) {
+    if (typeof option.servername !== 'string' || option.servername === '' || /[\s\0/]/.test(option.servername)) {
+      throw new InvalidArgumentError(`${where}: option 'tls.servername' must be a host name; received ${describe(option.servername)}`);
+    }
+    out.servername = option.servername;
+  }
+  if (option.rejectUnauthorized !== undefined) {
+    if (typeof option.rejectUnauthorized !== 'boolean') {
+      throw new InvalidArgumentError(`${where}: option 'tls.rejectUnauthorized' must be a boolean; received ${describe(option.rejectUnauthorized)}`);
+    }
+    out.rejectUnauthorized = option.rejectUnauthorized;
+  }
+  for (const name of ['minVersion', 'maxVersion']) {
+    if (option[name] === undefined) continue;
+    if (!TLS_VERSIONS.includes(option[name])) {
+      throw new InvalidArgumentError(`${where}: option 'tls.${name}' must be one of ${TLS_VERSIONS.join(', ')}; received ${describe(option[name])}`);
+    }
+    out[name] = option[name];
+  }
+  if (TLS_VERSIONS.indexOf(out.minVersion) > TLS_VERSIONS.indexOf(out.maxVersion)) {
+    throw new InvalidArgumentError(`${where}: option 'tls.minVersion' ('${out.minVersion}') is above 'tls.maxVersion' ('${out.maxVersion}')`);
+  }
+  if (out.key !== undefined && out.cert === undefined) {
+    throw new InvalidArgumentError(`${where}: option 'tls.key' needs 'tls.cert' (the client certificate)`);
+  }
+  if (out.cert !== undefined && out.key === undefined) {
+    throw new InvalidArgumentError(`${where}: option 'tls.cert' needs 'tls.key' (its private key)`);
+  }
+  return out;
+}
+
+let defaultCa;
+
+/**
+ * Node's trusted roots as one PEM text: tls.rootCertificates plus the file named by
+ * NODE_EXTRA_CA_CERTS, as Node reads it (a file it cannot read is skipped; Node has already
+ * warned about it at startup).
+ */
+function defaultCaText() {
+  if (defaultCa === undefined) {
+    let extra = '';
+    const file = process.env.NODE_EXTRA_CA_CERTS;
+    if (file) {
+      try {
+        extra = fs.readFileSync(file, 'latin1');
+      } catch {
+        extra = '';
+      }
+    }
+    defaultCa = [...tls.rootCertificates, extra].join('\n');
+  }
+  return defaultCa;
+}
+
 /**
  * Validates connection options (url and/or discrete fields) and returns the full config.
  * @param {string} where
@@ -115,7 +217,7 @@ function redactUrl(url) {
 function resolveConnection(where, options) {
   // Checked first and without echoing the value: a password must never reach a message.
   if (options && options.password !== undefined && typeof options.password !== 'string') {
-    throw new InvalidArgumentError(`${where}: option 'password' must be a string; received a value of type ${typeof options.password}`);
+    throw new InvalidArgumentError(`${where}: option 'password' must be a string; received a value of type ${options.password === null ? 'null' : typeof options.password}`);
   }
   const opts = validateOptions(where, options, CONNECTION_SPEC);
   const fromUrl = opts.url !== undefined ? parseRedisUrl(opts.url) : {};
@@ -135,11 +237,30 @@ function resolveConnection(where, options) {
     maxReplyBytes: opts.maxReplyBytes,
     maxReplyElements: opts.maxReplyElements,
     maxReplyDepth: opts.maxReplyDepth,
+    tls: resolveTls(where, opts.tls, fromUrl.tls === true),
   };
+  if (config.tls !== undefined && config.path) {
+    throw new InvalidArgumentError(`${where}: TLS (option 'tls' or rediss://) needs a host and port, not the unix socket path '${config.path}'`);
+  }
   if (config.username && !config.password) {
     throw new InvalidArgumentError(`${where}: a username needs a password (ACL AUTH takes both)`);
   }
   return config;
+}
+
+/** The config as the native side takes it: Node's roots filled in when `tls.ca` is not set. */
+function nativeConfig(config) {
+  if (config.tls === undefined) return config;
+  return { ...config, tls: { ...config.tls, ca: config.tls.ca ?? defaultCaText() } };
+}
+
+/** The config without secrets: for `RedisClient#config`, inspection and messages. */
+function redactedConfig(config) {
+  const out = { ...config, password: config.password ? '***' : '' };
+  if (config.tls !== undefined) {
+    out.tls = { ...config.tls, key: config.tls.key === undefined ? undefined : '***', passphrase: config.tls.passphrase === undefined ? undefined : '***' };
+  }
+  return out;
 }
 
 function addressOf(config) {
@@ -152,5 +273,7 @@ module.exports = {
   CONNECTION_OPTION_NAMES: Object.freeze(Object.keys(CONNECTION_SPEC)),
   parseRedisUrl,
   resolveConnection,
+  nativeConfig,
+  redactedConfig,
   addressOf,
 };

@@ -5,9 +5,7 @@ export declare class NativeCacheError extends Error {
 export type InvalidArgumentCode =
   | 'ERR_INVALID_ARG_VALUE'
   | 'ERR_INVALID_ARG_TYPE'
-  | 'ERR_UNKNOWN_OPTION'
-  /** a rediss:// url: this build has no TLS */
-  | 'ERR_REDIS_TLS_UNSUPPORTED';
+  | 'ERR_UNKNOWN_OPTION';
 export declare class InvalidArgumentError extends NativeCacheError {
   /** `code` defaults to 'ERR_INVALID_ARG_VALUE'. */
   constructor(message: string, code?: InvalidArgumentCode);
@@ -87,4 +85,14 @@ export declare class RedisUnsupportedCommandError extends RedisError {
   readonly code: 'ERR_REDIS_UNSUPPORTED_COMMAND';
   /** the refused command, upper-cased: 'BLPOP', 'SUBSCRIBE', 'CLIENT SETNAME', 'XREAD BLOCK', … */
   readonly command: string;
+}
+export declare class RedisTlsError extends RedisError {
+  constructor(message: string, address?: string, tlsCode?: string);
+  readonly code: 'ERR_REDIS_TLS';
+  /**
+   * Node's code for the reason: 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED',
+   * 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'ERR_TLS_CERT_ALTNAME_INVALID',
+   * 'ERR_SSL_UNSUPPORTED_PROTOCOL', …
+   */
+  readonly tlsCode: string | undefined;
 }

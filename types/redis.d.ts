@@ -1,10 +1,35 @@
 import { EventEmitter } from 'node:events';
 import { kTier } from './memory-store';
 
+/** A PEM text: a string or Buffer, or several of them. */
+export type RedisPem = string | Buffer | Uint8Array | Array<string | Buffer | Uint8Array>;
+
+/** TLS options, with the names, types and meanings of Node's `tls.connect()`. */
+export interface RedisTlsOptions {
+  /** Trusted CAs; replaces Node's root certificates (and NODE_EXTRA_CA_CERTS). Default: those. */
+  ca?: RedisPem;
+  /** Client certificate (then its chain), for servers that require one (`tls-auth-clients yes`). */
+  cert?: RedisPem;
+  /** The client certificate's private key; never appears in messages. */
+  key?: RedisPem;
+  /** For an encrypted `key`; never appears in messages. */
+  passphrase?: string;
+  /** Name to verify the certificate against and to send as SNI. Default: the host. */
+  servername?: string;
+  /** false skips every check of the server's certificate. Default true. */
+  rejectUnauthorized?: boolean;
+  /** Default tls.DEFAULT_MIN_VERSION ('TLSv1.2'). */
+  minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  /** Default tls.DEFAULT_MAX_VERSION ('TLSv1.3'). */
+  maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+}
+
 /** Connection options shared by RedisStore and RedisClient. */
 export interface RedisConnectionOptions {
-  /** `redis://[user:pass@]host:port/db` or `unix:///path/to.sock[?db=N]`. `rediss://` is rejected (no TLS yet). */
+  /** `redis://[user:pass@]host:port/db`, `rediss://…` (TLS) or `unix:///path/to.sock[?db=N]`. */
   url?: string;
+  /** TLS: `true` (Node's defaults) or tls.connect()-style options; `rediss://` turns it on. Default off. */
+  tls?: boolean | RedisTlsOptions;
   /** Default '127.0.0.1' (overrides the url's host). */
   host?: string;
   /** Default 6379. */
@@ -20,7 +45,7 @@ export interface RedisConnectionOptions {
   /** Sent with CLIENT SETNAME after connecting. */
   clientName?: string;
   /**
-   * Milliseconds to open the connection (TCP + AUTH/SELECT). While the SYN gets no answer, a
+   * Milliseconds to open the connection (TCP + TLS + AUTH/SELECT). While the SYN gets no answer, a
    * fresh one is sent on a spare socket every 500 ms. Default 1000.
    */
   connectTimeout?: number;
@@ -78,7 +103,10 @@ export declare class RedisClient {
   /** host:port or the socket path. */
   readonly address: string;
   readonly closed: boolean;
-  readonly config: Omit<Required<RedisConnectionOptions>, 'url'>;
+  /** The resolved settings; password, TLS key and passphrase shown as '***'. */
+  readonly config: Omit<Required<RedisConnectionOptions>, 'url' | 'tls'> & {
+    tls: (Required<Omit<RedisTlsOptions, 'ca' | 'cert' | 'key'>> & { ca?: string; cert?: string; key?: string }) | undefined;
+  };
   /**
    * Sends one command on the shared, pipelined connection. Commands that would change that
    * connection's state or block it (SUBSCRIBE…, MONITOR, SELECT, AUTH, HELLO, RESET, QUIT,
@@ -118,7 +146,7 @@ export declare class RedisStore extends EventEmitter {
   readonly [kTier]: unknown;
 }
 
-/** Parses a redis:// or unix:// url (throws on rediss://). */
+/** Parses a redis://, rediss:// (`tls: true`) or unix:// url. */
 export declare function parseRedisUrl(url: string): {
-  host?: string; port?: number; path?: string; username?: string; password?: string; db?: number;
+  host?: string; port?: number; path?: string; username?: string; password?: string; db?: number; tls?: true;
 };

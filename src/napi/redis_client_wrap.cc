@@ -31,8 +31,10 @@ RedisClientWrap::RedisClientWrap(const Napi::CallbackInfo& info)
   }
   Napi::Object config = info[0].As<Napi::Object>();
   on_events_ = Napi::Persistent(info[1].As<Napi::Function>());
+  redis::Config core;
+  if (!RedisConfigFromJs(config, &core)) return;
   events_ = std::make_shared<RedisEvents>(MaxStringLengthFromJs(config, (size_t{1} << 29) - 24));
-  manager_ = std::make_unique<redis::ConnectionManager>(RedisConfigFromJs(config), events_);
+  manager_ = std::make_unique<redis::ConnectionManager>(std::move(core), events_);
 }
 
 RedisClientWrap::~RedisClientWrap() {

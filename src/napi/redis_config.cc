@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "napi/errors.h"
+#include "redis/tls_context.h"
+
 namespace ncm::napi {
 namespace {
 
@@ -19,10 +22,32 @@ std::string GetString(Napi::Object config, const char* name) {
   return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
 }
 
+// `tls`: { ca, cert, key, passphrase, servername, rejectUnauthorized, minVersion, maxVersion },
+// every PEM already one string (lib/redis-options.js joins arrays and decodes Buffers).
+bool TlsFromJs(Napi::Object tls, redis::Config* out) {
+  redis::TlsOptions options;
+  options.ca = GetString(tls, "ca");
+  options.cert = GetString(tls, "cert");
+  options.key = GetString(tls, "key");
+  options.passphrase = GetString(tls, "passphrase");
+  options.servername = GetString(tls, "servername");
+  Napi::Value reject = tls.Get("rejectUnauthorized");
+  options.reject_unauthorized = !reject.IsBoolean() || reject.As<Napi::Boolean>().Value();
+  options.min_version = GetString(tls, "minVersion");
+  options.max_version = GetString(tls, "maxVersion");
+  std::string error;
+  out->tls = redis::TlsContext::Create(options, &error);
+  if (!out->tls) {
+    ThrowWithCode(tls.Env(), "ERR_INVALID_ARG_VALUE", error);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-redis::Config RedisConfigFromJs(Napi::Object c) {
-  redis::Config config;
+bool RedisConfigFromJs(Napi::Object c, redis::Config* out) {
+  redis::Config& config = *out;
   config.host = GetString(c, "host");
   config.port = static_cast<uint16_t>(GetU32(c, "port", 6379));
   config.path = GetString(c, "path");
@@ -42,7 +67,9 @@ redis::Config RedisConfigFromJs(Napi::Object c) {
     config.limits.max_reply_bytes = static_cast<uint64_t>(bytes.As<Napi::Number>().DoubleValue());
   }
   if (config.host.empty()) config.host = "127.0.0.1";
-  return config;
+  Napi::Value tls = c.Get("tls");
+  if (tls.IsObject() && !TlsFromJs(tls.As<Napi::Object>(), out)) return false;
+  return true;
 }
 
 size_t MaxStringLengthFromJs(Napi::Object config, size_t fallback) {

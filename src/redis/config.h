@@ -4,11 +4,14 @@
 #define NCM_REDIS_CONFIG_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "redis/reply_reader.h"
 
 namespace ncm::redis {
+
+class TlsContext;
 
 struct Config {
   std::string host = "127.0.0.1";
@@ -30,6 +33,8 @@ struct Config {
   // only after 1 s, then 3 s, 7 s. 0 = off.
   uint32_t connect_retry_ms = 500;
   ReaderLimits limits;
+  // TLS for every connection (tls_context.h); null = plain TCP.
+  std::shared_ptr<const TlsContext> tls;
 };
 
 }  // namespace ncm::redis

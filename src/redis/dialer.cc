@@ -44,6 +44,7 @@ void Dialer::Cancel() {
   connect_timer_.Stop();
   source_->Cancel();
   CloseSpare();
+  tls_.reset();
   socket_.reset();
 }
 
@@ -110,7 +111,22 @@ void Dialer::OnConnect(TcpTransport* transport, int status) {
     return;
   }
   socket_->SetKeepAlive(options_.keepalive_ms);
-  listener_->OnDialed(std::move(socket_));
+  if (!options_.tls) {
+    listener_->OnDialed(std::move(socket_));
+    return;
+  }
+  tls_ = std::make_unique<TlsTransport>(loop_, options_.tls, std::move(socket_), source_->host());
+  Failure failure;
+  if (!tls_->StartHandshake(this, &failure)) Fail(failure);
+}
+
+void Dialer::OnTlsHandshake(TlsTransport* transport, const Failure* failure) {
+  if (transport != tls_.get()) return;
+  if (failure != nullptr) {
+    Fail(*failure);
+    return;
+  }
+  listener_->OnDialed(std::move(tls_));
 }
 
 void Dialer::OnConnectTimeout() {

@@ -8,6 +8,9 @@
 // timeout bounds the whole attempt, from Dial() to Settle(): the transport is handed over
 // before the endpoint's own handshake (AUTH, SELECT), and that handshake counts too.
 //
+// With TLS the attempt goes on over the connected socket with the TLS handshake, which the
+// connect timeout bounds as well; a refused certificate or handshake fails the attempt.
+//
 // Loop thread only. Reports to its Listener on the loop thread, possibly before Dial()
 // returns (an address that fails at once).
 #ifndef NCM_REDIS_DIALER_H_
@@ -23,17 +26,22 @@
 #include "redis/failure.h"
 #include "redis/tcp_transport.h"
 #include "redis/timer.h"
+#include "redis/tls_context.h"
+#include "redis/tls_transport.h"
 #include "redis/transport.h"
 
 namespace ncm::redis {
 
 struct DialOptions {
   uint32_t connect_timeout_ms = 1000;
-  uint32_t connect_retry_ms = 500;  // spare SYN period; 0 = off
-  uint32_t keepalive_ms = 1000;     // TCP keepalive delay; 0 = off
+  uint32_t connect_retry_ms = 500;        // spare SYN period; 0 = off
+  uint32_t keepalive_ms = 1000;           // TCP keepalive delay; 0 = off
+  std::shared_ptr<const TlsContext> tls;  // TLS over the socket; null = plain
 };
 
-class Dialer : private AddressSource::Listener, private TcpTransport::ConnectListener {
+class Dialer : private AddressSource::Listener,
+               private TcpTransport::ConnectListener,
+               private TlsTransport::HandshakeListener {
  public:
   class Listener {
    public:
@@ -65,6 +73,8 @@ class Dialer : private AddressSource::Listener, private TcpTransport::ConnectLis
   void OnResolveFailed(const Failure& failure) override;
   // TcpTransport::ConnectListener
   void OnConnect(TcpTransport* transport, int status) override;
+  // TlsTransport::HandshakeListener
+  void OnTlsHandshake(TlsTransport* transport, const Failure* failure) override;
 
   void ConnectTo(const sockaddr_storage& address);
   void OnConnectRetry();
@@ -81,6 +91,7 @@ class Dialer : private AddressSource::Listener, private TcpTransport::ConnectLis
   std::unique_ptr<TcpTransport> socket_;  // the connect in progress
   // During a TCP connect: a second socket to the same address with a fresher SYN.
   std::unique_ptr<TcpTransport> spare_;
+  std::unique_ptr<TlsTransport> tls_;  // the TLS handshake in progress
   std::vector<sockaddr_storage> addresses_;
   size_t next_address_ = 0;
 };

@@ -14,6 +14,7 @@ HandshakeOptions HandshakeOf(const Config& config) {
   options.password = config.password;
   options.db = config.db;
   options.client_name = config.client_name;
+  options.confirm = config.tls != nullptr;
   return options;
 }
 
@@ -30,6 +31,7 @@ DialOptions DialOptionsOf(const Config& config) {
   options.connect_timeout_ms = config.connect_timeout_ms;
   options.connect_retry_ms = config.connect_retry_ms;
   options.keepalive_ms = config.keepalive_ms;
+  options.tls = config.tls;
   return options;
 }
 

@@ -17,6 +17,7 @@ std::vector<std::string> HandshakeCommands(const HandshakeOptions& options) {
   if (!options.client_name.empty()) {
     commands.push_back(EncodeCommand({"CLIENT", "SETNAME", options.client_name}));
   }
+  if (options.confirm && commands.empty()) commands.push_back(EncodeCommand({"PING"}));
   return commands;
 }
 

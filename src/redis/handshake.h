@@ -1,6 +1,7 @@
 // Handshake: what a fresh connection says before any caller's command, from the options:
 // AUTH (username and password, or password alone), SELECT (db other than 0) and CLIENT
-// SETNAME, in that order, each only when it applies. Pure: builds bytes and requests, sends
+// SETNAME, in that order, each only when it applies (and a PING when asked to confirm and
+// nothing else is sent). Pure: builds bytes and requests, sends
 // nothing. The endpoint writes them alone on a new socket and lets callers' commands follow
 // only after the last reply (so nothing runs before AUTH/SELECT succeeded).
 //
@@ -24,6 +25,10 @@ struct HandshakeOptions {
   std::string password;  // empty: no AUTH
   uint32_t db = 0;
   std::string client_name;  // empty: no CLIENT SETNAME
+  // End with a reply from the server even when nothing else needs saying (a PING): over TLS
+  // 1.3 a server refuses a client certificate only after the client's handshake is done, and
+  // the connection must not count as ready before that would have arrived.
+  bool confirm = false;
 };
 
 // The encoded commands, in the order they are sent; empty when nothing needs saying.

@@ -117,7 +117,7 @@ void NodeConnection::OnTransportError(const TransportError& error) {
                   uv_err_name(error.status)};
       break;
     case TransportError::Op::kTls:
-      failure = Failure{ErrorKind::kConnection, error.detail, "ECONNRESET"};
+      failure = Failure{ErrorKind::kTls, error.detail, error.code};
       break;
   }
   listener_->OnLost(failure);

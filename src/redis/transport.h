@@ -24,6 +24,7 @@ struct TransportError {
   Op op = Op::kRead;
   int status = 0;      // a libuv error code (kRead, kWrite)
   std::string detail;  // kTls: the reason, worded like Node's TLS errors
+  std::string code;    // kTls: Node's code for it, e.g. "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED"
 };
 
 class Transport {

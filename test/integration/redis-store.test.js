@@ -216,8 +216,9 @@ describe('connections', () => {
     await s.disconnect();
   });
 
-  test('rediss:// is refused with a clear error; bad options and arguments name themselves', async () => {
-    expect(() => new RedisStore('rediss://127.0.0.1:6380')).toThrow(/TLS/);
+  test('rediss:// means TLS (refused with tls: false); bad options and arguments name themselves', async () => {
+    expect(new RedisStore('rediss://127.0.0.1:6380', { shared: false }).client.config.tls.rejectUnauthorized).toBe(true);
+    expect(() => new RedisStore('rediss://127.0.0.1:6380', { tls: false })).toThrow(/TLS/);
     expect(() => new RedisStore(redis.url, { commandTimeout: -1 })).toThrow(/commandTimeout/);
     expect(() => new RedisStore(redis.url, { nope: 1 })).toThrow(/nope/);
     expect(() => new RedisStore(redis.url, { password: 987654321 })).toThrow(/password/);

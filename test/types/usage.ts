@@ -32,6 +32,7 @@ import {
   RedisClosedError,
   RedisServerError,
   RedisUnsupportedCommandError,
+  RedisTlsError,
 } from '../..';
 import type {
   Cache,
@@ -208,6 +209,25 @@ export async function redis(): Promise<void> {
 
   const own = new RedisClient({ host: 'localhost', port: 6380, offlineQueue: 10 });
   new RedisClient('redis://localhost', { db: 3 });
+  new RedisClient('rediss://redis.example:6380');
+  new RedisClient({ host: 'redis.example', tls: true });
+  new RedisStore('rediss://redis.example:6380', {
+    tls: {
+      ca: [Buffer.from('-----BEGIN CERTIFICATE-----'), '-----BEGIN CERTIFICATE-----'],
+      cert: '-----BEGIN CERTIFICATE-----',
+      key: Buffer.from('-----BEGIN PRIVATE KEY-----'),
+      passphrase: 'secret',
+      servername: 'redis.example',
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      maxVersion: 'TLSv1.3',
+    },
+  });
+  // @ts-expect-error versions are Node's names
+  new RedisClient({ tls: { minVersion: 'TLS1.2' } });
+  // @ts-expect-error rejectUnauthorized is a boolean
+  new RedisClient({ tls: { rejectUnauthorized: 'no' } });
+  expectType<boolean | undefined>()(own.config.tls?.rejectUnauthorized);
   await own.disconnect({ timeout: 100 });
   own.destroy();
   // @ts-expect-error disconnect takes { timeout }
@@ -216,6 +236,7 @@ export async function redis(): Promise<void> {
   const parsed = parseRedisUrl('redis://user:pw@host:6380/2');
   expectType<number | undefined>()(parsed.db);
   expectType<string | undefined>()(parsed.path);
+  expectType<true | undefined>()(parseRedisUrl('rediss://host').tls);
 
   await store.disconnect({ timeout: 1000 });
   await store[Symbol.asyncDispose]();
@@ -355,6 +376,7 @@ export function errors(error: unknown): void {
     new RedisClosedError('closed', '127.0.0.1:6379'),
     new RedisServerError('WRONGPASS invalid', '127.0.0.1:6379'),
     new RedisUnsupportedCommandError('no', '127.0.0.1:6379', 'BLPOP'),
+    new RedisTlsError('TLS handshake failed: certificate has expired', '127.0.0.1:6380', 'CERT_HAS_EXPIRED'),
   ];
   const base: NativeCacheError[] = all;
   void base;
@@ -369,6 +391,9 @@ export function errors(error: unknown): void {
     expectType<string | undefined>()(error.address);
   } else if (error instanceof RedisUnsupportedCommandError) {
     expectType<string>()(error.command);
+  } else if (error instanceof RedisTlsError) {
+    expectType<'ERR_REDIS_TLS'>()(error.code);
+    expectType<string | undefined>()(error.tlsCode);
   } else if (error instanceof RedisConnectionError) {
     expectType<string | undefined>()(error.errno);
   } else if (error instanceof RedisError) {
