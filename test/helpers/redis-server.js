@@ -8,6 +8,7 @@
 const { spawn, execFile, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
+const tls = require('node:tls');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -45,15 +46,29 @@ function freePort() {
   });
 }
 
+/**
+ * A socket of the test's own to `target` ({ port, host }): TLS (not verified: the tests
+ * check our client's verification, not this helper's) when `tlsClient` is given, with its
+ * client certificate if it has one.
+ */
+function connectTo(target, tlsClient) {
+  if (tlsClient === undefined) return net.connect(target);
+  return tls.connect({
+    ...target, rejectUnauthorized: false, cert: tlsClient.cert, key: tlsClient.key,
+    minVersion: tlsClient.minVersion, maxVersion: tlsClient.maxVersion,
+  });
+}
+const connectEvent = (tlsClient) => (tlsClient === undefined ? 'connect' : 'secureConnect');
+
 /** Resolves when a raw PING on the port (or socket) gets +PONG (after AUTH when a password is set). */
-function waitForPong(target, timeoutMs = 5000, password = undefined) {
+function waitForPong(target, timeoutMs = 5000, password = undefined, tlsClient = undefined) {
   const until = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      const socket = net.connect(target);
+      const socket = connectTo(target, tlsClient);
       let answered = false;
       let text = '';
-      socket.on('connect', () => socket.write(password === undefined ? 'PING\r\n'
+      socket.on(connectEvent(tlsClient), () => socket.write(password === undefined ? 'PING\r\n'
         : `${encode(['AUTH', password])}PING\r\n`));
       socket.on('data', (data) => {
         text += data.toString();
@@ -125,12 +140,13 @@ function parseReply(buf, at) {
  * `command(args)` resolves with the reply (error replies resolve as Error objects);
  * `closed` resolves when the server or `close()` ends the connection.
  * @param {number} port
- * @param {{password?: string, username?: string}} [options] AUTH right after connecting
+ * @param {{password?: string, username?: string, tls?: object}} [options] AUTH right after
+ *   connecting; `tls`: connect with TLS (see connectTo)
  */
 async function rawConnection(port, options = {}) {
-  const socket = net.connect({ host: '127.0.0.1', port });
+  const socket = connectTo({ host: '127.0.0.1', port }, options.tls);
   socket.setNoDelay(true);
-  await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  await new Promise((resolve, reject) => { socket.once(connectEvent(options.tls), resolve); socket.once('error', reject); });
   socket.on('error', () => {});
   const waiting = [];
   const greeting = []; // replies that arrived with nothing waiting (e.g. max clients reached)
@@ -204,13 +220,18 @@ function waitForPongIn(netns, host, port, timeoutMs = 5000, cli = 'redis-cli') {
 
 /**
  * @param {{args?: string[], unixSocket?: boolean, password?: string, netns?: string,
- *   host?: string, port?: number, server?: 'redis'|'valkey'}} [options] `args` are extra
- *   server arguments (e.g. ['--maxmemory', '2mb']); `password` starts the server with
- *   --requirepass, and `cli`, `clients` and `raw` then authenticate with it; `netns`: run the
- *   server inside that network namespace (`ip netns exec`, root only; the child is the server
- *   itself, stopped by pid), listening on `host` (an address of the namespace) and `port`;
- *   `server`: which server to start (default: NCM_TEST_SERVER, else redis). The result's
- *   `kind` ('redis' or 'valkey'), `name` and `version` say which one runs.
+ *   host?: string, port?: number, server?: 'redis'|'valkey', tls?: {certFile: string,
+ *   keyFile: string, caFile?: string, authClients?: 'yes'|'no'|'optional', protocols?: string,
+ *   client?: {cert: string, key: string}}}} [options] `args` are extra server arguments (e.g.
+ *   ['--maxmemory', '2mb']); `password` starts the server with --requirepass, and `cli`,
+ *   `clients` and `raw` then authenticate with it; `netns`: run the server inside that network
+ *   namespace (`ip netns exec`, root only; the child is the server itself, stopped by pid),
+ *   listening on `host` (an address of the namespace) and `port`; `server`: which server to
+ *   start (default: NCM_TEST_SERVER, else redis). The result's `kind` ('redis' or 'valkey'),
+ *   `name` and `version` say which one runs. `tls`: the port speaks TLS only (plain TCP off,
+ *   `url` is rediss://), with this certificate and key, `caFile` to verify clients (needed for
+ *   authClients 'yes'), `protocols` for --tls-protocols (e.g. 'TLSv1.2'), and `client` the
+ *   certificate the helper's own connections present
  */
 async function startRedis(options = {}) {
   const { kind, name, binary, cli, version } = testServer(options.server);
@@ -219,13 +240,23 @@ async function startRedis(options = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-redis-'));
   const socketPath = options.unixSocket ? path.join(dir, 'redis.sock') : undefined;
   const { password } = options;
-  const args = ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no',
+  const tlsServer = options.tls;
+  // The helper's own TLS connections (PING on start, raw connections): unverified.
+  const tlsClient = tlsServer && { ...tlsServer.client };
+  const listen = tlsServer === undefined ? ['--port', String(port)] : [
+    '--port', '0', '--tls-port', String(port), '--tls-cert-file', tlsServer.certFile,
+    '--tls-key-file', tlsServer.keyFile, '--tls-auth-clients', tlsServer.authClients ?? 'no',
+    ...(tlsServer.caFile ? ['--tls-ca-cert-file', tlsServer.caFile] : []),
+    ...(tlsServer.protocols ? ['--tls-protocols', tlsServer.protocols] : []),
+  ];
+  const args = [...listen, '--bind', host, '--save', '', '--appendonly', 'no',
     '--dir', dir, '--enable-debug-command', 'local', ...(options.args ?? [])];
   if (options.netns) args.push('--protected-mode', 'no');
   if (socketPath) args.push('--unixsocket', socketPath, '--unixsocketperm', '700');
   if (password !== undefined) args.push('--requirepass', password);
+  const scheme = tlsServer === undefined ? 'redis' : 'rediss';
   const server = {
-    kind, name, version, port, host, dir, socketPath, url: `redis://${host}:${port}`, child: undefined,
+    kind, name, version, port, host, dir, socketPath, url: `${scheme}://${host}:${port}`, child: undefined,
   };
   // `ip netns exec` enters the namespace and execs the command: the child's pid is the server's.
   const [file, argv] = options.netns
@@ -240,7 +271,7 @@ async function startRedis(options = {}) {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     server.exited = exited;
     await Promise.race([
-      options.netns ? waitForPongIn(options.netns, host, port, 5000, cli) : waitForPong({ port, host }, 5000, password),
+      options.netns ? waitForPongIn(options.netns, host, port, 5000, cli) : waitForPong({ port, host }, 5000, password, tlsClient),
       exited.then((code) => { throw new Error(`${binary} exited early with ${code}`); }),
     ]);
   };
@@ -261,7 +292,9 @@ async function startRedis(options = {}) {
   /** Runs redis-cli (valkey-cli for Valkey) against this server; resolves with its trimmed output. */
   server.cli = (...cliArgs) => new Promise((resolve, reject) => {
     const auth = password === undefined ? [] : ['--no-auth-warning', '-a', password];
-    execFile(cliPrefix[0], [...cliPrefix[1], '-h', host, '-p', String(port), ...auth, ...cliArgs], (error, stdout) => {
+    const secure = tlsServer === undefined ? [] : ['--tls', '--insecure',
+      ...(tlsServer.client?.certFile ? ['--cert', tlsServer.client.certFile, '--key', tlsServer.client.keyFile] : [])];
+    execFile(cliPrefix[0], [...cliPrefix[1], '-h', host, '-p', String(port), ...secure, ...auth, ...cliArgs], (error, stdout) => {
       if (error) reject(error);
       else resolve(stdout.trim());
     });
@@ -276,7 +309,8 @@ async function startRedis(options = {}) {
   };
 
   /** A bare connection of the test's own (see rawConnection), authenticated when a password is set. */
-  server.raw = (rawOptions) => rawConnection(port, rawOptions ?? (password === undefined ? {} : { password }));
+  server.raw = (rawOptions) => rawConnection(port,
+    { ...(password === undefined ? {} : { password }), tls: tlsClient, ...rawOptions });
 
   server.cleanup = async () => {
     await server.stop();

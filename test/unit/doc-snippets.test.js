@@ -5,7 +5,9 @@
 // and `import … from 'native-cache-manager'` resolve to this repository. A block with an
 // `import` or `export` statement runs as an ES module (.mjs), any other as CommonJS (.cjs).
 // Blocks that use Redis get a throwaway redis-server through REDIS_URL (the documented
-// convention: `process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'`), flushed before each block.
+// convention: `process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'`), flushed before each block;
+// blocks that use TLS get a throwaway TLS redis-server through REDIS_TLS_URL (rediss://) and
+// the file of the CA that signed its certificate through REDIS_TLS_CA.
 // A block may be left out only with a visible reason on the line before its fence:
 //   <!-- snippet-skip: why this block cannot run on its own -->
 // Code that cannot run standalone (Next.js files, TypeScript, shell) uses another fence
@@ -17,6 +19,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startRedis } = require('../helpers/redis-server');
+const { makeCertificates } = require('../helpers/tls-certs');
 
 const ROOT = path.join(__dirname, '..', '..');
 const SNIPPET_TIMEOUT_MS = 60_000;
@@ -57,6 +60,7 @@ const allBlocks = docFiles().flatMap(fencedBlocks);
 const snippets = allBlocks.filter((block) => RUNS_JS.has(block.lang));
 const isModule = (code) => /^\s*(import\s[^(]|import\s*['"{*]|export\s)/m.test(code);
 const usesRedis = (code) => /RedisStore|RedisClient|REDIS_URL|@keyv\/redis/.test(code);
+const usesTls = (code) => /REDIS_TLS_URL/.test(code);
 
 /**
  * A directory whose node_modules holds `native-cache-manager` (a link to this repository)
@@ -92,14 +96,22 @@ function runNode(file, env) {
 describe('documentation snippets', () => {
   let sandbox;
   let redis;
+  let certs;
+  let tlsRedis;
 
   beforeAll(async () => {
     sandbox = makeSandbox();
     if (snippets.some((s) => !s.skip && usesRedis(s.code))) redis = await startRedis();
+    if (snippets.some((s) => !s.skip && usesTls(s.code))) {
+      certs = makeCertificates();
+      tlsRedis = await startRedis({ tls: { certFile: certs.server.certFile, keyFile: certs.server.keyFile } });
+    }
   }, 30_000);
 
   afterAll(async () => {
     if (redis) await redis.cleanup();
+    if (tlsRedis) await tlsRedis.cleanup();
+    if (certs) certs.cleanup();
     if (sandbox) fs.rmSync(sandbox, { recursive: true, force: true });
   });
 
@@ -122,6 +134,13 @@ describe('documentation snippets', () => {
       env.REDIS_URL = redis.url;
     } else {
       delete env.REDIS_URL;
+    }
+    if (usesTls(s.code)) {
+      env.REDIS_TLS_URL = tlsRedis.url;
+      env.REDIS_TLS_CA = certs.ca.certFile;
+    } else {
+      delete env.REDIS_TLS_URL;
+      delete env.REDIS_TLS_CA;
     }
     const result = await runNode(file, env);
     const report = `${s.file}:${s.line} (${name})\nexit ${result.code} ${result.signal ?? ''}\n` +
