@@ -11,6 +11,35 @@ const { resolveConnection } = require('./redis-options');
 
 // Module state is per environment: each worker thread loads its own copy of this module.
 const shared = new Map();
+const functionIds = new WeakMap();
+let nextFunctionId = 1;
+
+/**
+ * The registry's key for a resolved config: equal exactly when every setting is. Strings and
+ * numbers as JSON, bytes by content, functions by identity, objects with their keys sorted;
+ * JSON.stringify alone would turn every function into nothing and a Buffer into whatever
+ * its toJSON says.
+ * @param {unknown} value
+ * @returns {string}
+ */
+function sharingKey(value) {
+  if (typeof value === 'function') {
+    let id = functionIds.get(value);
+    if (id === undefined) {
+      id = nextFunctionId++;
+      functionIds.set(value, id);
+    }
+    return `function#${id}`;
+  }
+  if (value instanceof Uint8Array) {
+    return `bytes:${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')}`;
+  }
+  if (Array.isArray(value)) return `[${value.map(sharingKey).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${sharingKey(value[k])}`).join(',')}}`;
+  }
+  return value === undefined ? 'undefined' : JSON.stringify(value);
+}
 
 /**
  * Returns a lease on the shared client for these connection options. The client opens
@@ -20,7 +49,7 @@ const shared = new Map();
  */
 function acquireSharedClient(connection) {
   const config = resolveConnection('RedisStore', connection);
-  const key = JSON.stringify(config);
+  const key = sharingKey(config);
   let slot = shared.get(key);
   if (slot === undefined || slot.client.closed) {
     slot = { client: new RedisClient(connection), refs: 0 };
@@ -41,4 +70,4 @@ function acquireSharedClient(connection) {
   };
 }
 
-module.exports = { acquireSharedClient };
+module.exports = { acquireSharedClient, sharingKey };

@@ -379,6 +379,15 @@ test('sharing: stores with the same TLS settings share one connection, stores wi
   const version = new RedisStore(server.url, { ...SLOW, tls: { ca, minVersion: 'TLSv1.3' } });
   const plain = new RedisStore(`redis://127.0.0.1:${server.port}`, SLOW);
   expect(sameText.client).toBe(a.client);
+  // The key itself: bytes by content and functions by identity, never collapsed.
+  const { sharingKey } = require('../../lib/redis-registry');
+  const f = () => {};
+  expect(sharingKey({ x: Buffer.from('a') })).not.toBe(sharingKey({ x: Buffer.from('b') }));
+  expect(sharingKey({ x: Buffer.from('a') })).toBe(sharingKey({ x: Buffer.from('a') }));
+  expect(sharingKey({ x: f })).not.toBe(sharingKey({ x: () => {} }));
+  expect(sharingKey({ x: f })).toBe(sharingKey({ x: f }));
+  expect(sharingKey({ x: f })).not.toBe(sharingKey({}));
+  expect(sharingKey({ a: 1, b: [2, undefined] })).toBe(sharingKey({ b: [2, undefined], a: 1 }));
   const clients = new Set([a, otherCa, otherBuffer, noVerify, version, plain].map((s) => s.client));
   expect(clients.size).toBe(6);
   await a.set('shared', 'v');
