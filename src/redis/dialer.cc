@@ -78,7 +78,8 @@ void Dialer::OnConnectRetry() {
     retry_timer_.Stop();
     return;
   }
-  CloseSpare();
+  // Replaces the previous spare (its SYN is as stale as the first socket's by now); the
+  // timer keeps running, so a fresh SYN leaves every connect_retry_ms until the timeout.
   spare_ = std::make_unique<TcpTransport>(loop_);
   const sockaddr_storage& address = addresses_[next_address_ - 1];
   if (spare_->Connect(reinterpret_cast<const sockaddr*>(&address), this) != 0) {
