@@ -76,7 +76,7 @@ class RedisClient {
   #link;
 
   /**
-   * @param {string|object} [urlOrOptions] a redis:// or unix:// url, or options
+   * @param {string|object} [urlOrOptions] a redis://, rediss:// (TLS) or unix:// url, or options
    * @param {object} [options] options when the first argument is a url
    */
   constructor(urlOrOptions, options) {

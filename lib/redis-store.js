@@ -87,7 +87,7 @@ class RedisStore extends EventEmitter {
   #tier;
 
   /**
-   * @param {string|object} [urlOrOptions] `redis://…`/`unix://…` url, or options
+   * @param {string|object} [urlOrOptions] `redis://…`/`rediss://…`/`unix://…` url, or options
    * @param {object} [options] options when the first argument is a url
    */
   constructor(urlOrOptions, options) {
