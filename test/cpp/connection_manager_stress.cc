@@ -1,17 +1,21 @@
 // Stress harness for ConnectionManager without Node, for ThreadSanitizer/ASan runs: an owner
 // thread submits, closes and stops managers while their I/O threads deliver replies.
 // Needs a redis-server on 127.0.0.1:<port>. Built by CMakeLists.txt with the rest of the
-// Redis layer (ncm_redis); scripts/test-tsan.sh builds and runs it under ThreadSanitizer.
-//   ./build-cpp/connection_manager_stress <port> [rounds]
+// Redis layer (ncm_redis); scripts/test-tsan.sh builds and runs it under ThreadSanitizer,
+// over plain TCP and over TLS (the server's CA certificate as a PEM file).
+//   ./build-cpp/connection_manager_stress <port> [rounds] [ca-file]
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "redis/connection_manager.h"
+#include "redis/tls_context.h"
 
 namespace {
 
@@ -87,16 +91,33 @@ std::string Encode(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <port> [rounds]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <port> [rounds] [ca-file]\n", argv[0]);
     return 2;
   }
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 50;
+  // TLS: one context for every manager, as a process that shares settings would have.
+  std::shared_ptr<const ncm::redis::TlsContext> tls;
+  if (argc > 3) {
+    std::ifstream file(argv[3]);
+    std::stringstream pem;
+    pem << file.rdbuf();
+    ncm::redis::TlsOptions options;
+    options.ca = pem.str();
+    std::string error;
+    tls = ncm::redis::TlsContext::Create(options, &error);
+    if (!tls) {
+      std::fprintf(stderr, "TLS: %s\n", error.c_str());
+      return 2;
+    }
+  }
   uint64_t wrong = 0;
   uint64_t checked = 0;
   for (int round = 0; round < rounds; ++round) {
     ncm::redis::Config config;
     config.port = static_cast<uint16_t>(std::atoi(argv[1]));
     config.command_timeout_ms = 2000;
+    config.connect_timeout_ms = 5000;
+    config.tls = tls;
     auto sink = std::make_shared<CountingSink>();
     auto manager = std::make_unique<ConnectionManager>(config, sink);
     const uint64_t n = 2000;
@@ -138,7 +159,7 @@ int main(int argc, char** argv) {
     wrong += sink->wrong();
     checked += sink->checked();
   }
-  std::printf("%d rounds, %llu values checked, %llu wrong\n", rounds,
+  std::printf("%s: %d rounds, %llu values checked, %llu wrong\n", tls ? "TLS" : "TCP", rounds,
               static_cast<unsigned long long>(checked), static_cast<unsigned long long>(wrong));
   return wrong == 0 ? 0 : 1;
 }
