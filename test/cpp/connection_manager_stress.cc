@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
