@@ -1,6 +1,5 @@
 #include "redis/tls_transport.h"
 
-#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -21,8 +20,9 @@ constexpr size_t kRecordBytes = 16 * 1024;
 constexpr size_t kFlushBytes = 256 * 1024;
 
 bool IsIpLiteral(const std::string& host) {
-  unsigned char buf[sizeof(in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+  unsigned char buf[16];
+  return uv_inet_pton(AF_INET, host.c_str(), buf) == 0 ||
+         uv_inet_pton(AF_INET6, host.c_str(), buf) == 0;
 }
 
 // Node's code for an OpenSSL reason: "ERR_SSL_" + the reason in upper case, '_' for spaces
@@ -86,10 +86,10 @@ std::string AltNames(X509* cert) {
                                  static_cast<size_t>(ASN1_STRING_length(s)));
     } else if (name->type == GEN_IPADD) {
       const ASN1_STRING* s = name->d.iPAddress;
-      char text[INET6_ADDRSTRLEN] = "";
+      char text[64] = "";
       const int family = ASN1_STRING_length(s) == 4 ? AF_INET : AF_INET6;
       if (ASN1_STRING_length(s) == 4 || ASN1_STRING_length(s) == 16) {
-        inet_ntop(family, ASN1_STRING_get0_data(s), text, sizeof(text));
+        uv_inet_ntop(family, ASN1_STRING_get0_data(s), text, sizeof(text));
       }
       one = std::string("IP Address:") + text;
     } else {
