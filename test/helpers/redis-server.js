@@ -222,7 +222,7 @@ function waitForPongIn(netns, host, port, timeoutMs = 5000, cli = 'redis-cli') {
  * @param {{args?: string[], unixSocket?: boolean, password?: string, netns?: string,
  *   host?: string, port?: number, server?: 'redis'|'valkey', tls?: {certFile: string,
  *   keyFile: string, caFile?: string, authClients?: 'yes'|'no'|'optional', protocols?: string,
- *   client?: {cert: string, key: string}}}} [options] `args` are extra server arguments (e.g.
+ *   client?: {cert: string, key: string}, plain?: boolean}}} [options] `args` are extra server arguments (e.g.
  *   ['--maxmemory', '2mb']); `password` starts the server with --requirepass, and `cli`,
  *   `clients` and `raw` then authenticate with it; `netns`: run the server inside that network
  *   namespace (`ip netns exec`, root only; the child is the server itself, stopped by pid),
@@ -230,8 +230,9 @@ function waitForPongIn(netns, host, port, timeoutMs = 5000, cli = 'redis-cli') {
  *   start (default: NCM_TEST_SERVER, else redis). The result's `kind` ('redis' or 'valkey'),
  *   `name` and `version` say which one runs. `tls`: the port speaks TLS only (plain TCP off,
  *   `url` is rediss://), with this certificate and key, `caFile` to verify clients (needed for
- *   authClients 'yes'), `protocols` for --tls-protocols (e.g. 'TLSv1.2'), and `client` the
- *   certificate the helper's own connections present
+ *   authClients 'yes'), `protocols` for --tls-protocols (e.g. 'TLSv1.2'), `client` the
+ *   certificate the helper's own connections present, and `plain: true` to keep a plain TCP
+ *   port open as well (the same server on both: `plainPort` and `plainUrl`)
  */
 async function startRedis(options = {}) {
   const { kind, name, binary, cli, version } = testServer(options.server);
@@ -243,8 +244,9 @@ async function startRedis(options = {}) {
   const tlsServer = options.tls;
   // The helper's own TLS connections (PING on start, raw connections): unverified.
   const tlsClient = tlsServer && { ...tlsServer.client };
+  const plainPort = tlsServer?.plain ? await freePort() : undefined;
   const listen = tlsServer === undefined ? ['--port', String(port)] : [
-    '--port', '0', '--tls-port', String(port), '--tls-cert-file', tlsServer.certFile,
+    '--port', String(plainPort ?? 0), '--tls-port', String(port), '--tls-cert-file', tlsServer.certFile,
     '--tls-key-file', tlsServer.keyFile, '--tls-auth-clients', tlsServer.authClients ?? 'no',
     ...(tlsServer.caFile ? ['--tls-ca-cert-file', tlsServer.caFile] : []),
     ...(tlsServer.protocols ? ['--tls-protocols', tlsServer.protocols] : []),
@@ -257,6 +259,7 @@ async function startRedis(options = {}) {
   const scheme = tlsServer === undefined ? 'redis' : 'rediss';
   const server = {
     kind, name, version, port, host, dir, socketPath, url: `${scheme}://${host}:${port}`, child: undefined,
+    plainPort, plainUrl: plainPort === undefined ? undefined : `redis://${host}:${plainPort}`,
   };
   // `ip netns exec` enters the namespace and execs the command: the child's pid is the server's.
   const [file, argv] = options.netns

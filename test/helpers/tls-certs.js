@@ -11,6 +11,8 @@
 //                 encrypted with `client.passphrase`
 //   otherCa       an unrelated CA that signed nothing here
 // Each entry: { cert, key, certFile, keyFile } (PEM strings and their files).
+// `makeCertificates({ serverOnly: true })` makes only `ca` and `server` (what a TLS server
+// and its verifying clients need).
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -23,8 +25,17 @@ function openssl(args, cwd) {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function makeCertificates() {
+function makeCertificates(options = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-tls-'));
+  try {
+    return makeIn(dir, options);
+  } catch (error) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function makeIn(dir, { serverOnly = false }) {
   const read = (name) => ({
     cert: fs.readFileSync(path.join(dir, `${name}.crt`), 'latin1'),
     key: fs.readFileSync(path.join(dir, `${name}.key`), 'latin1'),
@@ -43,9 +54,11 @@ function makeCertificates() {
     openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
       '-out', `${name}.crt`, '-days', String(days), '-extfile', `${name}.ext`], dir);
   };
+  const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
   root('ca', 'ncm test CA');
-  root('other-ca', 'ncm other CA');
   signed('server', 'localhost', 'DNS:localhost,IP:127.0.0.1');
+  if (serverOnly) return { dir, ca: read('ca'), server: read('server'), cleanup };
+  root('other-ca', 'ncm other CA');
   signed('wrong-host', 'wrong.example', 'DNS:wrong.example');
   signed('expired', 'localhost', 'DNS:localhost,IP:127.0.0.1', { days: -1 });
   signed('client', 'ncm test client', undefined, { extendedKeyUsage: 'clientAuth' });
@@ -66,9 +79,7 @@ function makeCertificates() {
       passphrase,
       encryptedKey: fs.readFileSync(path.join(dir, 'client-encrypted.key'), 'latin1'),
     },
-    cleanup() {
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    cleanup,
   };
 }
 
