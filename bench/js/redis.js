@@ -21,9 +21,9 @@
  *             `separate` (default): redis-server on CPU 0, the client and redis-benchmark on
  *             CPU 1; `none`: the server and the clients float over every CPU
  *   --clients, --ops, --concurrency, --sizes   measure only these (default: all; `--list` names the clients)
- *   --transport  `tcp` only the plain rows, `tls` only the TLS rows (default: both, the
- *             TLS figure of each client right after its TCP one); the cost-of-TLS table
- *             needs both. --quick measures TLS with 100 B values only
+ *   --transport  `tcp` only the plain rows, `tls` only the TLS rows (default: both, each
+ *             client's TLS job next to its TCP one); the cost-of-TLS table needs both.
+ *             --quick measures TLS with 100 B values only
  *   --baseline  also measure native-cache-manager as built in another checkout (its own
  *             build/Release addon), interleaved with this one in every round, and add a table
  *             of this build against it: how to compare a change with the code before it
@@ -470,7 +470,7 @@ function tlsCost(stat, ceilings, levels) {
     const plainCeiling = ceilings.tcp?.[size];
     const tlsCeiling = ceilings.tls?.[size];
     sections.push([
-      `#### ${SIZE_LABELS[size]} values: TLS against plain TCP, each client against itself (operations per second over TLS ÷ over TCP, below 1× is the cost of TLS; in parentheses p50 latency over TLS ÷ over TCP)`,
+      `#### ${SIZE_LABELS[size]} values: over TLS ÷ over plain TCP`,
       '',
       `| client | ${columns.map(({ op, c }) => `${op} c=${c}`).join(' | ')} |`,
       `|---|${columns.map(() => '---:').join('|')}|`,
@@ -677,6 +677,8 @@ async function main() {
         ...(withTcp ? [
           '',
           '#### The cost of TLS: each client over TLS against itself over plain TCP (same run)',
+          '',
+          'Each cell: operations per second over TLS ÷ over plain TCP (below 1× is what TLS costs that client), and in parentheses its p50 latency over TLS ÷ over plain TCP.',
           '',
           tlsCost(stat, ceilings, levels),
         ] : []),
