@@ -16,7 +16,7 @@
 // Scale: TLS_STALL_MS (how long the half-open stall lasts; default 3000), FAULT_LOAD_MS (how
 // long the load runs after each fault; default 500).
 
-const { RedisClient, RedisTlsError } = require('../../lib');
+const { RedisClient, RedisTlsError, RedisConnectionError } = require('../../lib');
 const { startRedis } = require('../helpers/redis-server');
 const { startFaultProxy } = require('../helpers/fault-proxy');
 const { makeCertificates } = require('../helpers/tls-certs');
@@ -265,13 +265,15 @@ describe('half-open over TLS: replies stop, sockets stay open', () => {
   });
 });
 
-describe('byte faults in the TLS handshake (the server\'s first flight)', () => {
+describe('byte faults in the TLS handshake', () => {
   // The proxy breaks the first FAULTY connection attempts of a client it has not seen, then
-  // lets the next one through. Every failure is a RedisTlsError: the TCP connection was up
-  // and the TLS negotiation did not finish. Garbage is caught by OpenSSL (tlsCode from its
-  // reason); a server that ends the connection mid-handshake, with FIN or with RST, gives
-  // tlsCode 'ECONNRESET', as Node names it. (FIN and RST are not told apart: libuv reports
-  // an RST that comes with the last bytes read as the end of the stream.)
+  // lets the next one through. A fault in the server's first flight is a RedisTlsError: the
+  // TCP connection was up and the TLS negotiation did not finish. Garbage is caught by
+  // OpenSSL (tlsCode from its reason); a server that ends the connection mid-handshake, with
+  // FIN or with RST, gives tlsCode 'ECONNRESET', as Node names it. (FIN and RST are not told
+  // apart: libuv reports an RST that comes with the last bytes read as the end of the
+  // stream.) Once the TLS handshake is done, the connection is still not ready until the
+  // reply to its PING; a connection lost then is a RedisConnectionError, as after it.
   const FAULTY = 3;
   const GARBAGE = Buffer.from('GARBAGE!');
   // Jittered backoff after the n-th failure in a row: 50·2^(n-1) ms, in [half, whole].
@@ -280,27 +282,44 @@ describe('byte faults in the TLS handshake (the server\'s first flight)', () => 
   // One connect + TLS handshake + PING on a busy machine (the fault itself ends its attempt
   // in a few ms).
   const ATTEMPT_DESIGN_MS = 250;
+  // The server's first flight with the test certificates (P-256) is about 790 bytes; its
+  // session tickets follow once the client has finished: byte 1000 is among them.
+  const AFTER_HANDSHAKE = 1000;
 
   const cases = [
-    // name, mode, arg, tlsCode, message
-    ['FIN before the first byte', 'truncate', { offset: 0 }, /^ECONNRESET$/,
-      /^TLS handshake failed: the server closed the connection/],
-    ['RST before the first byte', 'truncate', { offset: 0, close: 'reset' },
+    // name, mode, arg, error class (or the classes it may be), tlsCode (RedisTlsError) or
+    // errno, message
+    ['FIN before the first byte', 'truncate', { offset: 0 }, RedisTlsError,
+      /^ECONNRESET$/, /^TLS handshake failed: the server closed the connection/],
+    ['RST before the first byte', 'truncate', { offset: 0, close: 'reset' }, RedisTlsError,
       /^ECONNRESET$/, /^TLS handshake failed: the server (reset|closed) the connection/],
-    ['FIN inside the server hello', 'truncate', { offset: 60 }, /^ECONNRESET$/,
-      /^TLS handshake failed: the server closed the connection/],
-    ['RST inside the server hello', 'truncate', { offset: 60, close: 'reset' },
+    ['FIN inside the server hello', 'truncate', { offset: 60 }, RedisTlsError,
+      /^ECONNRESET$/, /^TLS handshake failed: the server closed the connection/],
+    ['RST inside the server hello', 'truncate', { offset: 60, close: 'reset' }, RedisTlsError,
       /^ECONNRESET$/, /^TLS handshake failed: the server (reset|closed) the connection/],
-    ['garbage before the first record header', 'garbage', { offset: 0, bytes: GARBAGE },
+    ['garbage before the first record header', 'garbage', { offset: 0, bytes: GARBAGE }, RedisTlsError,
       /^ERR_SSL_/, /^TLS handshake failed: wrong version number/],
-    ['garbage inside the server hello', 'garbage', { offset: 20, bytes: GARBAGE },
+    ['garbage inside the server hello', 'garbage', { offset: 20, bytes: GARBAGE }, RedisTlsError,
       /^ERR_SSL_/, /^TLS handshake failed: /],
     // TLS 1.3 (the server's default): the rest of the flight is encrypted in records of type 23.
-    ['garbage inside an encrypted handshake record', 'garbage', { at: 'record', bytes: GARBAGE },
+    ['garbage inside an encrypted handshake record', 'garbage', { at: 'record', bytes: GARBAGE }, RedisTlsError,
       /^ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC$/, /^TLS handshake failed: decryption failed or bad record mac/],
+    ['FIN after the TLS handshake, before the PING reply', 'truncate', { offset: AFTER_HANDSHAKE }, RedisConnectionError,
+      /^ECONNRESET$/, /^connection closed by the server/],
+    // A reset may discard the bytes just before it (the proxy's RST drops what it had not sent
+    // yet). A TLS 1.3 connection that got nothing after its handshake and then ends is a
+    // RedisTlsError: that is how a server refusing the client's certificate looks.
+    ['RST after the TLS handshake, before the PING reply', 'truncate', { offset: AFTER_HANDSHAKE, close: 'reset' },
+      [RedisConnectionError, RedisTlsError], /^ECONNRESET$/,
+      /^(connection (closed by the server|lost: connection reset by peer)|TLS connection failed: the server closed the connection right after the TLS 1\.3 handshake)/],
+    ['garbage after the TLS handshake, before the PING reply', 'garbage', { offset: AFTER_HANDSHAKE, bytes: GARBAGE },
+      RedisTlsError, /^ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC$/, /^TLS connection failed: decryption failed or bad record mac/],
   ];
 
-  test.each(cases)('%s: the attempt fails as a RedisTlsError, calls fail fast (offlineQueue 0) or are held (offlineQueue 100), reconnect after the backoff', async (name, mode, arg, codePattern, messagePattern) => {
+  const codeOf = (error) => (error instanceof RedisTlsError ? error.tlsCode : error.errno);
+  const isOneOf = (error, classes) => [classes].flat().some((C) => error instanceof C);
+
+  test.each(cases)('%s: the attempt fails as a typed error, calls fail fast (offlineQueue 0) or are held (offlineQueue 100), reconnect after the backoff', async (name, mode, arg, ErrorClass, codePattern, messagePattern) => {
     const address = `127.0.0.1:${proxy.port}`;
     // offlineQueue 0 (the default): the call that opened the connection gets the failure,
     // later calls fail fast until an attempt succeeds.
@@ -351,8 +370,8 @@ describe('byte faults in the TLS handshake (the server\'s first flight)', () => 
     const worstLag = lag.stop();
 
     const span = accepts[FAULTY] - accepts[0];
-    console.log(`TLS handshake, ${name} (${JSON.stringify(detail)}): first call `
-      + `[${first.tlsCode}] "${first.message}" in ${firstMs.toFixed(1)} ms; ${rejections.length} calls failed fast `
+    console.log(`TLS handshake, ${name} (${JSON.stringify(detail)}): first call ${first.constructor.name} `
+      + `[${codeOf(first)}] "${first.message}" in ${firstMs.toFixed(1)} ms; ${rejections.length} calls failed fast `
       + `(slowest ${slowestFailFast.toFixed(1)} ms), success ${recovered.toFixed(0)} ms after the first call, `
       + `attempts ${attempts} (first to last ${span.toFixed(0)} ms); offlineQueue 100: `
       + `${heldResults.filter((r) => r.status === 'fulfilled').length}/40 resolved, attempts ${heldAttempts}; `
@@ -360,19 +379,19 @@ describe('byte faults in the TLS handshake (the server\'s first flight)', () => 
 
     // The failed attempt: a typed error naming the address and the cause, from the fault (a
     // few ms), not from the connect or command timer (FAR).
-    expect(first).toBeInstanceOf(RedisTlsError);
-    expect(first.code).toBe('ERR_REDIS_TLS');
-    expect(first.tlsCode).toMatch(codePattern);
+    expect(isOneOf(first, ErrorClass)).toBe(true);
+    expect(first.code).toBe(first instanceof RedisTlsError ? 'ERR_REDIS_TLS' : 'ERR_REDIS_CONNECTION');
+    expect(codeOf(first)).toMatch(codePattern);
     expect(first.message).toMatch(messagePattern);
     expect(first.message).toContain(address);
     expect(firstMs).toBeLessThan(FAR / 4);
     // Calls while the attempts keep failing: fail fast, with the same class and cause.
     expect(rejections.length).toBeGreaterThan(0);
     for (const error of rejections) {
-      expect(error).toBeInstanceOf(RedisTlsError);
+      expect(isOneOf(error, ErrorClass)).toBe(true);
       expect(error.message).toContain('failing fast');
       expect(error.message).toContain(address);
-      expect(error.tlsCode).toMatch(codePattern);
+      expect(codeOf(error)).toMatch(codePattern);
     }
     expect(slowestFailFast).toBeLessThan(allowing(50, worstLag));
     // Then the client is back, with the right value.
@@ -393,6 +412,38 @@ describe('byte faults in the TLS handshake (the server\'s first flight)', () => 
       expect(isOwn(keyOf(i), r.value)).toBe(true);
     }
     expect(heldAttempts).toBe(FAULTY + 1);
+  });
+
+  test('a record header that announces more than ever comes: the handshake waits, the connect timeout ends the attempt, the next one works', async () => {
+    // A handshake record header of 16 KiB before the real flight: OpenSSL waits for the rest
+    // of a record that never arrives. Only the connect timeout can end that attempt.
+    const CONNECT_TIMEOUT = 500;
+    const c = client({ connectTimeout: CONNECT_TIMEOUT, commandTimeout: FAR });
+    const acceptedBefore = proxy.stats.accepted;
+    const lag = watchTimerLag();
+    proxy.set('garbage', { offset: 0, bytes: Buffer.from([0x16, 0x03, 0x03, 0x40, 0x00]), fresh: true });
+    const t0 = performance.now();
+    const error = await rejectionOf(c.command(['GET', 't4']));
+    const took = performance.now() - t0;
+    let value;
+    while (value === undefined && performance.now() - t0 < FAR) {
+      value = await c.command(['GET', 't4']).catch(() => sleep(20).then(() => undefined));
+    }
+    const recovered = performance.now() - t0;
+    const worstLag = lag.stop();
+    await c.disconnect({ timeout: 1000 });
+    console.log(`TLS handshake, a 16 KiB record header first: ${error.constructor.name} "${error.message}" after `
+      + `${took.toFixed(0)} ms (connectTimeout ${CONNECT_TIMEOUT}), served again ${recovered.toFixed(0)} ms after the `
+      + `first call, attempts ${proxy.stats.accepted - acceptedBefore}, worst timer lateness ${worstLag.toFixed(0)} ms`);
+    expect(error.code).toBe('ERR_REDIS_CONNECT_TIMEOUT');
+    expect(error.message).toContain(`127.0.0.1:${proxy.port}`);
+    expect(took).toBeGreaterThanOrEqual(CONNECT_TIMEOUT - 20);
+    expect(took).toBeLessThan(allowing(CONNECT_TIMEOUT, worstLag));
+    expect(isOwn('t4', value)).toBe(true);
+    expect(proxy.stats.accepted - acceptedBefore).toBe(2);
+    // The timeout, then one backoff step (≤ 50 ms, less the time the attempt waited) and a
+    // clean attempt.
+    expect(recovered).toBeLessThan(allowing(CONNECT_TIMEOUT + 50 + ATTEMPT_DESIGN_MS, worstLag));
   });
 });
 
