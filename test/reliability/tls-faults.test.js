@@ -5,7 +5,9 @@
 // the TLS stream itself:
 //   - half-open: replies stop while every socket stays open (also the server's handshake
 //     flight of each new connection), under load and on an idle connection;
-//   - the TLS handshake: the first server flight cut (FIN or RST) or with garbage in it;
+//   - the TLS handshake: the first server flight cut (FIN or RST) or with garbage in it, a
+//     record header that announces more than ever comes, and the connection cut or garbled
+//     after the TLS handshake but before the reply to its PING;
 //   - after the handshake, under 64 in flight: garbage inside an application-data record (its
 //     authentication check fails), the stream cut mid-record, RST, FIN.
 // Every op must settle (with its own key's value or a typed error), no caller may get another
