@@ -269,12 +269,19 @@ void TlsTransport::OnTransportError(const TransportError& error) {
   if (handshaking_) {
     failed_ = true;
     handshaking_ = false;
+    // The server ended the connection in the middle of the handshake, with FIN or RST: a TLS
+    // failure either way. The two cannot be told apart reliably: libuv reports an RST that
+    // comes with the last bytes read as the end of the stream (it sees the hang-up after a
+    // short read and does not read again), so which one the caller got would depend on how
+    // the segments happened to arrive.
     const bool eof = error.op == TransportError::Op::kRead && error.status == UV_EOF;
+    const bool reset = error.op == TransportError::Op::kRead && error.status == UV_ECONNRESET;
     Failure failure;
-    failure.kind = eof ? ErrorKind::kTls : ErrorKind::kConnection;
-    failure.message = eof ? "TLS handshake failed: the server closed the connection"
-                          : std::string("TLS handshake failed: ") + uv_strerror(error.status);
-    failure.err = eof ? "ECONNRESET" : uv_err_name(error.status);
+    failure.kind = eof || reset ? ErrorKind::kTls : ErrorKind::kConnection;
+    failure.message = eof     ? "TLS handshake failed: the server closed the connection"
+                      : reset ? "TLS handshake failed: the server reset the connection"
+                              : std::string("TLS handshake failed: ") + uv_strerror(error.status);
+    failure.err = eof || reset ? "ECONNRESET" : uv_err_name(error.status);
     handshake_listener_->OnTlsHandshake(this, &failure);
     return;
   }

@@ -27,12 +27,37 @@
 // One-shot modes fire once (on the first connection that receives data), then the proxy is
 // back in `pass`; `proxy.fired` resolves when that happened. `reset` and `fin` act at once
 // and leave the proxy in `pass` for new connections.
+//
+// Placing a one-shot fault by stream position (an object arg, with the keys above):
+//   offset: <n>          `truncate` and `garbage`: the fault lands at byte <n> of the
+//                        connection's server→client stream, counted from its first byte
+//                        (`truncate` forwards bytes 0…n-1). A connection already past <n>
+//                        never qualifies, so a small <n> hits the start of a new
+//                        connection: with TLS, the server's first handshake flight
+//   at: 'record'         `garbage`: inside the payload of the first TLS record of type 23
+//                        (application data; in TLS 1.3 also the encrypted part of the
+//                        handshake) whose header starts in the chunk. The record's length
+//                        then no longer matches its bytes: its authentication check fails
+//   close: 'reset'       `truncate`: end the client side with RST instead of FIN
+//   fresh: true          only connections accepted after this call qualify
+//   times: <k>           fire on <k> connections (once each) before going back to `pass`
+//                        (default 1); `proxy.fired` resolves at the first
+//
+// Over TLS the proxy sees ciphertext: its RESP scanning gives up on the first byte, so
+// `heldReplies` stays 0, `garbage` at 'boundary' lands at the start of a chunk (not
+// necessarily of a TLS record) and 'inside' in its middle, `truncate` without a count cuts a
+// chunk in half, and `garbage` at 'bulk' and `extra` (which need reply boundaries) never
+// fire. `stall`, `stall-after`, `delay`, `reset`, `fin` and the options above work on any
+// bytes.
 const net = require('node:net');
 const crypto = require('node:crypto');
 const { EventEmitter } = require('node:events');
 
 const ONE_SHOT = new Set(['truncate', 'garbage', 'extra']);
 const MODES = new Set(['pass', 'delay', 'stall', 'stall-after', 'reset', 'fin', ...ONE_SHOT]);
+const RESP_TYPES = new Set('+-:_,#($!=*~>%|');
+const TLS_HEADER = 5; // content type, version (2 bytes), payload length (2 bytes)
+const TLS_APPLICATION_DATA = 23;
 
 /**
  * Length of one complete RESP2/RESP3 reply starting at `p`, or -1 when incomplete, or -2
@@ -40,9 +65,11 @@ const MODES = new Set(['pass', 'delay', 'stall', 'stall-after', 'reset', 'fin', 
  */
 function replyEnd(buf, p) {
   if (p >= buf.length) return -1;
+  const type = String.fromCharCode(buf[p]);
+  // Not RESP (e.g. TLS ciphertext): say so at once, rather than wait for a CRLF.
+  if (!RESP_TYPES.has(type)) return -2;
   const nl = buf.indexOf('\r\n', p, 'latin1');
   if (nl < 0) return -1;
-  const type = String.fromCharCode(buf[p]);
   const header = buf.toString('latin1', p + 1, nl);
   const afterLine = nl + 2;
   switch (type) {
@@ -93,6 +120,12 @@ class Pair {
     this.budget = Infinity; // bytes still allowed through in stall-after
     this.partial = Buffer.alloc(0); // start of the server reply not yet complete
     this.scanBroken = false;
+    this.serial = proxy.stats.accepted; // this connection's number, from 1
+    this.serverBytes = 0; // server→client bytes received so far
+    this.tlsHeader = Buffer.alloc(0); // start of a TLS record header split across chunks
+    this.tlsRemaining = 0; // payload bytes of the current TLS record still to come
+    this.tlsBroken = false; // the stream is not TLS records
+    this.faultedBy = 0; // the arming of the proxy that last fired on this connection
     this.up = { queue: [], timer: undefined, write: (b) => this.server.write(b) };
     this.down = { queue: [], timer: undefined, write: (b) => this.deliver(b) };
     this.server = net.connect({ host: proxy.target.host, port: proxy.target.port });
@@ -168,6 +201,34 @@ class Pair {
     return found;
   }
 
+  /** TLS records whose 5-byte header starts (and ends) in `chunk`: [{ at, type, length }]. */
+  tlsRecords(chunk) {
+    const found = [];
+    let p = 0;
+    while (p < chunk.length && !this.tlsBroken) {
+      if (this.tlsRemaining > 0) {
+        const n = Math.min(this.tlsRemaining, chunk.length - p);
+        this.tlsRemaining -= n;
+        p += n;
+        continue;
+      }
+      const headerStart = p - this.tlsHeader.length; // < 0: the header began in an earlier chunk
+      const take = Math.min(TLS_HEADER - this.tlsHeader.length, chunk.length - p);
+      this.tlsHeader = Buffer.concat([this.tlsHeader, chunk.subarray(p, p + take)]);
+      p += take;
+      if (this.tlsHeader.length < TLS_HEADER) break;
+      const type = this.tlsHeader[0];
+      if (type < 20 || type > 24 || this.tlsHeader[1] !== 3) {
+        this.tlsBroken = true; // e.g. RESP: nothing to find
+        break;
+      }
+      this.tlsRemaining = this.tlsHeader.readUInt16BE(3);
+      this.tlsHeader = Buffer.alloc(0);
+      if (headerStart >= 0) found.push({ at: headerStart, type, length: this.tlsRemaining });
+    }
+    return found;
+  }
+
   deliver(bytes) {
     if (!this.open || bytes.length === 0) return;
     this.proxy.stats.bytesDown += bytes.length;
@@ -177,7 +238,10 @@ class Pair {
   fromServer(chunk) {
     const proxy = this.proxy;
     proxy.stats.bytesFromServer += chunk.length;
+    const start = this.serverBytes; // stream position of chunk[0]
+    this.serverBytes += chunk.length;
     const cuts = this.boundaries(chunk);
+    const records = this.tlsRecords(chunk);
     const mode = proxy.mode;
     if (mode === 'stall' || (mode === 'stall-after' && this.budget <= 0)) {
       this.held.push(chunk);
@@ -192,7 +256,8 @@ class Pair {
       return;
     }
     if (ONE_SHOT.has(mode)) {
-      proxy.fire(this, mode, chunk, cuts);
+      if (proxy.qualifies(this, start, chunk.length)) proxy.fire(this, mode, chunk, { cuts, records, start });
+      else this.deliver(chunk);
       return;
     }
     this.later(this.down, chunk, mode === 'delay' ? proxy.arg : 0);
@@ -236,6 +301,9 @@ class FaultProxy extends EventEmitter {
     this.stats = { accepted: 0, bytesUp: 0, bytesFromServer: 0, bytesDown: 0, fired: 0 };
     this.fired = Promise.resolve();
     this.firedDetail = undefined;
+    this.armed = 0; // how many times a one-shot mode was set
+    this.armedAfter = 0; // connections accepted before that (for `fresh`)
+    this.remaining = 0; // firings left
     this.server = net.createServer((socket) => {
       this.stats.accepted++;
       const pair = new Pair(this, socket);
@@ -272,6 +340,9 @@ class FaultProxy extends EventEmitter {
       for (const pair of this.pairs) pair.budget = arg;
     }
     if (ONE_SHOT.has(mode)) {
+      this.armed++;
+      this.armedAfter = this.stats.accepted;
+      this.remaining = placement(arg).times ?? 1;
       this.fired = new Promise((resolve) => { this.onFired = resolve; });
     }
     if (mode === 'pass' && (previous === 'stall' || previous === 'stall-after')) {
@@ -283,54 +354,60 @@ class FaultProxy extends EventEmitter {
     return this;
   }
 
-  /** Applies a one-shot fault to `chunk` from `pair`'s server, then returns to pass. */
-  fire(pair, mode, chunk, cuts) {
+  /** Whether a chunk of `pair`'s server stream at `start` may take the armed fault. */
+  qualifies(pair, start, length) {
+    const { offset, fresh } = placement(this.arg);
+    if (pair.faultedBy === this.armed) return false; // once per connection
+    if (fresh && pair.serial <= this.armedAfter) return false;
+    return offset === undefined || (offset >= start && offset < start + length);
+  }
+
+  /** Applies a one-shot fault to `chunk` from `pair`'s server (see the top of this file). */
+  fire(pair, mode, chunk, { cuts, records, start }) {
     const arg = this.arg;
-    this.mode = 'pass';
-    this.arg = undefined;
-    this.stats.fired++;
+    const { offset, close } = placement(arg);
     // The first boundary strictly inside the chunk, or the chunk's start when it is one.
     const firstReplyEnd = cuts.find((c) => c > 0);
-    // The fault needs a place this chunk does not have: pass the chunk, stay armed.
-    const waitForLaterChunk = () => {
-      this.mode = mode;
-      this.arg = arg;
-      this.stats.fired--;
+    const middleOfFirstReply = Math.max(1,
+      Math.floor((cuts.includes(0) ? (firstReplyEnd ?? chunk.length) : chunk.length) / 2));
+    // Where the fault goes in this chunk; undefined when the chunk has no such place: then it
+    // passes unchanged and the fault stays armed for a later chunk.
+    let at;
+    if (offset !== undefined) {
+      at = offset - start;
+    } else if (mode === 'truncate') {
+      at = typeof arg === 'number' ? Math.min(arg, chunk.length - 1) : middleOfFirstReply;
+    } else if (mode === 'garbage') {
+      if (arg?.at === 'bulk') at = insideBulkPayload(chunk, cuts);
+      else if (arg?.at === 'record') at = insideRecordPayload(chunk, records);
+      else if (arg?.at === 'inside') at = middleOfFirstReply;
+      else at = cuts[0] ?? 0;
+    } else {
+      // extra: prefer a boundary after the first reply, so a caller is already waiting behind it
+      at = firstReplyEnd ?? cuts[0];
+    }
+    if (at === undefined) {
       pair.deliver(chunk);
-    };
+      return;
+    }
+    this.stats.fired++;
+    pair.faultedBy = this.armed;
+    if (--this.remaining <= 0) {
+      this.mode = 'pass';
+      this.arg = undefined;
+    }
     let detail;
     if (mode === 'truncate') {
-      const n = typeof arg === 'number' ? Math.min(arg, chunk.length - 1)
-        : Math.max(1, Math.floor((cuts.includes(0) ? (firstReplyEnd ?? chunk.length) : chunk.length) / 2));
-      pair.deliver(chunk.subarray(0, n));
-      detail = { mode, forwarded: n, of: chunk.length };
-      pair.fin();
-    } else if (mode === 'garbage') {
-      const bytes = Buffer.isBuffer(arg) ? arg : (arg?.bytes ?? randomGarbage(8));
-      let at;
-      if (arg?.at === 'bulk') {
-        at = insideBulkPayload(chunk, cuts);
-        if (at === undefined) {
-          waitForLaterChunk(); // no whole bulk reply in this chunk
-          return;
-        }
-      } else {
-        at = arg?.at === 'inside'
-          ? Math.max(1, Math.floor((cuts.includes(0) ? (firstReplyEnd ?? chunk.length) : chunk.length) / 2))
-          : (cuts[0] ?? 0);
-      }
-      pair.deliver(Buffer.concat([chunk.subarray(0, at), bytes, chunk.subarray(at)]));
-      detail = { mode, at, bytes: bytes.toString('hex') };
+      pair.deliver(chunk.subarray(0, at));
+      detail = { mode, forwarded: at, of: chunk.length, offset: start + at, close: close ?? 'fin' };
+      if (close === 'reset') pair.reset();
+      else pair.fin();
     } else {
-      const bytes = arg ?? Buffer.from('+OK\r\n');
-      // Prefer a boundary after the first reply, so a caller is already waiting behind it.
-      const at = firstReplyEnd ?? cuts[0];
-      if (at === undefined) {
-        waitForLaterChunk(); // no boundary in this chunk (a long reply in pieces)
-        return;
-      }
-      pair.deliver(Buffer.concat([chunk.subarray(0, at), Buffer.from(bytes), chunk.subarray(at)]));
-      detail = { mode, at };
+      const bytes = mode === 'garbage'
+        ? (Buffer.isBuffer(arg) ? arg : (arg?.bytes ?? randomGarbage(8)))
+        : Buffer.from((Buffer.isBuffer(arg) || typeof arg === 'string') ? arg : (arg?.bytes ?? '+OK\r\n'));
+      pair.deliver(Buffer.concat([chunk.subarray(0, at), bytes, chunk.subarray(at)]));
+      detail = mode === 'garbage' ? { mode, at, offset: start + at, bytes: bytes.toString('hex') } : { mode, at };
     }
     this.firedDetail = detail;
     this.emit('fired', detail);
@@ -355,6 +432,20 @@ async function startFaultProxy(target) {
     proxy.server.listen(0, '127.0.0.1', resolve);
   });
   return proxy;
+}
+
+/** The placement keys of a one-shot mode's arg (an object arg; see the top of this file). */
+function placement(arg) {
+  return arg !== null && typeof arg === 'object' && !Buffer.isBuffer(arg) ? arg : {};
+}
+
+/** Offset in the middle of the payload bytes (in `chunk`) of its first application-data record. */
+function insideRecordPayload(chunk, records) {
+  const record = records.find((r) => r.type === TLS_APPLICATION_DATA && r.length > 1
+    && r.at + TLS_HEADER < chunk.length);
+  if (record === undefined) return undefined;
+  const inChunk = Math.min(record.length, chunk.length - record.at - TLS_HEADER);
+  return record.at + TLS_HEADER + Math.floor(inChunk / 2);
 }
 
 /** Offset in the middle of the payload of the first whole `$<len>` reply starting at a cut. */
