@@ -35,4 +35,14 @@ std::deque<std::unique_ptr<Request>> HandshakeRequests(const HandshakeOptions& o
   return requests;
 }
 
+std::deque<std::unique_ptr<Request>> HandshakeRequests(const HandshakeOptions& options,
+                                                       const Credentials& credentials) {
+  HandshakeOptions attempt = options;
+  attempt.username = credentials.username;
+  attempt.password = credentials.password;
+  std::deque<std::unique_ptr<Request>> requests = HandshakeRequests(attempt);
+  WipeString(&attempt.password);
+  return requests;
+}
+
 }  // namespace ncm::redis

@@ -50,6 +50,8 @@ class CountingSink : public ncm::redis::Sink {
     closed_ = true;
     cv_.notify_all();
   }
+  // The stress configs use static passwords (or none): no attempt asks for credentials.
+  void RequestCredentials(uint64_t) override {}
   void WaitFor(uint64_t n) {
     std::unique_lock<std::mutex> lock(mutex_);
     cv_.wait(lock, [&] { return done_ >= n; });
