@@ -46,6 +46,7 @@ struct Request {
   uint64_t seq = 0;      // admission order; breaks ties between equal deadlines
   bool tracked = false;  // in a DeadlineIndex
   bool written = false;  // handed to the socket (in flight)
+  bool secret = false;   // the bytes hold a password (AUTH): wiped once written
   RequestKind kind = RequestKind::kUser;
 };
 

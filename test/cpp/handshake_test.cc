@@ -100,6 +100,7 @@ TEST(HandshakeTest, RequestsCarryTheBytesAndMarkTheLastOne) {
               i + 1 == requests.size() ? RequestKind::kHandshakeLast : RequestKind::kHandshake);
     EXPECT_EQ(requests[i]->deadline_ms, kNoDeadline);  // the connect timeout bounds them
     EXPECT_EQ(requests[i]->id, 0u);
+    EXPECT_EQ(requests[i]->secret, i == 0);  // AUTH, with the options' own password
   }
   options.db = 0;
   options.client_name.clear();
@@ -127,6 +128,10 @@ TEST(HandshakeTest, ProviderCredentialsTakeThePlaceOfTheOptionsOwn) {
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_EQ(requests[0]->kind, RequestKind::kHandshake);
   EXPECT_EQ(requests[2]->kind, RequestKind::kHandshakeLast);
+  // Only AUTH holds the password: its bytes are wiped once written.
+  EXPECT_TRUE(requests[0]->secret);
+  EXPECT_FALSE(requests[1]->secret);
+  EXPECT_FALSE(requests[2]->secret);
   // Neither the options nor the credentials are changed.
   EXPECT_EQ(options.username, "static-user");
   EXPECT_EQ(options.password, "static-pw");
