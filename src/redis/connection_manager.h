@@ -54,7 +54,8 @@ class ConnectionManager : private IoThread::Listener {
   // empty, on failure (closing) it is left untouched.
   bool SubmitMany(std::vector<std::unique_ptr<Request>>* batch);
 
-  // Owner thread. The credentials provider's answer to Sink::RequestCredentials. Returns
+  // Any thread (the owner, in the addon): it only appends to the I/O thread's inbox. The
+  // credentials provider's answer to Sink::RequestCredentials. Returns
   // false when the manager is stopped (the answer is dropped, its password wiped); an answer
   // that comes after its attempt ended is dropped on the I/O thread.
   bool ProvideCredentials(CredentialsAnswer answer);

@@ -58,9 +58,9 @@ class IoThread {
   // when the thread could not start; the batch is then left untouched. On success `batch`
   // is left empty.
   bool Submit(std::vector<std::unique_ptr<Request>>* batch);
-  // Owner thread. Hands the credentials provider's answer to the loop (OnWake sees it in
-  // `credentials`). Never starts the thread; returns false (the answer is dropped and its
-  // password wiped) when the thread is not running or is stopping.
+  // Any thread (it only takes the inbox's mutex). Hands the credentials provider's answer to the
+  // loop (OnWake sees it in `credentials`). Never starts the thread; returns false (the answer is
+  // dropped and its password wiped) when the thread is not running or is stopping.
   bool Answer(CredentialsAnswer answer);
   // Owner thread. Asks for a graceful close (the listener's OnWake sees `close`); no more
   // Submit. Returns false when the thread never started (nothing to close).
