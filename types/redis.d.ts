@@ -66,7 +66,7 @@ export interface RedisConnectionOptions {
   /** Sent with CLIENT SETNAME after connecting. */
   clientName?: string;
   /**
-   * Milliseconds to open the connection (TCP + TLS + AUTH/SELECT). While the SYN gets no answer, a
+   * Milliseconds to open the connection (TCP + TLS + the `credentials` provider + AUTH/SELECT). While the SYN gets no answer, a
    * fresh one is sent on a spare socket every 500 ms. Default 1000.
    */
   connectTimeout?: number;
