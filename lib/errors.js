@@ -98,6 +98,18 @@ class RedisConnectionError extends RedisError {
   }
 }
 
+/**
+ * A connect attempt failed because the `credentials` provider threw, rejected, or gave a
+ * value that is not `{ username?, password }`; `cause` is the provider's own error (or an
+ * InvalidArgumentError saying what was wrong with its value). The next attempt waits for
+ * the usual reconnect backoff.
+ */
+class RedisCredentialsError extends RedisError {
+  constructor(message, address, options) {
+    super(message, 'ERR_REDIS_CREDENTIALS', address, options);
+  }
+}
+
 /** The connection did not open within `connectTimeout`. */
 class RedisConnectTimeoutError extends RedisError {
   constructor(message, address) {
@@ -180,6 +192,7 @@ module.exports = {
   DisconnectError,
   RedisError,
   RedisConnectionError,
+  RedisCredentialsError,
   RedisConnectTimeoutError,
   RedisTimeoutError,
   RedisProtocolError,

@@ -21,14 +21,15 @@ const { describe } = require('./describe');
 const {
   InvalidArgumentError, RedisConnectionError, RedisConnectTimeoutError, RedisTimeoutError,
   RedisProtocolError, RedisReplyTooLargeError, RedisClosedError, RedisServerError,
-  RedisUnsupportedCommandError, RedisTlsError,
+  RedisUnsupportedCommandError, RedisTlsError, RedisCredentialsError,
 } = require('./errors');
 
 /** Longest JS string; a longer bulk string fails its own call (read it with { buffers: true }). */
 const MAX_STRING_LENGTH = require('node:buffer').constants.MAX_STRING_LENGTH;
 
-// ErrorKind values from src/redis/request.h.
-function makeError(detail, address) {
+// ErrorKind values from src/redis/request.h. `credentialsError`: the provider's last failure,
+// the cause of a kind-9 error.
+function makeError(detail, address, credentialsError) {
   const [kind, message, errno] = detail;
   switch (kind) {
     case 1: return new RedisConnectionError(message, address, errno || undefined);
@@ -39,11 +40,47 @@ function makeError(detail, address) {
     case 6: return new RedisClosedError(message, address);
     case 7: return new RedisServerError(message, address);
     case 8: return new RedisTlsError(message, address, errno || undefined);
+    case 9: return new RedisCredentialsError(message, address, { cause: credentialsError });
     default: return new RedisConnectionError(message, address, errno || undefined);
   }
 }
 
 const FLAG_BUFFERS = 1;
+
+/** Kind of an event that asks for a connect attempt's credentials (src/napi/redis_events.h). */
+const EVENT_CREDENTIALS = 3;
+
+/** The type of a value, for messages about values that may be secrets. */
+function typeName(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a value of type ${typeof value}`;
+}
+
+/**
+ * What a `credentials` provider returned, checked: `{ username, password }` with the
+ * password as bytes, or an InvalidArgumentError that names the option and the type of the
+ * offending value (never the value: it is a secret).
+ */
+function checkCredentials(value) {
+  const fail = (message) => ({ error: new InvalidArgumentError(`option 'credentials': ${message}`, 'ERR_INVALID_ARG_TYPE') });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return fail(`the provider must return (or resolve to) an object { username?, password }; received ${typeName(value)}`);
+  }
+  const { username, password } = value;
+  if (username !== undefined && typeof username !== 'string') {
+    return fail(`the provider's 'username' must be a string; received ${typeName(username)}`);
+  }
+  if (typeof password === 'string') {
+    if (password === '') return fail("the provider's 'password' is an empty string");
+    return { username: username ?? '', password: Buffer.from(password, 'utf8'), owned: true };
+  }
+  if (password instanceof Uint8Array) {
+    if (password.byteLength === 0) return fail("the provider's 'password' is an empty Buffer");
+    return { username: username ?? '', password, owned: false };
+  }
+  return fail(`the provider's 'password' must be a non-empty string or Buffer; received ${typeName(password)}`);
+}
 
 // A client dropped without disconnect(): its connection is closed at once and its I/O
 // thread joined. The held value is the native object, never the client itself.
@@ -74,6 +111,7 @@ class RedisClient {
   #closed = false;
   #referenced = false;
   #link;
+  #credentialsError; // the provider's last failure: the cause of RedisCredentialsError
 
   /**
    * @param {string|object} [urlOrOptions] a redis://, rediss:// (TLS) or unix:// url, or options
@@ -218,22 +256,72 @@ class RedisClient {
     // capture was most of the cost (10,000 rejections: ~90 ms with frames).
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
+    let attempts;
     try {
       for (let i = 0; i < values.length; i++) {
         const id = heads[2 * i];
+        const kind = heads[2 * i + 1];
+        if (kind === EVENT_CREDENTIALS) {
+          (attempts ??= []).push(id); // the number of a connect attempt, not a command's id
+          continue;
+        }
         const entry = this.#pending.get(id);
         if (entry === undefined) continue;
         this.#pending.delete(id);
-        const kind = heads[2 * i + 1];
         const value = values[i];
         if (kind === 0) entry.resolve(value);
         else if (kind === 2) entry.reject(new RedisServerError(value, this.address));
-        else entry.reject(makeError(value, this.address));
+        else entry.reject(makeError(value, this.address, this.#credentialsError));
       }
     } finally {
       Error.stackTraceLimit = stackTraceLimit;
     }
+    // After the stack limit is back: the provider's own errors keep their frames.
+    if (attempts !== undefined) for (const attempt of attempts) this.#askCredentials(attempt);
     this.#releaseRefIfIdle();
+  }
+
+  /**
+   * Connect attempt `attempt` has its socket and waits for credentials: calls the provider
+   * (on this, the JS thread) and hands its answer to the I/O thread, which then sends AUTH.
+   * The attempt's connectTimeout bounds the wait; a late answer is dropped there.
+   */
+  #askCredentials(attempt) {
+    let result;
+    try {
+      result = this.#config.credentials();
+    } catch (error) {
+      this.#credentialsFailed(attempt, error, 'threw');
+      return;
+    }
+    if (result !== null && typeof result?.then === 'function') {
+      Promise.resolve(result).then(
+        (value) => this.#credentialsAnswered(attempt, value),
+        (error) => this.#credentialsFailed(attempt, error, 'rejected'));
+    } else {
+      this.#credentialsAnswered(attempt, result);
+    }
+  }
+
+  #credentialsAnswered(attempt, value) {
+    const checked = checkCredentials(value);
+    if (checked.error !== undefined) {
+      this.#credentialsError = checked.error;
+      if (!this.#closed) this.#native.credentialsFailed(attempt, checked.error.message);
+      return;
+    }
+    try {
+      if (!this.#closed) this.#native.credentials(attempt, checked.username, checked.password);
+    } finally {
+      // Our own copy of a string password; a Buffer the provider returned is its own.
+      if (checked.owned) checked.password.fill(0);
+    }
+  }
+
+  #credentialsFailed(attempt, error, how) {
+    this.#credentialsError = error;
+    if (this.#closed) return;
+    this.#native.credentialsFailed(attempt, `option 'credentials': the provider ${how} (the provider's error is this error's cause)`);
   }
 
   #onClosed() {

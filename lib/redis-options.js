@@ -42,6 +42,7 @@ const CONNECTION_SPEC = {
   path: { type: 'string', default: undefined },
   username: { type: 'string', default: undefined },
   password: { type: 'string', default: undefined },
+  credentials: { type: 'function', default: undefined },
   db: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: undefined },
   clientName: {
     type: 'any', allowed: 'a string without spaces or newlines',
@@ -221,12 +222,26 @@ function resolveConnection(where, options) {
   }
   const opts = validateOptions(where, options, CONNECTION_SPEC);
   const fromUrl = opts.url !== undefined ? parseRedisUrl(opts.url) : {};
+  if (opts.credentials !== undefined) {
+    // One source for the secret: the provider gives the username and password of every
+    // connect, so a static one beside it would be ignored half the time or always.
+    const also = [
+      opts.password !== undefined && "'password'",
+      opts.username !== undefined && "'username'",
+      fromUrl.password !== undefined && 'a password in the url',
+      fromUrl.username !== undefined && 'a username in the url',
+    ].filter(Boolean);
+    if (also.length > 0) {
+      throw new InvalidArgumentError(`${where}: option 'credentials' cannot be combined with ${also.join(' or ')}: the provider gives the username and password of every connect`);
+    }
+  }
   const config = {
     host: opts.host ?? fromUrl.host ?? REDIS_CLIENT_DEFAULTS.host,
     port: opts.port ?? fromUrl.port ?? REDIS_CLIENT_DEFAULTS.port,
     path: opts.path ?? fromUrl.path ?? '',
     username: opts.username ?? fromUrl.username ?? '',
     password: opts.password ?? fromUrl.password ?? '',
+    credentials: opts.credentials,
     db: opts.db ?? fromUrl.db ?? REDIS_CLIENT_DEFAULTS.db,
     clientName: opts.clientName ?? '',
     connectTimeout: opts.connectTimeout,
@@ -250,8 +265,11 @@ function resolveConnection(where, options) {
 
 /** The config as the native side takes it: Node's roots filled in when `tls.ca` is not set. */
 function nativeConfig(config) {
-  if (config.tls === undefined) return config;
-  return { ...config, tls: { ...config.tls, ca: config.tls.ca ?? defaultCaText() } };
+  // The provider stays in JS (lib/redis-client.js calls it); the native side only learns
+  // that each connect must ask for credentials.
+  const out = { ...config, credentials: config.credentials !== undefined };
+  if (config.tls === undefined) return out;
+  return { ...out, tls: { ...config.tls, ca: config.tls.ca ?? defaultCaText() } };
 }
 
 /** The config without secrets: for `RedisClient#config`, inspection and messages. */

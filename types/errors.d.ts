@@ -53,6 +53,15 @@ export declare class RedisConnectionError extends RedisError {
   /** e.g. 'ECONNREFUSED' */
   readonly errno: string | undefined;
 }
+/**
+ * The `credentials` provider threw, rejected, or gave a value that is not
+ * `{ username?, password }`: that connect attempt failed. `cause` is the provider's error (or
+ * an InvalidArgumentError naming what was wrong with its value, never the value itself).
+ */
+export declare class RedisCredentialsError extends RedisError {
+  constructor(message: string, address?: string, options?: { cause?: unknown });
+  readonly code: 'ERR_REDIS_CREDENTIALS';
+}
 export declare class RedisConnectTimeoutError extends RedisError {
   constructor(message: string, address?: string);
   readonly code: 'ERR_REDIS_CONNECT_TIMEOUT';

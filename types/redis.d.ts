@@ -24,6 +24,17 @@ export interface RedisTlsOptions {
   maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 }
 
+/**
+ * What a `credentials` provider gives for one connect: the password (an ACL user's, or an
+ * auth token such as ElastiCache's IAM token) and, for an ACL user, its name.
+ */
+export interface RedisCredentials {
+  /** ACL user name; absent or '' = the default user (`AUTH password`). */
+  username?: string;
+  /** A non-empty string or Buffer; never appears in messages. */
+  password: string | Buffer | Uint8Array;
+}
+
 /** Connection options shared by RedisStore and RedisClient. */
 export interface RedisConnectionOptions {
   /** `redis://[user:pass@]host:port/db`, `rediss://…` (TLS) or `unix:///path/to.sock[?db=N]`. */
@@ -38,14 +49,24 @@ export interface RedisConnectionOptions {
   path?: string;
   /** ACL user name (needs `password`). */
   username?: string;
-  /** Sent with AUTH; never appears in error messages. */
+  /** Sent with AUTH; never appears in error messages. Not with `credentials`. */
   password?: string;
+  /**
+   * Called on the JS thread before each connect's AUTH (the first connect and every
+   * reconnect) for that connect's username and password; may return a promise. A throw, a
+   * rejection or an unusable value fails that attempt with RedisCredentialsError (the
+   * provider's error as `cause`) and the next attempt waits for the reconnect backoff; a
+   * provider that does not settle within `connectTimeout` fails it as a connect timeout.
+   * Not with `username`/`password` (or a user or password in the url). Stores share a
+   * connection only when they pass the same function. Default: none.
+   */
+  credentials?: () => RedisCredentials | Promise<RedisCredentials>;
   /** Database selected with SELECT after connecting. Default 0. */
   db?: number;
   /** Sent with CLIENT SETNAME after connecting. */
   clientName?: string;
   /**
-   * Milliseconds to open the connection (TCP + TLS + AUTH/SELECT). While the SYN gets no answer, a
+   * Milliseconds to open the connection (TCP + TLS + the `credentials` provider + AUTH/SELECT). While the SYN gets no answer, a
    * fresh one is sent on a spare socket every 500 ms. Default 1000.
    */
   connectTimeout?: number;
@@ -104,8 +125,9 @@ export declare class RedisClient {
   readonly address: string;
   readonly closed: boolean;
   /** The resolved settings; password, TLS key and passphrase shown as '***'. */
-  readonly config: Omit<Required<RedisConnectionOptions>, 'url' | 'tls'> & {
+  readonly config: Omit<Required<RedisConnectionOptions>, 'url' | 'tls' | 'credentials'> & {
     tls: (Required<Omit<RedisTlsOptions, 'ca' | 'cert' | 'key'>> & { ca?: string; cert?: string; key?: string }) | undefined;
+    credentials: RedisConnectionOptions['credentials'];
   };
   /**
    * Sends one command on the shared, pipelined connection. Commands that would change that

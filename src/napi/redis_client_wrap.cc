@@ -16,6 +16,8 @@ Napi::Function RedisClientWrap::Define(Napi::Env env) {
                          InstanceMethod<&RedisClientWrap::Close>("close"),
                          InstanceMethod<&RedisClientWrap::Join>("join"),
                          InstanceMethod<&RedisClientWrap::Destroy>("destroy"),
+                         InstanceMethod<&RedisClientWrap::Credentials>("credentials"),
+                         InstanceMethod<&RedisClientWrap::CredentialsFailed>("credentialsFailed"),
                          InstanceMethod<&RedisClientWrap::Ref>("ref"),
                          InstanceMethod<&RedisClientWrap::Unref>("unref"),
                      });
@@ -118,6 +120,42 @@ Napi::Value RedisClientWrap::Join(const Napi::CallbackInfo& info) {
 Napi::Value RedisClientWrap::Destroy(const Napi::CallbackInfo& info) {
   Shutdown();
   return info.Env().Undefined();
+}
+
+Napi::Value RedisClientWrap::Credentials(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsString() || !info[2].IsTypedArray() ||
+      info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
+                  "credentials(attempt, username, password): expected a number, a string and a "
+                  "Uint8Array",
+                  true);
+    return env.Undefined();
+  }
+  redis::CredentialsAnswer answer;
+  answer.attempt = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+  answer.ok = true;
+  answer.credentials.username = info[1].As<Napi::String>().Utf8Value();
+  Napi::Uint8Array password = info[2].As<Napi::Uint8Array>();
+  // Sized once: a string that grew would leave copies of the password in freed blocks.
+  answer.credentials.password.assign(reinterpret_cast<const char*>(password.Data()),
+                                     password.ByteLength());
+  if (!manager_) return Napi::Boolean::New(env, false);
+  return Napi::Boolean::New(env, manager_->ProvideCredentials(std::move(answer)));
+}
+
+Napi::Value RedisClientWrap::CredentialsFailed(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsString()) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE",
+                  "credentialsFailed(attempt, message): expected a number and a string", true);
+    return env.Undefined();
+  }
+  redis::CredentialsAnswer answer;
+  answer.attempt = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+  answer.error = info[1].As<Napi::String>().Utf8Value();
+  if (!manager_) return Napi::Boolean::New(env, false);
+  return Napi::Boolean::New(env, manager_->ProvideCredentials(std::move(answer)));
 }
 
 Napi::Value RedisClientWrap::Ref(const Napi::CallbackInfo& info) {

@@ -34,6 +34,14 @@ class RedisClientWrap : public Napi::ObjectWrap<RedisClientWrap> {
   Napi::Value Join(const Napi::CallbackInfo& info);
   // destroy(): reject everything, close at once, join
   Napi::Value Destroy(const Napi::CallbackInfo& info);
+  // credentials(attempt, username, password) -> boolean (false when the manager is stopped):
+  // the credentials provider's answer to a kind-3 event (redis_events.h). `username` is a
+  // string ('' for none), `password` a Uint8Array whose bytes are copied (the caller wipes
+  // its own copy).
+  Napi::Value Credentials(const Napi::CallbackInfo& info);
+  // credentialsFailed(attempt, message) -> boolean: the provider threw, rejected or gave an
+  // unusable value; the attempt fails with `message` (never a secret).
+  Napi::Value CredentialsFailed(const Napi::CallbackInfo& info);
   // ref()/unref(): whether outstanding commands keep the event loop alive
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);

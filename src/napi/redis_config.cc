@@ -53,6 +53,8 @@ bool RedisConfigFromJs(Napi::Object c, redis::Config* out) {
   config.path = GetString(c, "path");
   config.username = GetString(c, "username");
   config.password = GetString(c, "password");
+  Napi::Value credentials = c.Get("credentials");
+  config.credentials_provider = credentials.IsBoolean() && credentials.As<Napi::Boolean>().Value();
   config.db = GetU32(c, "db", 0);
   config.client_name = GetString(c, "clientName");
   config.connect_timeout_ms = GetU32(c, "connectTimeout", config.connect_timeout_ms);

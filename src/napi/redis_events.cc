@@ -163,6 +163,12 @@ void RedisEvents::Deliver(std::vector<redis::Completion> batch) {
   NotifyLocked();
 }
 
+void RedisEvents::RequestCredentials(uint64_t attempt) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  credential_requests_.push_back(attempt);
+  NotifyLocked();
+}
+
 void RedisEvents::Closed() {
   std::lock_guard<std::mutex> lock(mutex_);
   closed_ = true;
@@ -177,10 +183,12 @@ void RedisEvents::CallJs(napi_env env, napi_value js_callback, void* context, vo
   if (env == nullptr || js_callback == nullptr || context == nullptr) return;
   RedisEvents* self = static_cast<std::shared_ptr<RedisEvents>*>(context)->get();
   std::vector<redis::Completion> items;
+  std::vector<uint64_t> credential_requests;
   bool closed;
   {
     std::lock_guard<std::mutex> lock(self->mutex_);
     items.swap(self->items_);
+    credential_requests.swap(self->credential_requests_);
     closed = self->closed_;
     self->closed_ = false;
     self->notified_ = false;
@@ -190,17 +198,17 @@ void RedisEvents::CallJs(napi_env env, napi_value js_callback, void* context, vo
   napi_value undefined = nullptr;
   napi_get_undefined(env, &undefined);
   bool ok = true;
-  if (!items.empty()) {
+  const size_t count = items.size() + credential_requests.size();
+  if (count > 0) {
     // (heads, values): heads is a Float64Array of [id, kind] pairs, values the matching
     // replies or error descriptions: one element store per reply instead of three.
     napi_value args[2] = {nullptr, nullptr};
     void* head_data = nullptr;
     napi_value buffer = nullptr;
-    ok = napi_create_arraybuffer(env, items.size() * 2 * sizeof(double), &head_data, &buffer) ==
+    ok = napi_create_arraybuffer(env, count * 2 * sizeof(double), &head_data, &buffer) == napi_ok &&
+         napi_create_typedarray(env, napi_float64_array, count * 2, buffer, 0, &args[0]) ==
              napi_ok &&
-         napi_create_typedarray(env, napi_float64_array, items.size() * 2, buffer, 0, &args[0]) ==
-             napi_ok &&
-         napi_create_array_with_length(env, items.size(), &args[1]) == napi_ok;
+         napi_create_array_with_length(env, count, &args[1]) == napi_ok;
     double* heads = static_cast<double*>(head_data);
     uint32_t at = 0;
     for (redis::Completion& c : items) {
@@ -212,6 +220,13 @@ void RedisEvents::CallJs(napi_env env, napi_value js_callback, void* context, vo
       heads[2 * at + 1] = kind;
       ++at;
       c.reply.reset();  // free large replies before the JS callback runs
+    }
+    for (uint64_t attempt : credential_requests) {
+      if (!ok) break;
+      ok = napi_set_element(env, args[1], at, undefined) == napi_ok;
+      heads[2 * at] = static_cast<double>(attempt);
+      heads[2 * at + 1] = 3;
+      ++at;
     }
     // An exception thrown by the callback stays pending and Node reports it as uncaught.
     if (ok) ok = napi_call_function(env, undefined, js_callback, 2, args, nullptr) == napi_ok;

@@ -5,14 +5,16 @@
 // function's context (its call, on the JS thread, drains it): shared by both, it outlives
 // whichever ends first. The JS callback gets `(heads, values)`: `heads` is a Float64Array of
 // [id, kind] pairs and `values` the matching values (kind 0 = reply, 1 = client-side failure
-// with value [errorKind, message, errno], 2 = error reply with value = its text); once more
-// `(null)` after the manager closed.
+// with value [errorKind, message, errno], 2 = error reply with value = its text, 3 = connect
+// attempt `id` wants credentials, value undefined: answer with RedisClientWrap's
+// `credentials` or `credentialsFailed`); once more `(null)` after the manager closed.
 #ifndef NCM_NAPI_REDIS_EVENTS_H_
 #define NCM_NAPI_REDIS_EVENTS_H_
 
 #include <node_api.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -34,6 +36,7 @@ class RedisEvents : public redis::Sink {
   // redis::Sink (I/O thread)
   void Deliver(std::vector<redis::Completion> batch) override;
   void Closed() override;
+  void RequestCredentials(uint64_t attempt) override;
 
   // napi_threadsafe_call_js for a function whose context is a heap-allocated
   // std::shared_ptr<RedisEvents>: turns the queued completions into one JS call.
@@ -47,6 +50,7 @@ class RedisEvents : public redis::Sink {
   const size_t max_string_length_;
   std::mutex mutex_;
   std::vector<redis::Completion> items_;
+  std::vector<uint64_t> credential_requests_;  // connect attempts waiting for credentials
   bool closed_ = false;
   bool notified_ = false;
   napi_threadsafe_function tsfn_ = nullptr;

@@ -19,6 +19,9 @@ struct Config {
   std::string path;  // unix socket; used instead of host:port when not empty
   std::string username;
   std::string password;
+  // Each connect attempt asks for its username and password (Endpoint::Listener::
+  // OnCredentialsWanted) instead of using the two above.
+  bool credentials_provider = false;
   uint32_t db = 0;
   std::string client_name;
   uint32_t connect_timeout_ms = 1000;

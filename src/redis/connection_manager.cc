@@ -29,6 +29,7 @@ class ConnectionManager::Loop : public Endpoint::Listener {
   Loop(uv_loop_t* loop, const Config& config, Sink* sink, IoThread* io)
       : uv_loop_(loop),
         io_(io),
+        sink_(sink),
         outbox_(loop, sink),
         endpoint_(loop, config, this),
         close_timer_(loop, [this] {
@@ -44,6 +45,7 @@ class ConnectionManager::Loop : public Endpoint::Listener {
       endpoint_.Abort(kClosedMessage, "the client was closed before the reply arrived");
       return;
     }
+    for (auto& answer : inbox.credentials) endpoint_.OnCredentials(std::move(answer));
     for (auto& request : inbox.requests) endpoint_.Admit(std::move(request));
     endpoint_.Flush();
     if (inbox.close && !closing_) {
@@ -59,6 +61,7 @@ class ConnectionManager::Loop : public Endpoint::Listener {
  private:
   // Endpoint::Listener
   void OnCompletion(Completion completion) override { outbox_.Push(std::move(completion)); }
+  void OnCredentialsWanted(uint64_t attempt) override { sink_->RequestCredentials(attempt); }
   void OnEndpointClosed() override {
     closed_ = true;
     close_timer_.Stop();
@@ -69,6 +72,7 @@ class ConnectionManager::Loop : public Endpoint::Listener {
 
   uv_loop_t* const uv_loop_;
   IoThread* const io_;
+  Sink* const sink_;
   Outbox outbox_;
   Endpoint endpoint_;
   Timer close_timer_;
@@ -99,6 +103,10 @@ bool ConnectionManager::Submit(std::unique_ptr<Request> request) {
 
 bool ConnectionManager::SubmitMany(std::vector<std::unique_ptr<Request>>* batch) {
   return io_.Submit(batch);
+}
+
+bool ConnectionManager::ProvideCredentials(CredentialsAnswer answer) {
+  return io_.Answer(std::move(answer));
 }
 
 bool ConnectionManager::Close(uint32_t timeout_ms) { return io_.RequestClose(timeout_ms); }

@@ -16,11 +16,13 @@
 #ifndef NCM_REDIS_CONNECTION_MANAGER_H_
 #define NCM_REDIS_CONNECTION_MANAGER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "redis/config.h"
+#include "redis/credentials.h"
 #include "redis/io_thread.h"
 #include "redis/request.h"
 
@@ -33,6 +35,9 @@ class Sink {
   virtual void Deliver(std::vector<Completion> batch) = 0;
   // The I/O thread has finished (after Close or StopAndJoin); nothing is delivered after.
   virtual void Closed() = 0;
+  // Connect attempt `attempt` needs credentials (Config::credentials_provider): ask the
+  // provider and answer with ConnectionManager::ProvideCredentials. Never wait for it here.
+  virtual void RequestCredentials(uint64_t attempt) = 0;
 };
 
 class ConnectionManager : private IoThread::Listener {
@@ -48,6 +53,12 @@ class ConnectionManager : private IoThread::Listener {
   // Owner thread. Submits a whole batch (one lock, one wake-up); on success `batch` is left
   // empty, on failure (closing) it is left untouched.
   bool SubmitMany(std::vector<std::unique_ptr<Request>>* batch);
+
+  // Any thread (the owner, in the addon): it only appends to the I/O thread's inbox. The
+  // credentials provider's answer to Sink::RequestCredentials. Returns
+  // false when the manager is stopped (the answer is dropped, its password wiped); an answer
+  // that comes after its attempt ended is dropped on the I/O thread.
+  bool ProvideCredentials(CredentialsAnswer answer);
 
   // Owner thread. Graceful close: queued and in-flight commands finish, QUIT is sent, the
   // socket closes; at `timeout_ms` whatever is left is rejected and everything closes.

@@ -73,6 +73,7 @@ void Endpoint::Admit(std::unique_ptr<Request> request) {
       pending_.push_back(std::move(request));  // Flush() connects, once the batch is in
       break;
     case State::kConnecting:
+    case State::kCredentials:
     case State::kHandshake:
       // A retry against a host that already failed: the same cap as between attempts.
       if (down_) {
@@ -97,8 +98,9 @@ void Endpoint::Admit(std::unique_ptr<Request> request) {
 void Endpoint::AdmitWhileDown(std::unique_ptr<Request> request) {
   if (pending_.size() < config_.offline_queue) {
     pending_.push_back(std::move(request));
-  } else if (last_.kind == ErrorKind::kServer) {
-    // e.g. WRONGPASS: keep the server's text, whose first word is the error code.
+  } else if (last_.kind == ErrorKind::kServer || last_.kind == ErrorKind::kCredentials) {
+    // e.g. WRONGPASS: keep the server's text, whose first word is the error code (or the
+    // credentials provider's failure, which says what it was).
     Reject(std::move(request), last_);
   } else {
     // e.g. "Redis is unreachable, failing fast (last error: connect ECONNREFUSED 127.0.0.1:6399)"
@@ -148,13 +150,33 @@ void Endpoint::StartConnect() {
   uv_update_time(loop_);
   state_ = State::kConnecting;
   attempt_started_ms_ = uv_now(loop_);
+  ++attempt_;
   dialer_.Dial();
 }
 
 void Endpoint::OnDialed(std::unique_ptr<Transport> transport) {
   NodeConnection::Listener* listener = this;
   conn_ = std::make_unique<NodeConnection>(loop_, std::move(transport), node_options_, listener);
-  std::deque<std::unique_ptr<Request>> handshake = HandshakeRequests(handshake_);
+  if (config_.credentials_provider) {
+    // The socket stays open (and read: a refusal on accept still counts) while the provider
+    // answers on the JS thread; the connect timeout keeps running.
+    state_ = State::kCredentials;
+    listener_->OnCredentialsWanted(attempt_);
+    return;
+  }
+  StartHandshake(HandshakeRequests(handshake_));
+}
+
+void Endpoint::OnCredentials(CredentialsAnswer answer) {
+  if (state_ != State::kCredentials || answer.attempt != attempt_ || !conn_) return;
+  if (!answer.ok) {
+    ConnectFailed(Failure{ErrorKind::kCredentials, answer.error, ""});
+    return;
+  }
+  StartHandshake(HandshakeRequests(handshake_, answer.credentials));
+}
+
+void Endpoint::StartHandshake(std::deque<std::unique_ptr<Request>> handshake) {
   if (handshake.empty()) {
     BecomeReady();
     return;
@@ -166,7 +188,19 @@ void Endpoint::OnDialed(std::unique_ptr<Transport> transport) {
   if (!conn_->Write(&handshake, &failure)) ConnectFailed(failure);
 }
 
-void Endpoint::OnDialFailed(const Failure& failure) { ConnectFailed(failure); }
+void Endpoint::OnDialFailed(const Failure& failure) {
+  if (state_ == State::kCredentials && failure.kind == ErrorKind::kConnectTimeout) {
+    // The socket was open: the wait for the provider is what ran out of time.
+    ConnectFailed(Failure{failure.kind,
+                          "connect ETIMEDOUT " + source_.address() +
+                              ": the credentials provider (option 'credentials') did not "
+                              "settle within " +
+                              std::to_string(config_.connect_timeout_ms) + " ms (connectTimeout)",
+                          failure.err});
+    return;
+  }
+  ConnectFailed(failure);
+}
 
 void Endpoint::BecomeReady() {
   dialer_.Settle();
@@ -272,7 +306,7 @@ void Endpoint::OnRefused(const std::string& text) {
 void Endpoint::OnLost(const Failure& failure) {
   if (quit_sent_) {
     Finish();  // the server closed after QUIT, as asked
-  } else if (state_ == State::kHandshake) {
+  } else if (state_ == State::kHandshake || state_ == State::kCredentials) {
     ConnectFailed(failure);
   } else {
     ConnectionLost(failure);

@@ -12,6 +12,12 @@
 //      |  --backoff timer--> kConnecting
 //   any state --Close() finished, Abort()--> kClosed
 //
+// With a credentials provider, kConnecting --transport--> kCredentials: the listener is
+// asked for the attempt's credentials (OnCredentialsWanted) and the handshake starts with
+// their answer (OnCredentials); a failed answer fails the attempt like a failed dial. The
+// wait never blocks the loop, and the connect timeout bounds it (the attempt is not settled
+// before the handshake's last reply).
+//
 // While the node is known to be down (an attempt failed since the last ready connection)
 // at most `offline_queue` commands wait for it; the rest fail fast with the last error. A
 // command that was written and not answered is never re-sent: on a loss or a timeout it is
@@ -32,6 +38,7 @@
 #include "redis/address_source.h"
 #include "redis/backoff.h"
 #include "redis/config.h"
+#include "redis/credentials.h"
 #include "redis/deadline_index.h"
 #include "redis/dialer.h"
 #include "redis/failure.h"
@@ -52,9 +59,21 @@ class Endpoint : private Dialer::Listener, private NodeConnection::Listener {
     // The endpoint has closed (Close() finished, or Abort()): every request was completed,
     // nothing of it is active on the loop any more, and nothing is reported after this.
     virtual void OnEndpointClosed() = 0;
+    // Connect attempt `attempt` has its socket and needs the credentials for its AUTH (only
+    // with Config::credentials_provider): answer with OnCredentials, from a later turn of
+    // the loop (never from inside this call).
+    virtual void OnCredentialsWanted(uint64_t attempt) = 0;
   };
 
-  enum class State : uint8_t { kIdle, kConnecting, kHandshake, kReady, kBackoff, kClosed };
+  enum class State : uint8_t {
+    kIdle,
+    kConnecting,
+    kCredentials,
+    kHandshake,
+    kReady,
+    kBackoff,
+    kClosed
+  };
 
   Endpoint(uv_loop_t* loop, const Config& config, Listener* listener);
   ~Endpoint();
@@ -76,6 +95,11 @@ class Endpoint : private Dialer::Listener, private NodeConnection::Listener {
   // `unanswered_message` for those in flight), drops the connection, and closes.
   void Abort(const std::string& unsent_message, const std::string& unanswered_message);
 
+  // The credentials provider's answer for a connect attempt: the handshake goes out with
+  // them, or the attempt fails with the answer's error (kind kCredentials). An answer for an
+  // attempt that is over (failed, timed out, closed) is dropped, its password wiped.
+  void OnCredentials(CredentialsAnswer answer);
+
   State state() const { return state_; }
 
  private:
@@ -92,6 +116,9 @@ class Endpoint : private Dialer::Listener, private NodeConnection::Listener {
   uint32_t TimeoutOf(const Request& request) const;
   void AdmitWhileDown(std::unique_ptr<Request> request);
   void StartConnect();
+  // Writes the handshake (alone) on the new connection, or becomes ready when there is
+  // nothing to say.
+  void StartHandshake(std::deque<std::unique_ptr<Request>> handshake);
   void BecomeReady();
   // A connect attempt (dial or handshake) failed: the node is down. Waiting requests fail
   // fast (or stay, up to the offline queue) and a reconnect is scheduled.
@@ -130,6 +157,7 @@ class Endpoint : private Dialer::Listener, private NodeConnection::Listener {
   uint64_t armed_deadline_ = kNoDeadline;         // where deadline_timer_ fires
   uint64_t user_outstanding_ = 0;                 // callers' requests admitted, not completed
   uint64_t attempt_started_ms_ = 0;
+  uint64_t attempt_ = 0;  // the current connect attempt's number (for credentials answers)
   // An attempt failed since the last ready connection: Redis is known to be down, so the
   // offline-queue cap applies during the next attempts too, not only between them.
   bool down_ = false;

@@ -29,9 +29,20 @@ std::deque<std::unique_ptr<Request>> HandshakeRequests(const HandshakeOptions& o
     request->bytes = std::move(commands[i]);
     request->kind =
         i + 1 == commands.size() ? RequestKind::kHandshakeLast : RequestKind::kHandshake;
+    request->secret = i == 0 && !options.password.empty();  // AUTH comes first
     request->deadline_ms = kNoDeadline;
     requests.push_back(std::move(request));
   }
+  return requests;
+}
+
+std::deque<std::unique_ptr<Request>> HandshakeRequests(const HandshakeOptions& options,
+                                                       const Credentials& credentials) {
+  HandshakeOptions attempt = options;
+  attempt.username = credentials.username;
+  attempt.password = credentials.password;
+  std::deque<std::unique_ptr<Request>> requests = HandshakeRequests(attempt);
+  WipeString(&attempt.password);
   return requests;
 }
 

@@ -1,7 +1,8 @@
 // Handshake: what a fresh connection says before any caller's command, from the options:
 // AUTH (username and password, or password alone), SELECT (db other than 0) and CLIENT
 // SETNAME, in that order, each only when it applies (and a PING when asked to confirm and
-// nothing else is sent). Pure: builds bytes and requests, sends
+// nothing else is sent). With a credentials provider, the AUTH of each attempt takes that
+// attempt's credentials instead of the options' own. Pure: builds bytes and requests, sends
 // nothing. The endpoint writes them alone on a new socket and lets callers' commands follow
 // only after the last reply (so nothing runs before AUTH/SELECT succeeded).
 //
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "redis/credentials.h"
 #include "redis/deadline_index.h"
 #include "redis/request.h"
 
@@ -37,6 +39,13 @@ std::vector<std::string> HandshakeCommands(const HandshakeOptions& options);
 // The same commands as requests: kind kHandshake, the last one kHandshakeLast, no deadline
 // of their own (the connect timeout bounds the handshake).
 std::deque<std::unique_ptr<Request>> HandshakeRequests(const HandshakeOptions& options);
+
+// The requests of an attempt whose AUTH comes from a credentials provider: `options` with
+// `credentials` in place of its username and password (AUTH always goes first). The copies
+// of the password made on the way are wiped; the AUTH request's own bytes hold it until
+// they are written.
+std::deque<std::unique_ptr<Request>> HandshakeRequests(const HandshakeOptions& options,
+                                                       const Credentials& credentials);
 
 }  // namespace ncm::redis
 

@@ -21,6 +21,7 @@ bool IoThread::Submit(std::vector<std::unique_ptr<Request>>* batch) {
       {
         std::lock_guard<std::mutex> lock(self->mutex_);
         inbox.requests.swap(self->submitted_);
+        inbox.credentials.swap(self->answers_);
         inbox.stop = self->stop_requested_;
         inbox.close = self->close_requested_;
         self->close_requested_ = false;
@@ -40,6 +41,15 @@ bool IoThread::Submit(std::vector<std::unique_ptr<Request>>* batch) {
   }
   batch->clear();
   if (was_empty) uv_async_send(&wake_);
+  return true;
+}
+
+bool IoThread::Answer(CredentialsAnswer answer) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // A graceful close still waits for the answer (the attempt may be what it waits for).
+  if (!started_ || inbox_closed_ || stop_requested_) return false;
+  answers_.push_back(std::move(answer));
+  uv_async_send(&wake_);
   return true;
 }
 
@@ -85,6 +95,7 @@ std::vector<std::unique_ptr<Request>> IoThread::CloseInbox() {
     inbox_closed_ = true;
     closing_ = true;
     late.swap(submitted_);
+    answers_.clear();  // no attempt waits for them any more
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   return late;

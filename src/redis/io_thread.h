@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "redis/credentials.h"
 #include "redis/request.h"
 
 namespace ncm::redis {
@@ -26,8 +27,9 @@ class IoThread {
   // What the owner sent since the last wake-up.
   struct Inbox {
     std::vector<std::unique_ptr<Request>> requests;
-    bool stop = false;   // StopAndJoin: reject everything, close at once
-    bool close = false;  // RequestClose (reported once)
+    std::vector<CredentialsAnswer> credentials;  // the credentials provider's answers
+    bool stop = false;                           // StopAndJoin: reject everything, close at once
+    bool close = false;                          // RequestClose (reported once)
     uint32_t close_timeout_ms = 0;
   };
 
@@ -56,6 +58,10 @@ class IoThread {
   // when the thread could not start; the batch is then left untouched. On success `batch`
   // is left empty.
   bool Submit(std::vector<std::unique_ptr<Request>>* batch);
+  // Any thread (it only takes the inbox's mutex). Hands the credentials provider's answer to the
+  // loop (OnWake sees it in `credentials`). Never starts the thread; returns false (the answer is
+  // dropped and its password wiped) when the thread is not running or is stopping.
+  bool Answer(CredentialsAnswer answer);
   // Owner thread. Asks for a graceful close (the listener's OnWake sees `close`); no more
   // Submit. Returns false when the thread never started (nothing to close).
   bool RequestClose(uint32_t timeout_ms);
@@ -75,6 +81,7 @@ class IoThread {
 
   std::mutex mutex_;  // guards everything below but the thread and the loop
   std::vector<std::unique_ptr<Request>> submitted_;
+  std::vector<CredentialsAnswer> answers_;
   bool started_ = false;
   bool closing_ = false;  // no more Submit
   bool close_requested_ = false;

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/wipe.h"
 #include "redis/command_encoder.h"
 
 namespace ncm::redis {
@@ -39,16 +40,27 @@ bool NodeConnection::Write(std::deque<std::unique_ptr<Request>>* queue, Failure*
   if (queue->empty()) return true;
   std::vector<std::string> chunks;
   chunks.reserve(queue->size());
+  WriteKind kind = WriteKind::kPlain;
   while (!queue->empty()) {
     auto request = std::move(queue->front());
     queue->pop_front();
     chunks.push_back(std::move(request->bytes));
-    request->bytes = std::string();
+    if (request->secret) {
+      kind = WriteKind::kSecret;  // the transport wipes the bytes once it is done with them
+      WipeString(&request->bytes);
+    } else {
+      request->bytes = std::string();
+    }
     request->written = true;
     inflight_.push_back(std::move(request));
   }
   last_activity_ms_ = uv_now(loop_);
-  const int rc = lost_ ? UV_EPIPE : transport_->Write(std::move(chunks));
+  int rc = UV_EPIPE;
+  if (!lost_) {
+    rc = transport_->Write(std::move(chunks), kind);
+  } else if (kind == WriteKind::kSecret) {
+    for (std::string& chunk : chunks) WipeString(&chunk);
+  }
   if (rc != 0) {
     lost_ = true;
     *failure = Failure{ErrorKind::kConnection, std::string("write failed: ") + uv_strerror(rc),

@@ -24,6 +24,7 @@ enum class ErrorKind : uint8_t {
   kServer,          // the handshake (AUTH/SELECT/CLIENT SETNAME) got an error reply, or the
                     // server refused the connection on accept (maxclients, protected mode)
   kTls,             // the TLS handshake failed or TLS broke (Node's code in `error_errno`)
+  kCredentials,     // the credentials provider threw, rejected or gave an unusable value
 };
 
 // Who a request is for: a caller, or one of the commands the manager sends on its own behalf.
@@ -45,6 +46,7 @@ struct Request {
   uint64_t seq = 0;      // admission order; breaks ties between equal deadlines
   bool tracked = false;  // in a DeadlineIndex
   bool written = false;  // handed to the socket (in flight)
+  bool secret = false;   // the bytes hold a password (AUTH): wiped once written
   RequestKind kind = RequestKind::kUser;
 };
 

@@ -8,6 +8,8 @@
 #include <memory>
 #include <utility>
 
+#include "common/wipe.h"
+
 namespace ncm::redis {
 namespace {
 
@@ -39,6 +41,12 @@ struct TcpTransport::WriteBatch {
   Socket* socket = nullptr;
   std::vector<std::string> chunks;
   std::vector<uv_buf_t> bufs;
+  bool secret = false;  // WriteKind::kSecret: wiped when freed
+
+  ~WriteBatch() {
+    if (!secret) return;
+    for (std::string& chunk : chunks) WipeString(&chunk);
+  }
 };
 
 TcpTransport::TcpTransport(uv_loop_t* loop) : loop_(loop) {
@@ -128,12 +136,13 @@ void TcpTransport::Start(Listener* listener) {
       });
 }
 
-int TcpTransport::Write(std::vector<std::string> chunks) {
-  if (socket_ == nullptr) return UV_EPIPE;
+int TcpTransport::Write(std::vector<std::string> chunks, WriteKind kind) {
   auto batch = std::make_unique<WriteBatch>();
+  batch->secret = kind == WriteKind::kSecret;
+  batch->chunks = std::move(chunks);  // wiped with the batch, also when not written
+  if (socket_ == nullptr) return UV_EPIPE;
   batch->socket = socket_;
   batch->req.data = batch.get();
-  batch->chunks = std::move(chunks);
   batch->bufs.reserve(batch->chunks.size());
   for (std::string& chunk : batch->chunks) {
     batch->bufs.push_back(uv_buf_init(chunk.data(), static_cast<unsigned>(chunk.size())));

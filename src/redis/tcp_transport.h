@@ -45,7 +45,7 @@ class TcpTransport final : public Transport {
 
   // Transport
   void Start(Listener* listener) override;
-  int Write(std::vector<std::string> chunks) override;
+  int Write(std::vector<std::string> chunks, WriteKind kind) override;
   void Close(bool reset) override;
 
  private:

@@ -10,6 +10,7 @@
 #include <cctype>
 #include <utility>
 
+#include "common/wipe.h"
 namespace ncm::redis {
 namespace {
 
@@ -218,14 +219,14 @@ void TlsTransport::AdvanceHandshake() {
     // Send what OpenSSL prepared (an alert) before reporting.
     std::vector<std::string> alert;
     FlushOutput(&alert);
-    if (!alert.empty()) inner_->Write(std::move(alert));
+    if (!alert.empty()) inner_->Write(std::move(alert), WriteKind::kPlain);
     FailHandshake(Describe("TLS handshake failed"));
     return;
   }
   std::vector<std::string> chunks;
   FlushOutput(&chunks);
   if (!chunks.empty()) {
-    const int written = inner_->Write(std::move(chunks));
+    const int written = inner_->Write(std::move(chunks), WriteKind::kPlain);
     if (written != 0) {
       FailHandshake(
           Failure{ErrorKind::kConnection,
@@ -343,7 +344,7 @@ void TlsTransport::Pump() {
   // Reading may have made OpenSSL answer (a key update): send that too.
   std::vector<std::string> chunks;
   FlushOutput(&chunks);
-  if (!chunks.empty()) inner_->Write(std::move(chunks));
+  if (!chunks.empty()) inner_->Write(std::move(chunks), WriteKind::kPlain);
 }
 
 void TlsTransport::FlushOutput(std::vector<std::string>* chunks) {
@@ -355,10 +356,24 @@ void TlsTransport::FlushOutput(std::vector<std::string>* chunks) {
   }
 }
 
-int TlsTransport::Write(std::vector<std::string> chunks) {
+int TlsTransport::Write(std::vector<std::string> chunks, WriteKind kind) {
+  std::vector<std::string> out;  // ciphertext: nothing to wipe
+  std::string record;            // small chunks gathered into one record
+  // A secret's plaintext (the chunks and the record gathered from them) is wiped on every
+  // way out; OpenSSL encrypts its own copy in place. The record is sized once, so it never
+  // leaves a copy behind in a block it outgrew.
+  struct Wiper {
+    bool secret;
+    std::vector<std::string>* chunks;
+    std::string* record;
+    ~Wiper() {
+      if (!secret) return;
+      for (std::string& chunk : *chunks) WipeString(&chunk);
+      WipeString(record);
+    }
+  } wiper{kind == WriteKind::kSecret, &chunks, &record};
+  if (wiper.secret) record.reserve(kRecordBytes);
   if (failed_ || ssl_ == nullptr) return UV_EPIPE;
-  std::vector<std::string> out;
-  std::string record;  // small chunks gathered into one record
   size_t since_flush = 0;
   auto encrypt = [&](const char* data, size_t size) {
     ERR_clear_error();
@@ -391,7 +406,7 @@ int TlsTransport::Write(std::vector<std::string> chunks) {
   if (!record.empty() && !encrypt(record.data(), record.size())) return UV_EPROTO;
   FlushOutput(&out);
   ERR_clear_error();
-  return out.empty() ? 0 : inner_->Write(std::move(out));
+  return out.empty() ? 0 : inner_->Write(std::move(out), WriteKind::kPlain);
 }
 
 void TlsTransport::Close(bool reset) {

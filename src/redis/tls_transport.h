@@ -52,7 +52,7 @@ class TlsTransport final : public Transport, private Transport::Listener {
 
   // Transport (after a successful handshake)
   void Start(Transport::Listener* listener) override;
-  int Write(std::vector<std::string> chunks) override;
+  int Write(std::vector<std::string> chunks, WriteKind kind) override;
   void Close(bool reset) override;
 
   // Called by OpenSSL's verify callback (tls_transport.cc): the peer's subject alternative

@@ -14,6 +14,11 @@
 
 namespace ncm::redis {
 
+// What a write carries. kSecret: the bytes hold a password (AUTH); every copy of them the
+// transport makes or keeps is wiped once they are handed on (encrypted, or written to the
+// socket).
+enum class WriteKind : unsigned char { kPlain, kSecret };
+
 // Why a transport stopped working.
 struct TransportError {
   enum class Op : unsigned char {
@@ -46,7 +51,7 @@ class Transport {
   // Queues `chunks` to be sent in order, in one write. Returns 0, or a libuv error when the
   // write could not even be queued (the listener is not called for that one); a write that
   // fails later is reported through OnTransportError.
-  virtual int Write(std::vector<std::string> chunks) = 0;
+  virtual int Write(std::vector<std::string> chunks, WriteKind kind) = 0;
 
   // Closes the socket now; nothing is delivered afterwards. `reset` aborts the connection
   // (RST) and drops whatever the kernel still holds to send; otherwise it ends with FIN.

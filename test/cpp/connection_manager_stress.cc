@@ -2,7 +2,9 @@
 // thread submits, closes and stops managers while their I/O threads deliver replies.
 // Needs a redis-server on 127.0.0.1:<port>. Built by CMakeLists.txt with the rest of the
 // Redis layer (ncm_redis); scripts/test-tsan.sh builds and runs it under ThreadSanitizer,
-// over plain TCP and over TLS (the server's CA certificate as a PEM file).
+// over plain TCP and over TLS (the server's CA certificate as a PEM file). Every other block
+// of three rounds uses a credentials provider, answered from a thread of its own (as the JS
+// thread answers in the addon), also after the manager was stopped.
 //   ./build-cpp/connection_manager_stress <port> [rounds] [ca-file]
 #include <condition_variable>
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "redis/connection_manager.h"
@@ -21,10 +24,64 @@ namespace {
 
 using ncm::redis::Completion;
 using ncm::redis::ConnectionManager;
+using ncm::redis::CredentialsAnswer;
 using ncm::redis::Request;
+
+// Answers credential requests from its own thread, never from the I/O thread's call: the
+// attempt waits (its connect timeout running) while the answer crosses back. The server's
+// default user has no password, so any password with the user name 'default' logs in.
+class Responder {
+ public:
+  void Start(ConnectionManager* manager) {
+    thread_ = std::thread([this, manager] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      for (;;) {
+        cv_.wait(lock, [&] { return stop_ || !attempts_.empty(); });
+        if (attempts_.empty()) return;  // stopping, nothing left to answer
+        const uint64_t attempt = attempts_.front();
+        attempts_.erase(attempts_.begin());
+        lock.unlock();
+        CredentialsAnswer answer;
+        answer.attempt = attempt;
+        answer.ok = true;
+        answer.credentials.username = "default";
+        answer.credentials.password = "stress-password";
+        ++answered_;
+        // False after StopAndJoin: the answer is dropped, its password wiped.
+        manager->ProvideCredentials(std::move(answer));
+        lock.lock();
+      }
+    });
+  }
+  void Ask(uint64_t attempt) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    attempts_.push_back(attempt);
+    cv_.notify_one();
+  }
+  // Answers what is still queued (possibly after the manager stopped), then ends.
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      cv_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+  uint64_t answered() const { return answered_; }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<uint64_t> attempts_;
+  bool stop_ = false;
+  uint64_t answered_ = 0;  // written by the thread, read after Stop()
+  std::thread thread_;
+};
 
 class CountingSink : public ncm::redis::Sink {
  public:
+  explicit CountingSink(Responder* responder) : responder_(responder) {}
+
   void Deliver(std::vector<Completion> batch) override {
     std::lock_guard<std::mutex> lock(mutex_);
     for (Completion& c : batch) {
@@ -50,6 +107,13 @@ class CountingSink : public ncm::redis::Sink {
     closed_ = true;
     cv_.notify_all();
   }
+  void RequestCredentials(uint64_t attempt) override {
+    if (responder_ == nullptr) {
+      std::fprintf(stderr, "credentials asked for without a provider\n");
+      std::abort();
+    }
+    responder_->Ask(attempt);
+  }
   void WaitFor(uint64_t n) {
     std::unique_lock<std::mutex> lock(mutex_);
     cv_.wait(lock, [&] { return done_ >= n; });
@@ -72,6 +136,7 @@ class CountingSink : public ncm::redis::Sink {
   }
 
  private:
+  Responder* const responder_;
   std::mutex mutex_;
   std::condition_variable cv_;
   uint64_t done_ = 0;
@@ -118,8 +183,11 @@ int main(int argc, char** argv) {
     config.command_timeout_ms = 2000;
     config.connect_timeout_ms = 5000;
     config.tls = tls;
-    auto sink = std::make_shared<CountingSink>();
+    config.credentials_provider = (round / 3) % 2 == 1;
+    Responder responder;
+    auto sink = std::make_shared<CountingSink>(config.credentials_provider ? &responder : nullptr);
     auto manager = std::make_unique<ConnectionManager>(config, sink);
+    if (config.credentials_provider) responder.Start(manager.get());
     const uint64_t n = 2000;
     for (uint64_t i = 0; i < n; ++i) {
       auto request = std::make_unique<Request>();
@@ -154,6 +222,11 @@ int main(int argc, char** argv) {
       default:  // hard stop mid-flight (what the env cleanup hook does)
         manager->StopAndJoin();
         break;
+    }
+    responder.Stop();
+    if (config.credentials_provider && round % 3 != 2 && responder.answered() == 0) {
+      std::fprintf(stderr, "round %d: the provider was never asked\n", round);
+      return 1;
     }
     manager.reset();
     wrong += sink->wrong();

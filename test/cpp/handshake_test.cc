@@ -1,5 +1,6 @@
 // Unit tests of the handshake: which commands a fresh connection sends, in which order, with
-// which bytes (read back through RespReader), for every combination of the options.
+// which bytes (read back through RespReader), for every combination of the options and with
+// a credentials provider's answer; and the wiping of the secrets it handles.
 #include "redis/handshake.h"
 
 #include <gtest/gtest.h>
@@ -8,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "common/wipe.h"
 #include "redis/command_encoder.h"
+#include "redis/credentials.h"
 #include "redis/reply_reader.h"
 
 namespace ncm::redis {
@@ -97,12 +100,86 @@ TEST(HandshakeTest, RequestsCarryTheBytesAndMarkTheLastOne) {
               i + 1 == requests.size() ? RequestKind::kHandshakeLast : RequestKind::kHandshake);
     EXPECT_EQ(requests[i]->deadline_ms, kNoDeadline);  // the connect timeout bounds them
     EXPECT_EQ(requests[i]->id, 0u);
+    EXPECT_EQ(requests[i]->secret, i == 0);  // AUTH, with the options' own password
   }
   options.db = 0;
   options.client_name.clear();
   requests = HandshakeRequests(options);
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0]->kind, RequestKind::kHandshakeLast);
+}
+
+TEST(HandshakeTest, ProviderCredentialsTakeThePlaceOfTheOptionsOwn) {
+  HandshakeOptions options;
+  options.username = "static-user";
+  options.password = "static-pw";
+  options.db = 3;
+  options.client_name = "web-1";
+  options.confirm = true;  // over TLS; AUTH already ends with a reply, so no PING
+  Credentials credentials;
+  credentials.username = "rotating-user";
+  credentials.password = std::string("token\0\r\n", 8);
+  auto requests = HandshakeRequests(options, credentials);
+  std::vector<std::string> bytes;
+  for (const auto& request : requests) bytes.push_back(request->bytes);
+  EXPECT_EQ(ParseAll(bytes), (Commands{{"AUTH", "rotating-user", std::string("token\0\r\n", 8)},
+                                       {"SELECT", "3"},
+                                       {"CLIENT", "SETNAME", "web-1"}}));
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0]->kind, RequestKind::kHandshake);
+  EXPECT_EQ(requests[2]->kind, RequestKind::kHandshakeLast);
+  // Only AUTH holds the password: its bytes are wiped once written.
+  EXPECT_TRUE(requests[0]->secret);
+  EXPECT_FALSE(requests[1]->secret);
+  EXPECT_FALSE(requests[2]->secret);
+  // Neither the options nor the credentials are changed.
+  EXPECT_EQ(options.username, "static-user");
+  EXPECT_EQ(options.password, "static-pw");
+  EXPECT_EQ(credentials.password, std::string("token\0\r\n", 8));
+}
+
+TEST(HandshakeTest, ProviderCredentialsWithoutUsernameAuthenticateTheDefaultUser) {
+  HandshakeOptions options;
+  Credentials credentials;
+  credentials.password = "only-a-password";
+  auto requests = HandshakeRequests(options, credentials);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(Parse(requests[0]->bytes), (std::vector<std::string>{"AUTH", "only-a-password"}));
+  EXPECT_EQ(requests[0]->kind, RequestKind::kHandshakeLast);
+}
+
+TEST(WipeTest, WipeBytesZeroesEveryByte) {
+  char buffer[33];
+  for (size_t i = 0; i < sizeof(buffer); ++i) buffer[i] = static_cast<char>('a' + i % 26);
+  WipeBytes(buffer, sizeof(buffer));
+  for (char c : buffer) EXPECT_EQ(c, 0);
+}
+
+// Every byte of the string's buffer, up to its capacity (where old bytes may linger).
+bool BufferIsZero(const std::string& text, size_t capacity) {
+  const char* data = text.data();
+  for (size_t i = 0; i < capacity; ++i) {
+    if (data[i] != 0) return false;
+  }
+  return true;
+}
+
+TEST(WipeTest, WipeStringZeroesTheWholeBufferAlsoAfterAShrinkOrAMove) {
+  std::string heap(100, 'p');
+  heap.resize(10);  // the 90 bytes after the size still hold 'p's
+  const size_t heap_capacity = heap.capacity();
+  WipeString(&heap);
+  EXPECT_TRUE(heap.empty());
+  EXPECT_EQ(heap.capacity(), heap_capacity);  // wiped in place, not reallocated
+  EXPECT_TRUE(BufferIsZero(heap, heap_capacity));
+
+  // A short string moved from keeps its bytes in its own inline buffer.
+  std::string short_secret = "pw-1234";
+  std::string moved = std::move(short_secret);
+  EXPECT_EQ(moved, "pw-1234");
+  const size_t inline_capacity = short_secret.capacity();
+  WipeString(&short_secret);
+  EXPECT_TRUE(BufferIsZero(short_secret, inline_capacity));
 }
 
 TEST(HandshakeTest, InternalCommandsAreEncodedExactly) {

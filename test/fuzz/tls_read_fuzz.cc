@@ -38,7 +38,7 @@ using ncm::redis::TransportError;
 class FakeSocket : public Transport {
  public:
   void Start(Listener* listener) override { listener_ = listener; }
-  int Write(std::vector<std::string> chunks) override {
+  int Write(std::vector<std::string> chunks, ncm::redis::WriteKind) override {
     for (const std::string& chunk : chunks) to_server_ += chunk;
     return 0;
   }

@@ -33,6 +33,7 @@ import {
   RedisServerError,
   RedisUnsupportedCommandError,
   RedisTlsError,
+  RedisCredentialsError,
 } from '../..';
 import type {
   Cache,
@@ -43,6 +44,7 @@ import type {
   MemoryStoreOptions,
   MemoryStoreStats,
   RedisConnectionOptions,
+  RedisCredentials,
   RedisReply,
   RedisStoreOptions,
   Serializer,
@@ -223,6 +225,18 @@ export async function redis(): Promise<void> {
       maxVersion: 'TLSv1.3',
     },
   });
+  // A credentials provider: sync or async, a string or Buffer password.
+  new RedisClient({ credentials: () => ({ password: 'token' }) });
+  const rotating = new RedisStore('rediss://cache.example:6379', {
+    credentials: async (): Promise<RedisCredentials> => ({ username: 'app', password: Buffer.from('token') }),
+  });
+  expectType<RedisConnectionOptions['credentials']>()(rotating.client.config.credentials);
+  // @ts-expect-error the provider returns { username?, password }
+  new RedisClient({ credentials: () => 'token' });
+  // @ts-expect-error the password is a string or bytes
+  new RedisClient({ credentials: async () => ({ username: 'app', password: 42 }) });
+  // @ts-expect-error credentials is a function
+  new RedisClient({ credentials: { password: 'token' } });
   // @ts-expect-error versions are Node's names
   new RedisClient({ tls: { minVersion: 'TLS1.2' } });
   // @ts-expect-error rejectUnauthorized is a boolean
@@ -377,6 +391,7 @@ export function errors(error: unknown): void {
     new RedisServerError('WRONGPASS invalid', '127.0.0.1:6379'),
     new RedisUnsupportedCommandError('no', '127.0.0.1:6379', 'BLPOP'),
     new RedisTlsError('TLS handshake failed: certificate has expired', '127.0.0.1:6380', 'CERT_HAS_EXPIRED'),
+    new RedisCredentialsError("option 'credentials': the provider threw", '127.0.0.1:6379', { cause: new Error('down') }),
   ];
   const base: NativeCacheError[] = all;
   void base;
@@ -391,6 +406,9 @@ export function errors(error: unknown): void {
     expectType<string | undefined>()(error.address);
   } else if (error instanceof RedisUnsupportedCommandError) {
     expectType<string>()(error.command);
+  } else if (error instanceof RedisCredentialsError) {
+    expectType<'ERR_REDIS_CREDENTIALS'>()(error.code);
+    void error.cause;
   } else if (error instanceof RedisTlsError) {
     expectType<'ERR_REDIS_TLS'>()(error.code);
     expectType<string | undefined>()(error.tlsCode);
