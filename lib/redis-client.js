@@ -78,8 +78,8 @@ function parseRedisUrl(url) {
     throw new InvalidArgumentError(`Redis url must look like redis://host:port/db or unix:///path; received ${describe(redactUrl(url))}`);
   }
   const out = {};
-  if (parsed.username) out.username = decodeURIComponent(parsed.username);
-  if (parsed.password) out.password = decodeURIComponent(parsed.password);
+  if (parsed.username) out.username = decodeUrlPart(parsed.username, 'the user name');
+  if (parsed.password) out.password = decodeUrlPart(parsed.password, 'the password');
   const dbText = parsed.searchParams.get('db');
   switch (parsed.protocol) {
     case 'redis:': {
@@ -88,7 +88,8 @@ function parseRedisUrl(url) {
       const dbPath = parsed.pathname.replace(/^\//, '');
       if (dbPath !== '') {
         if (!/^\d+$/.test(dbPath)) {
-          throw new InvalidArgumentError(`Redis url: the path must be a database number; received '${dbPath}'`);
+          // Not echoed: a password with an unencoded '/' ends up here (redis://u:p/w@host).
+          throw new InvalidArgumentError(`Redis url: the path after the host must be a database number such as /0; received a path of ${dbPath.length} characters${dbPath.includes('@') ? ' with an \'@\' in it (percent-encode a \'/\', \'?\' or \'#\' in the password: %2F, %3F, %23)' : ''}`);
         }
         out.db = Number(dbPath);
       }
@@ -96,7 +97,7 @@ function parseRedisUrl(url) {
     }
     case 'unix:':
       if (!parsed.pathname) throw new InvalidArgumentError('Redis url: unix:// needs a socket path, e.g. unix:///run/redis.sock');
-      out.path = decodeURIComponent(parsed.pathname);
+      out.path = decodeUrlPart(parsed.pathname, 'the socket path');
       break;
     case 'rediss:':
       throw new InvalidArgumentError(
@@ -110,6 +111,15 @@ function parseRedisUrl(url) {
     out.db = Number(dbText);
   }
   return out;
+}
+
+/** decodeURIComponent, with a typed error that does not repeat the text (it may be a secret). */
+function decodeUrlPart(text, what) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new InvalidArgumentError(`Redis url: ${what} is not valid percent-encoding (a '%' must start %XX with two hex digits; write a literal '%' as %25)`);
+  }
 }
 
 /** The url with any password replaced, for messages. */
