@@ -1,5 +1,11 @@
 #include "redis/reply_reader.h"
 
+// hiredis 0.14's sds.h declares its functions without C linkage: include it as C first.
+extern "C" {
+#include <hiredis/sds.h>
+}
+#include <hiredis/hiredis.h>  // HIREDIS_MAJOR
+
 #include <type_traits>
 #include <utility>
 
@@ -213,6 +219,35 @@ ReadStatus RespReader::Feed(const char* data, size_t length) {
   return ReadStatus::kOk;
 }
 
+void RespReader::ReserveForBigBulk() {
+  if (reader_->ridx < 0) return;
+#if HIREDIS_MAJOR >= 1
+  const redisReadTask* task = reader_->task[reader_->ridx];
+#else
+  const redisReadTask* task = &reader_->rstack[reader_->ridx];
+#endif
+  if (task == nullptr || task->type != REDIS_REPLY_STRING) return;
+  // hiredis has taken the '$' and waits at the length line for the whole body: read the line.
+  const char* line = reader_->buf + reader_->pos;
+  const size_t available = reader_->len - reader_->pos;
+  uint64_t body = 0;
+  size_t digits = 0;
+  for (; digits < available && digits < 19 && line[digits] >= '0' && line[digits] <= '9';
+       digits++) {
+    body = body * 10 + static_cast<uint64_t>(line[digits] - '0');
+  }
+  if (digits == 0 || digits + 1 >= available || line[digits] != '\r' || line[digits + 1] != '\n') {
+    return;
+  }
+  const uint64_t whole = digits + 2 + body + 2;  // length line, body, CRLF
+  if (whole <= available || whole - available <= kReserveAbove) return;
+  // Never past the cap: Feed refuses a reply that outgrows it anyway.
+  if (whole > budget_.limits.max_reply_bytes + 64 * 1024) return;
+  // The buffer may already hold room (a previous reserve); sdsMakeRoomFor keeps it then.
+  char* grown = sdsMakeRoomFor(reader_->buf, static_cast<size_t>(whole - available));
+  if (grown != nullptr) reader_->buf = grown;  // on failure hiredis keeps growing as before
+}
+
 ReadStatus RespReader::Next(std::unique_ptr<Reply>* out) {
   out->reset();
   if (reader_ == nullptr) return Fail(ReadStatus::kProtocol, "out of memory for the reader");
@@ -221,7 +256,10 @@ ReadStatus RespReader::Next(std::unique_ptr<Reply>* out) {
     if (budget_.failure != ReadStatus::kOk) return Fail(budget_.failure, budget_.reason);
     return Fail(ReadStatus::kProtocol, reader_->errstr);
   }
-  if (raw == nullptr) return ReadStatus::kOk;
+  if (raw == nullptr) {
+    ReserveForBigBulk();
+    return ReadStatus::kOk;
+  }
   out->reset(static_cast<Reply*>(raw));
   budget_.elements = 0;
   budget_.bytes = 0;

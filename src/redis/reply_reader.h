@@ -7,6 +7,11 @@
 // nesting depth, elements per array (and per reply), and bytes per reply (including bytes
 // still buffered for an unfinished reply).
 //
+// hiredis grows its input buffer by at most 1 MiB per feed. Where realloc copies (always under
+// the sanitizers), a bulk string of N MiB fed in socket-sized pieces costs O(N²) bytes of
+// copying (minutes for hundreds of MiB). Once hiredis has read the header of a bulk string that
+// still misses more than kReserveAbove bytes, its buffer is grown once to hold the rest.
+//
 // One reader per connection; I/O thread only.
 #ifndef NCM_REDIS_REPLY_READER_H_
 #define NCM_REDIS_REPLY_READER_H_
@@ -62,6 +67,11 @@ class RespReader {
 
  private:
   ReadStatus Fail(ReadStatus status, std::string message);
+  // After a parse that produced nothing: if hiredis waits for the body of a big bulk string,
+  // grows its buffer to hold it.
+  void ReserveForBigBulk();
+
+  static constexpr uint64_t kReserveAbove = 1u << 20;
 
   redisReplyObjectFunctions functions_;  // must outlive reader_: hiredis keeps the pointer
   redisReader* reader_ = nullptr;

@@ -137,5 +137,43 @@ TEST(RespReaderTest, SameRepliesWhateverTheChunking) {
   }
 }
 
+// Bulk strings above the reserve threshold (the buffer is grown once for the body), alone and
+// inside an array, with the length line split across feeds and other replies around them:
+// every byte comes out in place, and the cap still holds for a body that outgrows it.
+TEST(RespReaderTest, BigBulkStringsComeOutExactWhateverTheChunking) {
+  const size_t big = (3u << 20) + 17;
+  std::string body(big, '\0');
+  for (size_t i = 0; i < big; ++i) body[i] = static_cast<char>('a' + i % 23);
+  const std::string stream = ":1\r\n$" + std::to_string(big) + "\r\n" + body + "\r\n*3\r\n:2\r\n$" +
+                             std::to_string(big) + "\r\n" + body + "\r\n+OK\r\n$2\r\nhi\r\n";
+  for (size_t piece : {size_t{1} << 12, size_t{65536} + 3, size_t{1} << 20}) {
+    RespReader reader(ReaderLimits{});
+    std::vector<std::unique_ptr<Reply>> replies;
+    // The first cut falls inside the first length line.
+    ASSERT_EQ(FeedAll(&reader, stream.substr(0, 7), &replies), ReadStatus::kOk);
+    for (size_t at = 7; at < stream.size(); at += piece) {
+      ASSERT_EQ(FeedAll(&reader, stream.substr(at, piece), &replies), ReadStatus::kOk);
+    }
+    ASSERT_EQ(replies.size(), 4u) << "piece " << piece;
+    EXPECT_EQ(replies[0]->integer, 1);
+    EXPECT_TRUE(replies[1]->str == body) << "piece " << piece;
+    ASSERT_EQ(replies[2]->elements.size(), 3u);
+    EXPECT_EQ(replies[2]->elements[0]->integer, 2);
+    EXPECT_TRUE(replies[2]->elements[1]->str == body) << "piece " << piece;
+    EXPECT_EQ(replies[2]->elements[2]->type, ReplyType::kStatus);
+    EXPECT_EQ(replies[3]->str, "hi");
+  }
+  ReaderLimits limits;
+  limits.max_reply_bytes = 2u << 20;
+  RespReader capped(limits);
+  std::vector<std::unique_ptr<Reply>> replies;
+  ReadStatus status = FeedAll(&capped, "$" + std::to_string(big) + "\r\n", &replies);
+  for (size_t at = 0; status == ReadStatus::kOk && at < big; at += 65536) {
+    status = FeedAll(&capped, body.substr(at, 65536), &replies);
+  }
+  EXPECT_EQ(status, ReadStatus::kTooLarge);
+  EXPECT_TRUE(replies.empty());
+}
+
 }  // namespace
 }  // namespace ncm::redis

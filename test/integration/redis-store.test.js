@@ -230,5 +230,15 @@ describe('connections', () => {
     expect(() => new RedisStore(redis.url, { password: 987654321 })).not.toThrow(/987654321/);
     expect(() => new RedisStore('redis://u:sekret@[bad')).toThrow(/u:\*\*\*@/);
     expect(() => new RedisStore('redis://u:sekret@[bad')).not.toThrow(/sekret/);
+    // A '/' or a bad %-escape in the password: a typed error that repeats no part of it.
+    for (const [url, names] of [['redis://user:p@ss/w0rd@host:6379', /database number.*'@'.*%2F/],
+      ['redis://user:pa%zzss@host:6379', /password is not valid percent-encoding/],
+      ['redis://us%zzer:pass@host:6379', /user name is not valid percent-encoding/]]) {
+      let error;
+      try { new RedisStore(url); } catch (e) { error = e; }
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect(error.message).toMatch(names);
+      expect(error.message).not.toMatch(/w0rd|ss\/|zz/);
+    }
   });
 });
