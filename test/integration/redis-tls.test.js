@@ -7,6 +7,7 @@
 // RedisTlsError that names the reason as Node does and the address, and never falls back to
 // plaintext.
 const net = require('node:net');
+const tls = require('node:tls');
 const util = require('node:util');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
@@ -157,6 +158,23 @@ test('an expired certificate is refused', async () => {
   expect(error).toBeInstanceOf(RedisTlsError);
   expect(error.tlsCode).toBe('CERT_HAS_EXPIRED');
   expect(error.message).toBe(`TLS handshake failed: certificate has expired (127.0.0.1:${expired.port})`);
+});
+
+test("a server certificate without the serverAuth purpose is refused with the code Node's own TLS client gives", async () => {
+  const clientOnly = await tlsServer('clientOnly');
+  const ca = certs.ca.cert;
+  const error = await firstError(clientOnly.url, { tls: { ca } });
+  const nodeError = await new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: clientOnly.port, ca }, () => {
+      socket.destroy();
+      resolve(new Error('the handshake succeeded'));
+    });
+    socket.on('error', resolve);
+  });
+  expect(nodeError.code).toBe('INVALID_PURPOSE');
+  expect(error).toBeInstanceOf(RedisTlsError);
+  expect(error.tlsCode).toBe(nodeError.code);
+  expect(error.message).toBe(`TLS handshake failed: ${nodeError.message} (127.0.0.1:${clientOnly.port})`);
 });
 
 test('client certificates: a server that requires one refuses a client without it (TLS 1.3 and 1.2) and accepts one with it, also with an encrypted key', async () => {
