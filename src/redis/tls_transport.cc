@@ -499,6 +499,19 @@ int TlsTransport::Write(std::vector<std::string> chunks, WriteKind kind) {
 }
 
 void TlsTransport::Close(bool reset) {
+  if (!reset && !failed_ && !handshaking_ && ssl_ != nullptr && SSL_is_init_finished(ssl_)) {
+    // A graceful end says so in TLS too: our close_notify tells the server that the stream
+    // ends here and was not cut short. The server's close_notify is not waited for (nothing
+    // more is read from this connection), as RFC 8446 6.1 allows.
+    ERR_clear_error();
+    (void)SSL_shutdown(ssl_);
+    std::vector<std::string> chunks;
+    FlushOutput(&chunks);
+    // The socket below takes the bytes before its FIN (the write is queued first); a failure
+    // changes nothing: the connection is being closed anyway.
+    if (!chunks.empty()) (void)inner_->Write(std::move(chunks), WriteKind::kPlain);
+    ERR_clear_error();
+  }
   failed_ = true;
   pump_timer_.Stop();
   inner_->Close(reset);
