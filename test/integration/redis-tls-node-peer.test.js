@@ -1,7 +1,8 @@
 'use strict';
 
 // The client's side of TLS as a Node TLS server sees it (test/helpers/resp-tls-server.js
-// answers PING and QUIT): a graceful disconnect ends with close_notify.
+// answers PING and QUIT): a graceful disconnect ends with close_notify, and the SNI name is
+// sent for a host name, never for an address, and replaced by `servername`.
 const { RedisClient } = require('../../lib');
 const { makeCertificates } = require('../helpers/tls-certs');
 const { startRespTlsServer } = require('../helpers/resp-tls-server');
@@ -52,4 +53,27 @@ test('disconnect() ends the TLS stream with close_notify before the FIN; the ser
   expect(conn.ended).toBe('end');
   const types = server.recordTypes(0);
   expect(types.slice(-2)).toEqual([TLS_APPLICATION_DATA, TLS_ALERT]); // QUIT, then close_notify
+});
+
+test('SNI: sent for a host name, omitted for an IPv4 or IPv6 address, replaced by tls.servername', async () => {
+  const server = await start();
+  const ca = certs.ca.cert;
+  const ping = async (url, tls) => {
+    const client = new RedisClient(url, { ...SLOW, tls: { ca, ...tls } });
+    try {
+      return await client.command(['PING']);
+    } finally {
+      await client.disconnect();
+    }
+  };
+  expect(await ping(`rediss://localhost:${server.port}`)).toBe('PONG');
+  expect(await ping(`rediss://127.0.0.1:${server.port}`)).toBe('PONG');
+  expect(await ping(`rediss://127.0.0.1:${server.port}`, { servername: 'localhost' })).toBe('PONG');
+  expect(server.connections.map((c) => c.servername)).toEqual(['localhost', false, 'localhost']);
+
+  // The server certificate names 127.0.0.1 and localhost only: verification is off for ::1.
+  const v6 = await start('::1');
+  expect(await ping(`rediss://[::1]:${v6.port}`, { rejectUnauthorized: false })).toBe('PONG');
+  expect(await ping(`rediss://[::1]:${v6.port}`, { rejectUnauthorized: false, servername: 'redis.example' })).toBe('PONG');
+  expect(v6.connections.map((c) => c.servername)).toEqual([false, 'redis.example']);
 });
