@@ -215,7 +215,7 @@ TlsTransport::TlsTransport(uv_loop_t* loop, std::shared_ptr<const TlsContext> co
       inner_(std::move(inner)),
       host_(std::move(host)),
       plain_(std::make_unique<char[]>(kPlainChunk)),
-      pump_timer_(loop, [this] { Pump(); }) {}
+      pump_timer_(loop, [this] { OnPumpTimer(); }) {}
 
 TlsTransport::~TlsTransport() {
   if (ssl_ != nullptr) SSL_free(ssl_);  // frees both BIOs
@@ -433,7 +433,24 @@ void TlsTransport::Pump() {
   // Reading may have made OpenSSL answer (a key update): send that too.
   std::vector<std::string> chunks;
   FlushOutput(&chunks);
-  if (!chunks.empty()) inner_->Write(std::move(chunks), WriteKind::kPlain);
+  if (chunks.empty()) return;
+  const int written = inner_->Write(std::move(chunks), WriteKind::kPlain);
+  if (written == 0) return;
+  failed_ = true;
+  TransportError failure;
+  failure.op = TransportError::Op::kWrite;
+  failure.status = written;
+  listener_->OnTransportError(failure);
+}
+
+void TlsTransport::OnPumpTimer() {
+  if (!write_failure_) {
+    Pump();
+    return;
+  }
+  const TransportError failure = std::move(*write_failure_);
+  write_failure_.reset();
+  if (listener_ != nullptr) listener_->OnTransportError(failure);
 }
 
 void TlsTransport::FlushOutput(std::vector<std::string>* chunks) {
@@ -462,8 +479,29 @@ int TlsTransport::Write(std::vector<std::string> chunks, WriteKind kind) {
     }
   } wiper{kind == WriteKind::kSecret, &chunks, &record};
   if (wiper.secret) record.reserve(kRecordBytes);
+  // A TLS failure is on its way to the listener: it ends the connection and rejects what was
+  // written; this write goes with them.
+  if (write_failure_) return 0;
   if (failed_ || ssl_ == nullptr) return UV_EPIPE;
   size_t since_flush = 0;
+  // OpenSSL refused to encrypt (the TLS session is broken): reported as the TLS error it is,
+  // with OpenSSL's reason, once the caller is done; what was encrypted before is not sent.
+  auto fail_write = [&] {
+    failed_ = true;
+    TransportError failure;
+    failure.op = TransportError::Op::kTls;
+    if (ERR_peek_last_error() != 0) {
+      const Failure why = Describe("TLS write failed");
+      failure.detail = why.message;
+      failure.code = why.err;
+    } else {
+      failure.detail = "TLS write failed: the TLS session refused to encrypt (no reason given)";
+      failure.code = "EPROTO";
+    }
+    write_failure_ = std::move(failure);
+    pump_timer_.Start(0);
+    return 0;
+  };
   auto encrypt = [&](const char* data, size_t size) {
     ERR_clear_error();
     size_t written = 0;
@@ -480,7 +518,7 @@ int TlsTransport::Write(std::vector<std::string> chunks, WriteKind kind) {
       record += chunk;
       continue;
     }
-    if (!record.empty() && !encrypt(record.data(), record.size())) return UV_EPROTO;
+    if (!record.empty() && !encrypt(record.data(), record.size())) return fail_write();
     record.clear();
     if (chunk.size() < kRecordBytes) {
       record = chunk;
@@ -489,10 +527,11 @@ int TlsTransport::Write(std::vector<std::string> chunks, WriteKind kind) {
     // A large value goes in slices, each flushed as it is made: the output BIO never holds
     // more than one slice.
     for (size_t at = 0; at < chunk.size(); at += kFlushBytes) {
-      if (!encrypt(chunk.data() + at, std::min(kFlushBytes, chunk.size() - at))) return UV_EPROTO;
+      if (!encrypt(chunk.data() + at, std::min(kFlushBytes, chunk.size() - at)))
+        return fail_write();
     }
   }
-  if (!record.empty() && !encrypt(record.data(), record.size())) return UV_EPROTO;
+  if (!record.empty() && !encrypt(record.data(), record.size())) return fail_write();
   FlushOutput(&out);
   ERR_clear_error();
   return out.empty() ? 0 : inner_->Write(std::move(out), WriteKind::kPlain);
