@@ -285,11 +285,19 @@ bool TlsTransport::StartHandshake(HandshakeListener* listener, Failure* failure)
   if (!ip && !name.empty()) SSL_set_tlsext_host_name(ssl_, name.c_str());
   if (context_->verify()) {
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
-    const int named = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+    // A link-local IPv6 address may carry its zone (fe80::1%eth0): the zone picks the
+    // interface, it is not part of the address a certificate names.
+    const std::string address = ip ? name.substr(0, name.find('%')) : std::string();
+    const int named = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, address.c_str())
                          : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
     if (named != 1) {
-      *failure = Describe("TLS could not start");
-      failure->message += " (name '" + name + "')";
+      ERR_clear_error();
+      failure->kind = ErrorKind::kTls;
+      failure->message =
+          std::string("TLS could not start: '") + name + "' could not be set as the " +
+          (ip ? "IP address" : "host name") +
+          " the server's certificate must name (option 'tls.servername' or the host)";
+      failure->err.clear();
       return false;
     }
     SSL_set_verify(ssl_, SSL_VERIFY_PEER, VerifyCallback);

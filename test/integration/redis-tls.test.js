@@ -157,6 +157,15 @@ test("a certificate for another name is refused with Node's wording (by IP and b
   expect(await ping(wrong.url, { tls: { rejectUnauthorized: false } })).toBe('PONG');
 });
 
+test('an IPv6 address with a zone (::1%lo) is checked as the address without its zone', async () => {
+  // The certificate names 127.0.0.1 and localhost, not ::1: the handshake gets as far as the
+  // address check, which fails as for any other address it does not name.
+  const error = await firstError(server.url, { tls: { ca: certs.ca.cert, servername: '::1%lo' } });
+  expect(error).toBeInstanceOf(RedisTlsError);
+  expect(error.tlsCode).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+  expect(error.message).toBe(`TLS handshake failed: Hostname/IP does not match certificate's altnames: IP: ::1%lo is not in the cert's list: 127.0.0.1 (127.0.0.1:${server.port})`);
+});
+
 test('an expired certificate is refused', async () => {
   const expired = await tlsServer('expired');
   const error = await firstError(expired.url, { tls: { ca: certs.ca.cert } });
