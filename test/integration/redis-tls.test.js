@@ -375,7 +375,7 @@ test('no password, key or passphrase in any message, stack, inspect output or co
 
 test('options: messages name the option and the value (never a key or passphrase); rediss:// with tls: false and TLS over a unix socket are refused', () => {
   const url = server.url;
-  expect(() => new RedisClient(url, { tls: 'yes' })).toThrow(/option 'tls' must be true, false or an object .*received 'yes' \(string\)/);
+  expect(() => new RedisClient(url, { tls: 'yes' })).toThrow(/option 'tls' must be true, false or an object .*received a string of 3 character\(s\)$/);
   expect(() => new RedisClient(url, { tls: { verify: true } })).toThrow(/unknown option 'tls\.verify'; known TLS options are ca, cert, key, passphrase, servername, rejectUnauthorized, minVersion, maxVersion/);
   expect(() => new RedisClient(url, { tls: { ca: 42 } })).toThrow(/option 'tls\.ca' must be a PEM string or Buffer, or a non-empty array of them; received a value of type number/);
   expect(() => new RedisClient(url, { tls: { ca: [] } })).toThrow(/tls\.ca/);
