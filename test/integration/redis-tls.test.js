@@ -380,6 +380,22 @@ test('options: messages name the option and the value (never a key or passphrase
   expect(() => new RedisClient(url, { tls: { ca: 42 } })).toThrow(/option 'tls\.ca' must be a PEM string or Buffer, or a non-empty array of them; received a value of type number/);
   expect(() => new RedisClient(url, { tls: { ca: [] } })).toThrow(/tls\.ca/);
   expect(() => new RedisClient(url, { tls: { ca: 'not a certificate' } })).toThrow(/option 'tls\.ca' holds no PEM certificate/);
+  // A bundle with a damaged certificate in it fails as a whole, naming which one; the text of
+  // the bundle is not repeated.
+  const lines = certs.ca.cert.trim().split('\n');
+  const damaged = [...lines.slice(0, 2), ...lines.slice(4)].join('\n'); // two lines of the body gone
+  let bundleError;
+  try {
+    new RedisClient(url, { tls: { ca: [certs.otherCa.cert, damaged, certs.ca.cert] } });
+  } catch (e) {
+    bundleError = e;
+  }
+  expect(bundleError).toBeInstanceOf(InvalidArgumentError);
+  expect(bundleError.message).toMatch(/^RedisClient: option 'tls\.ca': certificate 2 could not be read \(.+\)$/);
+  for (const line of [...lines, ...certs.otherCa.cert.trim().split('\n')].filter((l) => !l.startsWith('-----'))) {
+    expect(bundleError.message).not.toContain(line);
+  }
+  expect(() => new RedisClient(url, { tls: { ca: damaged } })).toThrow(/option 'tls\.ca': certificate 1 could not be read/);
   expect(() => new RedisClient(url, { tls: { cert: certs.client.cert } })).toThrow(/option 'tls\.cert' needs 'tls\.key'/);
   expect(() => new RedisClient(url, { tls: { key: certs.client.key } })).toThrow(/option 'tls\.key' needs 'tls\.cert'/);
   expect(() => new RedisClient(url, { tls: { cert: certs.client.cert, key: { pem: 'x' } } })).toThrow(/option 'tls\.key' must be .*received a value of type object/);
