@@ -7,6 +7,7 @@
  * nativeConfig) and, for shared clients, the registry's key (lib/redis-registry.js).
  */
 
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const tls = require('node:tls');
 const { validateOptions } = require('./options');
@@ -216,22 +217,38 @@ function resolveTls(where, option, fromUrl) {
 let defaultCa;
 
 /**
- * Node's trusted roots as one PEM text: tls.rootCertificates plus the file named by
- * NODE_EXTRA_CA_CERTS, as Node reads it (a file it cannot read is skipped; Node has already
- * warned about it at startup).
+ * The certificates of the file named by NODE_EXTRA_CA_CERTS as Node takes them: in order, up
+ * to the first one that cannot be read; none when the file cannot be read. (Node has already
+ * warned about either at startup.)
+ */
+function extraCaCertificates(file) {
+  let text;
+  try {
+    text = fs.readFileSync(file, 'latin1');
+  } catch {
+    return [];
+  }
+  const kept = [];
+  for (const block of text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []) {
+    try {
+      new crypto.X509Certificate(block); // parsed only to check it
+    } catch {
+      break;
+    }
+    kept.push(block);
+  }
+  return kept;
+}
+
+/**
+ * Node's trusted roots as one PEM text: tls.rootCertificates plus the certificates of the
+ * file named by NODE_EXTRA_CA_CERTS. Read once per environment, when the first TLS client
+ * without `ca` is made (Node reads the file at startup).
  */
 function defaultCaText() {
   if (defaultCa === undefined) {
-    let extra = '';
     const file = process.env.NODE_EXTRA_CA_CERTS;
-    if (file) {
-      try {
-        extra = fs.readFileSync(file, 'latin1');
-      } catch {
-        extra = '';
-      }
-    }
-    defaultCa = [...tls.rootCertificates, extra].join('\n');
+    defaultCa = [...tls.rootCertificates, ...(file ? extraCaCertificates(file) : [])].join('\n');
   }
   return defaultCa;
 }

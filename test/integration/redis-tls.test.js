@@ -6,6 +6,7 @@
 // expired one, a client certificate). Verification is on by default; every refusal is a
 // RedisTlsError that names the reason as Node does and the address, and never falls back to
 // plaintext.
+const fs = require('node:fs');
 const net = require('node:net');
 const tls = require('node:tls');
 const util = require('node:util');
@@ -484,4 +485,15 @@ test('NODE_EXTRA_CA_CERTS is trusted as Node trusts it', () => {
   const run = (env) => spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
   expect(run({ NODE_EXTRA_CA_CERTS: certs.ca.certFile }).stdout.trim()).toBe('PONG');
   expect(run({ NODE_EXTRA_CA_CERTS: '' }).stdout).toMatch(/unable to get local issuer certificate/);
+  // As Node does: the certificates before one it cannot read are kept, the rest dropped
+  // (Node warns at startup); the client is made either way.
+  const lines = certs.otherCa.cert.trim().split('\n');
+  const damaged = [...lines.slice(0, 2), ...lines.slice(4)].join('\n');
+  const file = (name, parts) => {
+    const at = path.join(certs.dir, name);
+    fs.writeFileSync(at, parts.join('\n'));
+    return at;
+  };
+  expect(run({ NODE_EXTRA_CA_CERTS: file('ca-first.pem', [certs.ca.cert, damaged]) }).stdout.trim()).toBe('PONG');
+  expect(run({ NODE_EXTRA_CA_CERTS: file('ca-after.pem', [damaged, certs.ca.cert]) }).stdout).toMatch(/unable to get local issuer certificate/);
 });
