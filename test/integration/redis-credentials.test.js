@@ -14,6 +14,7 @@ const {
 const { startRedis } = require('../helpers/redis-server');
 const { makeCertificates } = require('../helpers/tls-certs');
 const { sleep, watchTimerLag, allowing } = require('../helpers/timing');
+const { rejectionOf } = require('../helpers/load');
 
 // Backoff 50·2ⁿ ms with jitter in [step/2, step], capped at 1 s (as in
 // test/reliability/maxclients-auth.test.js): about 8 attempts in 2 s at the fastest. A
@@ -68,13 +69,6 @@ async function replyOnceUp(client, args) {
     await sleep(20);
   }
   throw last;
-}
-
-/** The rejection of `promise` (fails the test when it resolves). */
-async function rejectionOf(promise) {
-  const outcome = await settle(promise);
-  if (outcome.error === undefined) throw new Error(`expected a rejection; resolved with ${util.inspect(outcome.value)}`);
-  return outcome.error;
 }
 
 test('rotation: after ACL SETUSER and CLIENT KILL the reconnect asks again and authenticates with the new password', async () => {

@@ -20,6 +20,7 @@ const { startRedis } = require('../helpers/redis-server');
 const { startFaultProxy } = require('../helpers/fault-proxy');
 const { makeCertificates } = require('../helpers/tls-certs');
 const { sleep, watchTimerLag, allowing } = require('../helpers/timing');
+const { rejectionOf } = require('../helpers/load');
 
 // Room for a TLS handshake on a busy machine; tests of the timeouts themselves set their own.
 const SLOW = { connectTimeout: 5000, commandTimeout: 5000 };
@@ -32,16 +33,6 @@ async function tlsServer(name, extra = {}) {
   const s = await startRedis({ tls: { certFile: certs[name].certFile, keyFile: certs[name].keyFile, ...extra } });
   started.push(s);
   return s;
-}
-
-/** The rejection of `promise` (fails the test when it resolves). */
-async function rejectionOf(promise) {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** The error of the first command of a fresh client; the client is closed. */
@@ -408,7 +399,7 @@ test('options: messages name the option and the value (never a key or passphrase
   expect(() => new RedisClient(url, { tls: false })).toThrow(/option 'tls' is false but the url is rediss:\/\//);
   expect(() => new RedisClient({ path: '/tmp/redis.sock', tls: true })).toThrow(/TLS .* needs a host and port, not the unix socket path/);
   expect(() => new RedisStore(url, { tls: { ca: 42 } })).toThrow(/RedisStore: option 'tls\.ca'/);
-  for (const error of [() => new RedisClient(url, { tls: 'yes' })]) expect(error).toThrow(InvalidArgumentError);
+  expect(() => new RedisClient(url, { tls: 'yes' })).toThrow(InvalidArgumentError);
   // tls: false with redis:// is plain TCP, and tls: true takes every default.
   expect(new RedisClient(`redis://127.0.0.1:${server.port}`, { tls: false }).config.tls).toBeUndefined();
   const defaults = new RedisClient(url).config.tls;
