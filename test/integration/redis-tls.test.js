@@ -200,6 +200,20 @@ test('client certificates: a server that requires one refuses a client without i
   expect(await ping(strict.url, { tls: { ca, cert, key } })).toBe('PONG');
   expect(await ping(strict.url, { tls: { ca, cert: Buffer.from(cert), key: Buffer.from(key), maxVersion: 'TLSv1.2' } })).toBe('PONG');
   expect(await ping(strict.url, { tls: { ca, cert, key: encryptedKey, passphrase } })).toBe('PONG');
+  // Reconnects use the key the native side keeps (the client drops its JS copy): a killed
+  // connection is replaced with a new handshake, client certificate included.
+  const reconnecting = new RedisClient(strict.url, { ...SLOW, tls: { ca, cert, key: encryptedKey, passphrase } });
+  try {
+    const firstId = await reconnecting.command(['CLIENT', 'ID']);
+    await reconnecting.command(['CLIENT', 'KILL', 'ID', String(firstId), 'SKIPME', 'no']).catch(() => {});
+    let secondId;
+    for (let i = 0; i < 200 && secondId === undefined; i++) {
+      secondId = await reconnecting.command(['CLIENT', 'ID']).catch(() => sleep(20).then(() => undefined));
+    }
+    expect(secondId).toBeGreaterThan(firstId);
+  } finally {
+    reconnecting.destroy();
+  }
   // A key OpenSSL cannot read fails the constructor, naming the option and not the secret.
   const wrongPass = 'not the passphrase 91c2';
   let error;
