@@ -138,6 +138,10 @@ class RedisClient {
       throw error;
     }
     droppedClients.register(this, this.#native, this);
+    // The native side holds the password, key and passphrase it needs for every reconnect (the
+    // key inside its TLS context); the JS copies kept here are dropped, so a long-lived client
+    // does not keep them reachable. `config` shows them as '***' either way.
+    this.#config = redactedConfig(this.#config);
   }
 
   /** The resolved connection settings, without secrets (password, TLS key and passphrase). */

@@ -7,6 +7,7 @@
  * nativeConfig) and, for shared clients, the registry's key (lib/redis-registry.js).
  */
 
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const tls = require('node:tls');
 const { validateOptions } = require('./options');
@@ -72,8 +73,8 @@ function parseRedisUrl(url) {
     throw new InvalidArgumentError(`Redis url must look like redis://host:port/db, rediss://host:port/db or unix:///path; received ${describe(redactUrl(url))}`);
   }
   const out = {};
-  if (parsed.username) out.username = decodeURIComponent(parsed.username);
-  if (parsed.password) out.password = decodeURIComponent(parsed.password);
+  if (parsed.username) out.username = decodeUrlPart(parsed.username, 'user name');
+  if (parsed.password) out.password = decodeUrlPart(parsed.password, 'password');
   const dbText = parsed.searchParams.get('db');
   switch (parsed.protocol) {
     case 'rediss:':
@@ -84,7 +85,9 @@ function parseRedisUrl(url) {
       const dbPath = parsed.pathname.replace(/^\//, '');
       if (dbPath !== '') {
         if (!/^\d+$/.test(dbPath)) {
-          throw new InvalidArgumentError(`Redis url: the path must be a database number; received '${dbPath}'`);
+          // Described, not repeated: a password with an unencoded '/' ends up here, in part.
+          const hint = dbPath.includes('@') ? "; it holds an '@': a '/' in the password must be written %2F" : '';
+          throw new InvalidArgumentError(`Redis url: the path after host:port must be a database number; received a path of ${dbPath.length} character(s) that is not one${hint}`);
         }
         out.db = Number(dbPath);
       }
@@ -92,7 +95,7 @@ function parseRedisUrl(url) {
     }
     case 'unix:':
       if (!parsed.pathname) throw new InvalidArgumentError('Redis url: unix:// needs a socket path, e.g. unix:///run/redis.sock');
-      out.path = decodeURIComponent(parsed.pathname);
+      out.path = decodeUrlPart(parsed.pathname, 'socket path');
       break;
     default:
       throw new InvalidArgumentError(`Redis url: protocol must be redis:, rediss: or unix:; received '${parsed.protocol}'`);
@@ -102,6 +105,18 @@ function parseRedisUrl(url) {
     out.db = Number(dbText);
   }
   return out;
+}
+
+/**
+ * A %-encoded part of the url (user name, password, socket path), decoded. A bad escape is an
+ * InvalidArgumentError that names the part and never repeats its text (it may be a secret).
+ */
+function decodeUrlPart(text, part) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new InvalidArgumentError(`Redis url: the ${part} is not valid percent-encoding (each '%' must start an escape such as %25 or %2F)`);
+  }
 }
 
 /** The url with any password replaced, for messages. */
@@ -124,6 +139,18 @@ function pemText(where, name, value) {
 }
 
 /**
+ * What a value is, without any of its content: for options that may hold a key (a PEM text
+ * passed as `tls` by mistake).
+ */
+function typeOf(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length} element(s)`;
+  if (value instanceof Uint8Array) return `a ${value.constructor.name} of ${value.byteLength} byte(s)`;
+  if (typeof value === 'string') return `a string of ${value.length} character(s)`;
+  return `a value of type ${typeof value}`;
+}
+
+/**
  * The `tls` option (true, false or Node's tls.connect() names) together with a rediss://
  * url: the TLS settings, or undefined for plain TCP. `ca` stays undefined for Node's root
  * certificates (expanded by nativeConfig, so the registry key and `config` stay small).
@@ -136,7 +163,7 @@ function resolveTls(where, option, fromUrl) {
   }
   if (option === true) option = {};
   if (option === null || typeof option !== 'object' || Array.isArray(option) || option instanceof Uint8Array) {
-    throw new InvalidArgumentError(`${where}: option 'tls' must be true, false or an object of tls.connect() options (${TLS_OPTION_NAMES.join(', ')}); received ${describe(option)}`);
+    throw new InvalidArgumentError(`${where}: option 'tls' must be true, false or an object of tls.connect() options (${TLS_OPTION_NAMES.join(', ')}); received ${typeOf(option)}`);
   }
   for (const name of Object.keys(option)) {
     if (!TLS_OPTION_NAMES.includes(name)) {
@@ -190,22 +217,38 @@ function resolveTls(where, option, fromUrl) {
 let defaultCa;
 
 /**
- * Node's trusted roots as one PEM text: tls.rootCertificates plus the file named by
- * NODE_EXTRA_CA_CERTS, as Node reads it (a file it cannot read is skipped; Node has already
- * warned about it at startup).
+ * The certificates of the file named by NODE_EXTRA_CA_CERTS as Node takes them: in order, up
+ * to the first one that cannot be read; none when the file cannot be read. (Node has already
+ * warned about either at startup.)
+ */
+function extraCaCertificates(file) {
+  let text;
+  try {
+    text = fs.readFileSync(file, 'latin1');
+  } catch {
+    return [];
+  }
+  const kept = [];
+  for (const block of text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []) {
+    try {
+      new crypto.X509Certificate(block); // parsed only to check it
+    } catch {
+      break;
+    }
+    kept.push(block);
+  }
+  return kept;
+}
+
+/**
+ * Node's trusted roots as one PEM text: tls.rootCertificates plus the certificates of the
+ * file named by NODE_EXTRA_CA_CERTS. Read once per environment, when the first TLS client
+ * without `ca` is made (Node reads the file at startup).
  */
 function defaultCaText() {
   if (defaultCa === undefined) {
-    let extra = '';
     const file = process.env.NODE_EXTRA_CA_CERTS;
-    if (file) {
-      try {
-        extra = fs.readFileSync(file, 'latin1');
-      } catch {
-        extra = '';
-      }
-    }
-    defaultCa = [...tls.rootCertificates, extra].join('\n');
+    defaultCa = [...tls.rootCertificates, ...(file ? extraCaCertificates(file) : [])].join('\n');
   }
   return defaultCa;
 }

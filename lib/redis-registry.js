@@ -6,6 +6,7 @@
  * Leases count the stores; the last release disconnects the client.
  */
 
+const crypto = require('node:crypto');
 const { RedisClient } = require('./redis-client');
 const { resolveConnection } = require('./redis-options');
 
@@ -13,6 +14,29 @@ const { resolveConnection } = require('./redis-options');
 const shared = new Map();
 const functionIds = new WeakMap();
 let nextFunctionId = 1;
+// Secrets enter the registry's keys only as HMAC-SHA-256 digests under this per-environment
+// random key: equal secrets still give equal keys, and a heap snapshot or dump shows neither
+// the secret nor a plain hash that a dictionary could reverse.
+const secretKey = crypto.randomBytes(32);
+
+/** The digest that stands for `secret` (a string) in a registry key; undefined stays undefined. */
+function secretDigest(secret) {
+  if (secret === undefined) return undefined;
+  return `hmac-sha256:${crypto.createHmac('sha256', secretKey).update(secret, 'utf8').digest('base64')}`;
+}
+
+/**
+ * The resolved config with its secrets (password, tls.key, tls.passphrase) replaced by their
+ * digests: what the registry's key is built from.
+ * @param {object} config
+ */
+function withoutSecrets(config) {
+  const out = { ...config, password: config.password === '' ? '' : secretDigest(config.password) };
+  if (config.tls !== undefined) {
+    out.tls = { ...config.tls, key: secretDigest(config.tls.key), passphrase: secretDigest(config.tls.passphrase) };
+  }
+  return out;
+}
 
 /**
  * The registry's key for a resolved config: equal exactly when every setting is. Strings and
@@ -49,7 +73,7 @@ function sharingKey(value) {
  */
 function acquireSharedClient(connection) {
   const config = resolveConnection('RedisStore', connection);
-  const key = sharingKey(config);
+  const key = sharingKey(withoutSecrets(config));
   let slot = shared.get(key);
   if (slot === undefined || slot.client.closed) {
     slot = { client: new RedisClient(connection), refs: 0 };
@@ -70,4 +94,4 @@ function acquireSharedClient(connection) {
   };
 }
 
-module.exports = { acquireSharedClient, sharingKey };
+module.exports = { acquireSharedClient, sharingKey, withoutSecrets };

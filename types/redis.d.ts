@@ -25,6 +25,22 @@ export interface RedisTlsOptions {
 }
 
 /**
+ * The resolved `tls` settings (`RedisClient#config.tls`): every name is present; a setting
+ * that was not given is undefined (`ca` undefined means Node's root certificates), and the
+ * key and passphrase show as '***'.
+ */
+export interface RedisResolvedTlsOptions {
+  ca: string | undefined;
+  cert: string | undefined;
+  key: '***' | undefined;
+  passphrase: '***' | undefined;
+  servername: string | undefined;
+  rejectUnauthorized: boolean;
+  minVersion: NonNullable<RedisTlsOptions['minVersion']>;
+  maxVersion: NonNullable<RedisTlsOptions['maxVersion']>;
+}
+
+/**
  * What a `credentials` provider gives for one connect: the password (an ACL user's, or an
  * auth token such as ElastiCache's IAM token) and, for an ACL user, its name.
  */
@@ -126,7 +142,7 @@ export declare class RedisClient {
   readonly closed: boolean;
   /** The resolved settings; password, TLS key and passphrase shown as '***'. */
   readonly config: Omit<Required<RedisConnectionOptions>, 'url' | 'tls' | 'credentials'> & {
-    tls: (Required<Omit<RedisTlsOptions, 'ca' | 'cert' | 'key'>> & { ca?: string; cert?: string; key?: string }) | undefined;
+    tls: RedisResolvedTlsOptions | undefined;
     credentials: RedisConnectionOptions['credentials'];
   };
   /**

@@ -23,7 +23,8 @@ std::string GetString(Napi::Object config, const char* name) {
 }
 
 // `tls`: { ca, cert, key, passphrase, servername, rejectUnauthorized, minVersion, maxVersion },
-// every PEM already one string (lib/redis-options.js joins arrays and decodes Buffers).
+// every PEM already one string (lib/redis-options.js joins arrays and decodes Buffers). The
+// copies of the key and passphrase made here are wiped when `options` goes, on every path.
 bool TlsFromJs(Napi::Object tls, redis::Config* out) {
   redis::TlsOptions options;
   options.ca = GetString(tls, "ca");

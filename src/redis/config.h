@@ -7,13 +7,23 @@
 #include <memory>
 #include <string>
 
+#include "common/wipe.h"
 #include "redis/reply_reader.h"
 
 namespace ncm::redis {
 
 class TlsContext;
 
+// The password is wiped when a Config goes, also after a move (the moved-from string may keep
+// the bytes in its own buffer).
 struct Config {
+  Config() = default;
+  Config(const Config&) = default;
+  Config(Config&&) = default;
+  Config& operator=(const Config&) = default;
+  Config& operator=(Config&&) = default;
+  ~Config() { WipeString(&password); }
+
   std::string host = "127.0.0.1";
   uint16_t port = 6379;
   std::string path;  // unix socket; used instead of host:port when not empty

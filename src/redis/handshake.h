@@ -16,13 +16,22 @@
 #include <string>
 #include <vector>
 
+#include "common/wipe.h"
 #include "redis/credentials.h"
 #include "redis/deadline_index.h"
 #include "redis/request.h"
 
 namespace ncm::redis {
 
+// The password is wiped when the options go, also after a move.
 struct HandshakeOptions {
+  HandshakeOptions() = default;
+  HandshakeOptions(const HandshakeOptions&) = default;
+  HandshakeOptions(HandshakeOptions&&) = default;
+  HandshakeOptions& operator=(const HandshakeOptions&) = default;
+  HandshakeOptions& operator=(HandshakeOptions&&) = default;
+  ~HandshakeOptions() { WipeString(&password); }
+
   std::string username;  // ACL user; needs a password
   std::string password;  // empty: no AUTH
   uint32_t db = 0;

@@ -37,20 +37,37 @@ struct X509Deleter {
 };
 using X509Ptr = std::unique_ptr<X509, X509Deleter>;
 
-// Every certificate of a PEM text, in order. Stops at the first block that is not one.
-std::vector<X509Ptr> ReadCertificates(const std::string& pem) {
-  std::vector<X509Ptr> certs;
+bool Fail(std::string* error, std::string message) {
+  ERR_clear_error();
+  *error = std::move(message);
+  return false;
+}
+
+// Every certificate of the PEM text of option `option` ("tls.ca"), in order, into `*certs`
+// (blocks of other kinds are skipped). A certificate block that cannot be read fails the
+// whole option: a CA bundle is never cut short at a bad block without a word.
+bool ReadCertificates(const std::string& pem, const char* option, std::vector<X509Ptr>* certs,
+                      std::string* error) {
+  ERR_clear_error();
   BioPtr bio = MemoryBio(pem);
-  if (!bio) return certs;
+  if (!bio) return Fail(error, std::string("option '") + option + "' could not be read");
   for (;;) {
     X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
     if (cert == nullptr) break;
-    certs.emplace_back(cert);
+    certs->emplace_back(cert);
   }
   // The loop ends with "no start line" once the text is used up: not an error.
   const unsigned long code = ERR_peek_last_error();
-  if (!certs.empty() && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) ERR_clear_error();
-  return certs;
+  if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) {
+    if (certs->empty()) {
+      return Fail(error, std::string("option '") + option + "' holds no PEM certificate");
+    }
+    ERR_clear_error();
+    return true;
+  }
+  return Fail(error, std::string("option '") + option + "': certificate " +
+                         std::to_string(certs->size() + 1) + " could not be read (" +
+                         LastReason("unreadable") + ")");
 }
 
 // PEM password callback: the passphrase, or none (never a prompt on the terminal, which is
@@ -72,12 +89,6 @@ int VersionOf(const std::string& name) {
   return -1;
 }
 
-bool Fail(std::string* error, std::string message) {
-  ERR_clear_error();
-  *error = std::move(message);
-  return false;
-}
-
 bool Configure(SSL_CTX* ctx, const TlsOptions& options, std::string* error) {
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   if (!options.min_version.empty()) {
@@ -93,11 +104,8 @@ bool Configure(SSL_CTX* ctx, const TlsOptions& options, std::string* error) {
     }
   }
   if (!options.ca.empty()) {
-    std::vector<X509Ptr> certs = ReadCertificates(options.ca);
-    if (certs.empty()) {
-      return Fail(error, "option 'tls.ca' holds no PEM certificate (" +
-                             LastReason("no certificate found") + ")");
-    }
+    std::vector<X509Ptr> certs;
+    if (!ReadCertificates(options.ca, "tls.ca", &certs, error)) return false;
     X509_STORE* store = SSL_CTX_get_cert_store(ctx);
     for (const X509Ptr& cert : certs) {
       // The same CA listed twice is fine ("cert already in hash table").
@@ -105,11 +113,8 @@ bool Configure(SSL_CTX* ctx, const TlsOptions& options, std::string* error) {
     }
   }
   if (!options.cert.empty()) {
-    std::vector<X509Ptr> chain = ReadCertificates(options.cert);
-    if (chain.empty()) {
-      return Fail(error, "option 'tls.cert' holds no PEM certificate (" +
-                             LastReason("no certificate found") + ")");
-    }
+    std::vector<X509Ptr> chain;
+    if (!ReadCertificates(options.cert, "tls.cert", &chain, error)) return false;
     if (SSL_CTX_use_certificate(ctx, chain[0].get()) != 1) {
       return Fail(error, "option 'tls.cert' could not be used (" + LastReason("refused") + ")");
     }

@@ -11,11 +11,23 @@
 #include <memory>
 #include <string>
 
+#include "common/wipe.h"
+
 struct ssl_ctx_st;  // SSL_CTX
 
 namespace ncm::redis {
 
+// The key and passphrase are wiped when the options go (once the context is built, OpenSSL
+// holds its own parsed copy of the key, and the passphrase is no longer needed).
 struct TlsOptions {
+  TlsOptions() = default;
+  TlsOptions(const TlsOptions&) = delete;
+  TlsOptions& operator=(const TlsOptions&) = delete;
+  ~TlsOptions() {
+    WipeString(&key);
+    WipeString(&passphrase);
+  }
+
   std::string ca;                   // PEM: the trusted certificates (one or more); empty = none
   std::string cert;                 // PEM: the client certificate, then its chain; empty = none
   std::string key;                  // PEM: the client certificate's private key

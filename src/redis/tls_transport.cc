@@ -26,49 +26,138 @@ bool IsIpLiteral(const std::string& host) {
          uv_inet_pton(AF_INET6, host.c_str(), buf) == 0;
 }
 
-// Node's code for an OpenSSL reason: "ERR_SSL_" + the reason in upper case, '_' for spaces
-// (e.g. "unsupported protocol" -> ERR_SSL_UNSUPPORTED_PROTOCOL).
+// Node's code for an OpenSSL reason: "ERR_SSL_" + the reason in upper case with '_' for each
+// space; other characters stay (e.g. "unsupported protocol" -> ERR_SSL_UNSUPPORTED_PROTOCOL).
 std::string SslCode(const std::string& reason) {
   std::string code = "ERR_SSL_";
   for (char c : reason) {
-    code.push_back(c == ' ' || c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+    code.push_back(c == ' ' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   }
   return code;
 }
 
-// Node's code for a certificate verification result (the names of node_crypto's table).
-const char* VerifyCode(long result) {
-  switch (result) {
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-      return "UNABLE_TO_GET_ISSUER_CERT";
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-      return "UNABLE_TO_GET_ISSUER_CERT_LOCALLY";
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-      return "UNABLE_TO_VERIFY_LEAF_SIGNATURE";
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-      return "DEPTH_ZERO_SELF_SIGNED_CERT";
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-      return "SELF_SIGNED_CERT_IN_CHAIN";
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-      return "CERT_HAS_EXPIRED";
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-      return "CERT_NOT_YET_VALID";
-    case X509_V_ERR_CERT_REVOKED:
-      return "CERT_REVOKED";
-    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-      return "CERT_SIGNATURE_FAILURE";
-    case X509_V_ERR_INVALID_CA:
-      return "INVALID_CA";
-    case X509_V_ERR_CERT_UNTRUSTED:
-      return "CERT_UNTRUSTED";
-    case X509_V_ERR_CERT_REJECTED:
-      return "CERT_REJECTED";
-    case X509_V_ERR_HOSTNAME_MISMATCH:
-    case X509_V_ERR_IP_ADDRESS_MISMATCH:
-      return "ERR_TLS_CERT_ALTNAME_INVALID";
-    default:
-      return "ERR_TLS_CERT_INVALID";
+// Node names a certificate verification result after OpenSSL's constant without its
+// X509_V_ERR_ prefix (X509_V_ERR_INVALID_PURPOSE -> INVALID_PURPOSE). The table holds every
+// result OpenSSL 3 defines; the host and IP checks are the exception, reported as Node's
+// checkServerIdentity does (Describe).
+struct VerifyName {
+  long result;
+  const char* code;
+};
+#define NCM_X509_CODE(name) \
+  VerifyName { X509_V_ERR_##name, #name }
+constexpr VerifyName kVerifyNames[] = {
+    NCM_X509_CODE(UNSPECIFIED),
+    NCM_X509_CODE(UNABLE_TO_GET_ISSUER_CERT),
+    NCM_X509_CODE(UNABLE_TO_GET_CRL),
+    NCM_X509_CODE(UNABLE_TO_DECRYPT_CERT_SIGNATURE),
+    NCM_X509_CODE(UNABLE_TO_DECRYPT_CRL_SIGNATURE),
+    NCM_X509_CODE(UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY),
+    NCM_X509_CODE(CERT_SIGNATURE_FAILURE),
+    NCM_X509_CODE(CRL_SIGNATURE_FAILURE),
+    NCM_X509_CODE(CERT_NOT_YET_VALID),
+    NCM_X509_CODE(CERT_HAS_EXPIRED),
+    NCM_X509_CODE(CRL_NOT_YET_VALID),
+    NCM_X509_CODE(CRL_HAS_EXPIRED),
+    NCM_X509_CODE(ERROR_IN_CERT_NOT_BEFORE_FIELD),
+    NCM_X509_CODE(ERROR_IN_CERT_NOT_AFTER_FIELD),
+    NCM_X509_CODE(ERROR_IN_CRL_LAST_UPDATE_FIELD),
+    NCM_X509_CODE(ERROR_IN_CRL_NEXT_UPDATE_FIELD),
+    NCM_X509_CODE(OUT_OF_MEM),
+    NCM_X509_CODE(DEPTH_ZERO_SELF_SIGNED_CERT),
+    NCM_X509_CODE(SELF_SIGNED_CERT_IN_CHAIN),
+    NCM_X509_CODE(UNABLE_TO_GET_ISSUER_CERT_LOCALLY),
+    NCM_X509_CODE(UNABLE_TO_VERIFY_LEAF_SIGNATURE),
+    NCM_X509_CODE(CERT_CHAIN_TOO_LONG),
+    NCM_X509_CODE(CERT_REVOKED),
+    NCM_X509_CODE(NO_ISSUER_PUBLIC_KEY),
+    NCM_X509_CODE(PATH_LENGTH_EXCEEDED),
+    NCM_X509_CODE(INVALID_PURPOSE),
+    NCM_X509_CODE(CERT_UNTRUSTED),
+    NCM_X509_CODE(CERT_REJECTED),
+    NCM_X509_CODE(SUBJECT_ISSUER_MISMATCH),
+    NCM_X509_CODE(AKID_SKID_MISMATCH),
+    NCM_X509_CODE(AKID_ISSUER_SERIAL_MISMATCH),
+    NCM_X509_CODE(KEYUSAGE_NO_CERTSIGN),
+    NCM_X509_CODE(UNABLE_TO_GET_CRL_ISSUER),
+    NCM_X509_CODE(UNHANDLED_CRITICAL_EXTENSION),
+    NCM_X509_CODE(KEYUSAGE_NO_CRL_SIGN),
+    NCM_X509_CODE(UNHANDLED_CRITICAL_CRL_EXTENSION),
+    NCM_X509_CODE(INVALID_NON_CA),
+    NCM_X509_CODE(PROXY_PATH_LENGTH_EXCEEDED),
+    NCM_X509_CODE(KEYUSAGE_NO_DIGITAL_SIGNATURE),
+    NCM_X509_CODE(PROXY_CERTIFICATES_NOT_ALLOWED),
+    NCM_X509_CODE(INVALID_EXTENSION),
+    NCM_X509_CODE(INVALID_POLICY_EXTENSION),
+    NCM_X509_CODE(NO_EXPLICIT_POLICY),
+    NCM_X509_CODE(DIFFERENT_CRL_SCOPE),
+    NCM_X509_CODE(UNSUPPORTED_EXTENSION_FEATURE),
+    NCM_X509_CODE(UNNESTED_RESOURCE),
+    NCM_X509_CODE(PERMITTED_VIOLATION),
+    NCM_X509_CODE(EXCLUDED_VIOLATION),
+    NCM_X509_CODE(SUBTREE_MINMAX),
+    NCM_X509_CODE(APPLICATION_VERIFICATION),
+    NCM_X509_CODE(UNSUPPORTED_CONSTRAINT_TYPE),
+    NCM_X509_CODE(UNSUPPORTED_CONSTRAINT_SYNTAX),
+    NCM_X509_CODE(UNSUPPORTED_NAME_SYNTAX),
+    NCM_X509_CODE(CRL_PATH_VALIDATION_ERROR),
+    NCM_X509_CODE(PATH_LOOP),
+    NCM_X509_CODE(SUITE_B_INVALID_VERSION),
+    NCM_X509_CODE(SUITE_B_INVALID_ALGORITHM),
+    NCM_X509_CODE(SUITE_B_INVALID_CURVE),
+    NCM_X509_CODE(SUITE_B_INVALID_SIGNATURE_ALGORITHM),
+    NCM_X509_CODE(SUITE_B_LOS_NOT_ALLOWED),
+    NCM_X509_CODE(SUITE_B_CANNOT_SIGN_P_384_WITH_P_256),
+    NCM_X509_CODE(EMAIL_MISMATCH),
+    NCM_X509_CODE(DANE_NO_MATCH),
+    NCM_X509_CODE(EE_KEY_TOO_SMALL),
+    NCM_X509_CODE(CA_KEY_TOO_SMALL),
+    NCM_X509_CODE(CA_MD_TOO_WEAK),
+    NCM_X509_CODE(INVALID_CALL),
+    NCM_X509_CODE(STORE_LOOKUP),
+    NCM_X509_CODE(NO_VALID_SCTS),
+    NCM_X509_CODE(PROXY_SUBJECT_NAME_VIOLATION),
+    NCM_X509_CODE(OCSP_VERIFY_NEEDED),
+    NCM_X509_CODE(OCSP_VERIFY_FAILED),
+    NCM_X509_CODE(OCSP_CERT_UNKNOWN),
+    NCM_X509_CODE(UNSUPPORTED_SIGNATURE_ALGORITHM),
+    NCM_X509_CODE(SIGNATURE_ALGORITHM_MISMATCH),
+    NCM_X509_CODE(SIGNATURE_ALGORITHM_INCONSISTENCY),
+    NCM_X509_CODE(INVALID_CA),
+    NCM_X509_CODE(PATHLEN_INVALID_FOR_NON_CA),
+    NCM_X509_CODE(PATHLEN_WITHOUT_KU_KEY_CERT_SIGN),
+    NCM_X509_CODE(KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA),
+    NCM_X509_CODE(ISSUER_NAME_EMPTY),
+    NCM_X509_CODE(SUBJECT_NAME_EMPTY),
+    NCM_X509_CODE(MISSING_AUTHORITY_KEY_IDENTIFIER),
+    NCM_X509_CODE(MISSING_SUBJECT_KEY_IDENTIFIER),
+    NCM_X509_CODE(EMPTY_SUBJECT_ALT_NAME),
+    NCM_X509_CODE(EMPTY_SUBJECT_SAN_NOT_CRITICAL),
+    NCM_X509_CODE(CA_BCONS_NOT_CRITICAL),
+    NCM_X509_CODE(AUTHORITY_KEY_IDENTIFIER_CRITICAL),
+    NCM_X509_CODE(SUBJECT_KEY_IDENTIFIER_CRITICAL),
+    NCM_X509_CODE(CA_CERT_MISSING_KEY_USAGE),
+    NCM_X509_CODE(EXTENSIONS_REQUIRE_VERSION_3),
+    NCM_X509_CODE(EC_KEY_EXPLICIT_PARAMS),
+};
+#undef NCM_X509_CODE
+
+std::string VerifyCode(long result) {
+  if (result == X509_V_ERR_HOSTNAME_MISMATCH || result == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+    return "ERR_TLS_CERT_ALTNAME_INVALID";
   }
+  for (const VerifyName& name : kVerifyNames) {
+    if (name.result == result) return name.code;
+  }
+  // A result from a newer OpenSSL than the table: its text in the same form ("unsupported
+  // certificate purpose" -> UNSUPPORTED_CERTIFICATE_PURPOSE).
+  std::string code;
+  for (const char* c = X509_verify_cert_error_string(result); *c != '\0'; ++c) {
+    code.push_back(std::isalnum(static_cast<unsigned char>(*c))
+                       ? static_cast<char>(std::toupper(static_cast<unsigned char>(*c)))
+                       : '_');
+  }
+  return code;
 }
 
 // "DNS:localhost, IP Address:127.0.0.1": a certificate's subject alternative names the way
@@ -126,7 +215,7 @@ TlsTransport::TlsTransport(uv_loop_t* loop, std::shared_ptr<const TlsContext> co
       inner_(std::move(inner)),
       host_(std::move(host)),
       plain_(std::make_unique<char[]>(kPlainChunk)),
-      pump_timer_(loop, [this] { Pump(); }) {}
+      pump_timer_(loop, [this] { OnPumpTimer(); }) {}
 
 TlsTransport::~TlsTransport() {
   if (ssl_ != nullptr) SSL_free(ssl_);  // frees both BIOs
@@ -196,11 +285,19 @@ bool TlsTransport::StartHandshake(HandshakeListener* listener, Failure* failure)
   if (!ip && !name.empty()) SSL_set_tlsext_host_name(ssl_, name.c_str());
   if (context_->verify()) {
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
-    const int named = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+    // A link-local IPv6 address may carry its zone (fe80::1%eth0): the zone picks the
+    // interface, it is not part of the address a certificate names.
+    const std::string address = ip ? name.substr(0, name.find('%')) : std::string();
+    const int named = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, address.c_str())
                          : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
     if (named != 1) {
-      *failure = Describe("TLS could not start");
-      failure->message += " (name '" + name + "')";
+      ERR_clear_error();
+      failure->kind = ErrorKind::kTls;
+      failure->message =
+          std::string("TLS could not start: '") + name + "' could not be set as the " +
+          (ip ? "IP address" : "host name") +
+          " the server's certificate must name (option 'tls.servername' or the host)";
+      failure->err.clear();
       return false;
     }
     SSL_set_verify(ssl_, SSL_VERIFY_PEER, VerifyCallback);
@@ -344,7 +441,24 @@ void TlsTransport::Pump() {
   // Reading may have made OpenSSL answer (a key update): send that too.
   std::vector<std::string> chunks;
   FlushOutput(&chunks);
-  if (!chunks.empty()) inner_->Write(std::move(chunks), WriteKind::kPlain);
+  if (chunks.empty()) return;
+  const int written = inner_->Write(std::move(chunks), WriteKind::kPlain);
+  if (written == 0) return;
+  failed_ = true;
+  TransportError failure;
+  failure.op = TransportError::Op::kWrite;
+  failure.status = written;
+  listener_->OnTransportError(failure);
+}
+
+void TlsTransport::OnPumpTimer() {
+  if (!write_failure_) {
+    Pump();
+    return;
+  }
+  const TransportError failure = std::move(*write_failure_);
+  write_failure_.reset();
+  if (listener_ != nullptr) listener_->OnTransportError(failure);
 }
 
 void TlsTransport::FlushOutput(std::vector<std::string>* chunks) {
@@ -373,8 +487,29 @@ int TlsTransport::Write(std::vector<std::string> chunks, WriteKind kind) {
     }
   } wiper{kind == WriteKind::kSecret, &chunks, &record};
   if (wiper.secret) record.reserve(kRecordBytes);
+  // A TLS failure is on its way to the listener: it ends the connection and rejects what was
+  // written; this write goes with them.
+  if (write_failure_) return 0;
   if (failed_ || ssl_ == nullptr) return UV_EPIPE;
   size_t since_flush = 0;
+  // OpenSSL refused to encrypt (the TLS session is broken): reported as the TLS error it is,
+  // with OpenSSL's reason, once the caller is done; what was encrypted before is not sent.
+  auto fail_write = [&] {
+    failed_ = true;
+    TransportError failure;
+    failure.op = TransportError::Op::kTls;
+    if (ERR_peek_last_error() != 0) {
+      const Failure why = Describe("TLS write failed");
+      failure.detail = why.message;
+      failure.code = why.err;
+    } else {
+      failure.detail = "TLS write failed: the TLS session refused to encrypt (no reason given)";
+      failure.code = "EPROTO";
+    }
+    write_failure_ = std::move(failure);
+    pump_timer_.Start(0);
+    return 0;
+  };
   auto encrypt = [&](const char* data, size_t size) {
     ERR_clear_error();
     size_t written = 0;
@@ -391,7 +526,7 @@ int TlsTransport::Write(std::vector<std::string> chunks, WriteKind kind) {
       record += chunk;
       continue;
     }
-    if (!record.empty() && !encrypt(record.data(), record.size())) return UV_EPROTO;
+    if (!record.empty() && !encrypt(record.data(), record.size())) return fail_write();
     record.clear();
     if (chunk.size() < kRecordBytes) {
       record = chunk;
@@ -400,16 +535,30 @@ int TlsTransport::Write(std::vector<std::string> chunks, WriteKind kind) {
     // A large value goes in slices, each flushed as it is made: the output BIO never holds
     // more than one slice.
     for (size_t at = 0; at < chunk.size(); at += kFlushBytes) {
-      if (!encrypt(chunk.data() + at, std::min(kFlushBytes, chunk.size() - at))) return UV_EPROTO;
+      if (!encrypt(chunk.data() + at, std::min(kFlushBytes, chunk.size() - at)))
+        return fail_write();
     }
   }
-  if (!record.empty() && !encrypt(record.data(), record.size())) return UV_EPROTO;
+  if (!record.empty() && !encrypt(record.data(), record.size())) return fail_write();
   FlushOutput(&out);
   ERR_clear_error();
   return out.empty() ? 0 : inner_->Write(std::move(out), WriteKind::kPlain);
 }
 
 void TlsTransport::Close(bool reset) {
+  if (!reset && !failed_ && !handshaking_ && ssl_ != nullptr && SSL_is_init_finished(ssl_)) {
+    // A graceful end says so in TLS too: our close_notify tells the server that the stream
+    // ends here and was not cut short. The server's close_notify is not waited for (nothing
+    // more is read from this connection), as RFC 8446 6.1 allows.
+    ERR_clear_error();
+    (void)SSL_shutdown(ssl_);
+    std::vector<std::string> chunks;
+    FlushOutput(&chunks);
+    // The socket below takes the bytes before its FIN (the write is queued first); a failure
+    // changes nothing: the connection is being closed anyway.
+    if (!chunks.empty()) (void)inner_->Write(std::move(chunks), WriteKind::kPlain);
+    ERR_clear_error();
+  }
   failed_ = true;
   pump_timer_.Stop();
   inner_->Close(reset);

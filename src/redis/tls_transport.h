@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,8 @@ class TlsTransport final : public Transport, private Transport::Listener {
   void FailHandshake(Failure failure);
   // Decrypts what has arrived and hands it up; reports a TLS error or the peer's close.
   void Pump();
+  // pump_timer_'s turn: reports a failure Write() left for it, or else Pump()s.
+  void OnPumpTimer();
   // Appends what OpenSSL has produced for the socket to `chunks`.
   void FlushOutput(std::vector<std::string>* chunks);
   // Why the handshake (or a record) failed, as Node words it, and Node's code for it.
@@ -87,7 +90,10 @@ class TlsTransport final : public Transport, private Transport::Listener {
   std::string peer_names_;
   uint64_t received_after_handshake_ = 0;  // bytes from the socket since the handshake ended
   std::unique_ptr<char[]> plain_;          // decrypted bytes on their way up
-  Timer pump_timer_;                       // delivers what arrived with the handshake, after Start
+  // A failure found inside Write(), reported to the listener on the next turn of the loop
+  // (never from inside the listener's own call to Write()).
+  std::optional<TransportError> write_failure_;
+  Timer pump_timer_;  // delivers what arrived with the handshake, after Start; or write_failure_
   DestroyGuard guard_;
 };
 

@@ -7,6 +7,8 @@
 //   selfSigned    a self-signed server certificate for 127.0.0.1 and localhost
 //   wrongHost     signed by ca, for wrong.example only
 //   expired       signed by ca, for 127.0.0.1 and localhost, expired (notAfter before now)
+//   clientOnly    signed by ca, for 127.0.0.1 and localhost, but its extended key usage is
+//                 clientAuth only (no serverAuth): not valid for a server
 //   client        signed by ca, a client certificate; `client.encryptedKey` is its key
 //                 encrypted with `client.passphrase`
 //   otherCa       an unrelated CA that signed nothing here
@@ -61,6 +63,7 @@ function makeIn(dir, { serverOnly = false }) {
   root('other-ca', 'ncm other CA');
   signed('wrong-host', 'wrong.example', 'DNS:wrong.example');
   signed('expired', 'localhost', 'DNS:localhost,IP:127.0.0.1', { days: -1 });
+  signed('client-only', 'localhost', 'DNS:localhost,IP:127.0.0.1', { extendedKeyUsage: 'clientAuth' });
   signed('client', 'ncm test client', undefined, { extendedKeyUsage: 'clientAuth' });
   openssl(['req', '-x509', ...KEY, '-nodes', '-keyout', 'self-signed.key', '-out', 'self-signed.crt',
     '-days', '365', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], dir);
@@ -74,6 +77,7 @@ function makeIn(dir, { serverOnly = false }) {
     selfSigned: read('self-signed'),
     wrongHost: read('wrong-host'),
     expired: read('expired'),
+    clientOnly: read('client-only'),
     client: {
       ...read('client'),
       passphrase,

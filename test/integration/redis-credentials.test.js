@@ -14,6 +14,7 @@ const {
 const { startRedis } = require('../helpers/redis-server');
 const { makeCertificates } = require('../helpers/tls-certs');
 const { sleep, watchTimerLag, allowing } = require('../helpers/timing');
+const { rejectionOf } = require('../helpers/load');
 
 // Backoff 50·2ⁿ ms with jitter in [step/2, step], capped at 1 s (as in
 // test/reliability/maxclients-auth.test.js): about 8 attempts in 2 s at the fastest. A
@@ -68,13 +69,6 @@ async function replyOnceUp(client, args) {
     await sleep(20);
   }
   throw last;
-}
-
-/** The rejection of `promise` (fails the test when it resolves). */
-async function rejectionOf(promise) {
-  const outcome = await settle(promise);
-  if (outcome.error === undefined) throw new Error(`expected a rejection; resolved with ${util.inspect(outcome.value)}`);
-  return outcome.error;
 }
 
 test('rotation: after ACL SETUSER and CLIENT KILL the reconnect asks again and authenticates with the new password', async () => {
@@ -159,7 +153,10 @@ test('a provider that gives only a password authenticates as the default user', 
 
 test('a provider that throws: each call fails with RedisCredentialsError, the thrown error as cause; attempts keep the backoff pace', async () => {
   const thrown = [];
+  // Timeouts far above the fail-fast bound: a call that waited for one would show.
+  const timeouts = { connectTimeout: 5000, commandTimeout: 5000 };
   const client = new RedisClient(redis.url, {
+    ...timeouts,
     credentials: () => {
       const error = new Error(`token service unavailable #${thrown.length + 1}`);
       thrown.push(error);
@@ -179,8 +176,11 @@ test('a provider that throws: each call fails with RedisCredentialsError, the th
   const asked = thrown.length;
   client.destroy();
   const worstLag = lag.stop();
-  const slowest = Math.max(...outcomes.map((o) => o.ms));
-  console.log(`credentials: a throwing provider, ${outcomes.length} calls in ${WINDOW_MS} ms, provider asked ${asked} times, slowest call ${slowest.toFixed(1)} ms`);
+  // The first call waits for the first attempt; the others fail fast.
+  const failFastMs = outcomes.slice(1).map((o) => o.ms).sort((a, b) => a - b);
+  const p90 = failFastMs[Math.floor(failFastMs.length * 0.9)];
+  const slowest = failFastMs.at(-1);
+  console.log(`credentials: a throwing provider, ${outcomes.length} calls in ${WINDOW_MS} ms, provider asked ${asked} times, calls after the first: 90th percentile ${p90.toFixed(1)} ms, slowest ${slowest.toFixed(1)} ms`);
 
   expect(outcomes.length).toBeGreaterThan(MIN_CALLS_IN_WINDOW);
   for (const o of outcomes) {
@@ -194,8 +194,12 @@ test('a provider that throws: each call fails with RedisCredentialsError, the th
   expect(outcomes[0].error.cause).toBe(thrown[0]);
   expect(asked).toBeGreaterThanOrEqual(3);
   expect(asked).toBeLessThanOrEqual(MAX_ATTEMPTS_IN_WINDOW);
-  // Calls between attempts fail at once, from the client's own state.
-  expect(slowest).toBeLessThan(allowing(FAIL_FAST_DESIGN_MS, worstLag));
+  // Calls between attempts fail at once, from the client's own state. (The I/O thread can be
+  // busy or not scheduled for a while on a loaded machine, which the lateness of this
+  // thread's timers does not show: the tight bound is on the 90th percentile; every call only
+  // has to come back well before a timeout could have ended it.)
+  expect(p90).toBeLessThan(allowing(FAIL_FAST_DESIGN_MS, worstLag));
+  expect(slowest).toBeLessThan(timeouts.commandTimeout / 4);
 });
 
 test('a provider that rejects: RedisCredentialsError with the rejection as cause; the next attempt, after the backoff, can succeed', async () => {

@@ -230,15 +230,25 @@ describe('connections', () => {
     expect(() => new RedisStore(redis.url, { password: 987654321 })).not.toThrow(/987654321/);
     expect(() => new RedisStore('redis://u:sekret@[bad')).toThrow(/u:\*\*\*@/);
     expect(() => new RedisStore('redis://u:sekret@[bad')).not.toThrow(/sekret/);
-    // A '/' or a bad %-escape in the password: a typed error that repeats no part of it.
-    for (const [url, names] of [['redis://user:p@ss/w0rd@host:6379', /database number.*'@'.*%2F/],
-      ['redis://user:pa%zzss@host:6379', /password is not valid percent-encoding/],
-      ['redis://us%zzer:pass@host:6379', /user name is not valid percent-encoding/]]) {
+    // An unencoded '/' or a bad %-escape in the password or user name, a bad escape in a
+    // socket path, a PEM text passed as `tls`: each a typed error that repeats none of it.
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEG\n-----END PRIVATE KEY-----\n';
+    for (const [url, options, says, hidden] of [
+      ['redis://user:p@ss/w0rd@host:6379', {}, /path after host:port must be a database number.*'@'.*%2F/, /w0rd|ss\//],
+      ['redis://user:pa%zzss@host:6379', {}, /the password is not valid percent-encoding/, /pa%zz|zzss/],
+      ['redis://us%zzer:pass@host:6379', {}, /the user name is not valid percent-encoding/, /us%zz|zzer/],
+      ['unix:///run/re%zzdis.sock', {}, /the socket path is not valid percent-encoding/, /zzdis/],
+      [redis.url, { tls: pem }, /option 'tls' must be .*; received a string of \d+ character\(s\)$/, /BEGIN|MIGH/],
+    ]) {
       let error;
-      try { new RedisStore(url); } catch (e) { error = e; }
+      try {
+        new RedisStore(url, options);
+      } catch (e) {
+        error = e;
+      }
       expect(error).toBeInstanceOf(InvalidArgumentError);
-      expect(error.message).toMatch(names);
-      expect(error.message).not.toMatch(/w0rd|ss\/|zz/);
+      expect(error.message).toMatch(says);
+      expect(error.message).not.toMatch(hidden);
     }
   });
 });

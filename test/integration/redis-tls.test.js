@@ -6,7 +6,9 @@
 // expired one, a client certificate). Verification is on by default; every refusal is a
 // RedisTlsError that names the reason as Node does and the address, and never falls back to
 // plaintext.
+const fs = require('node:fs');
 const net = require('node:net');
+const tls = require('node:tls');
 const util = require('node:util');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
@@ -18,6 +20,7 @@ const { startRedis } = require('../helpers/redis-server');
 const { startFaultProxy } = require('../helpers/fault-proxy');
 const { makeCertificates } = require('../helpers/tls-certs');
 const { sleep, watchTimerLag, allowing } = require('../helpers/timing');
+const { rejectionOf } = require('../helpers/load');
 
 // Room for a TLS handshake on a busy machine; tests of the timeouts themselves set their own.
 const SLOW = { connectTimeout: 5000, commandTimeout: 5000 };
@@ -30,16 +33,6 @@ async function tlsServer(name, extra = {}) {
   const s = await startRedis({ tls: { certFile: certs[name].certFile, keyFile: certs[name].keyFile, ...extra } });
   started.push(s);
   return s;
-}
-
-/** The rejection of `promise` (fails the test when it resolves). */
-async function rejectionOf(promise) {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** The error of the first command of a fresh client; the client is closed. */
@@ -101,23 +94,28 @@ test("a CA the client does not trust: Node's root certificates are the default; 
   const before = attempts;
   const lag = watchTimerLag();
   const started = performance.now();
-  let calls = 0;
-  let slowest = 0;
+  const callMs = [];
   while (performance.now() - started < 1000) {
     const t0 = performance.now();
     const error = await rejectionOf(client.command(['GET', 'k']));
-    slowest = Math.max(slowest, performance.now() - t0);
+    callMs.push(performance.now() - t0);
     expect(error).toBeInstanceOf(RedisTlsError);
-    calls++;
     await sleep(10);
   }
   const worstLag = lag.stop();
   const during = attempts - before;
   client.destroy();
   await proxy.close();
-  console.log(`R21 untrusted CA: ${calls} calls in 1000 ms, ${during} TLS attempts, slowest call ${slowest.toFixed(1)} ms`);
-  // Fail fast: no call waits for a handshake that is known to fail…
-  expect(slowest).toBeLessThan(allowing(50, worstLag));
+  callMs.sort((a, b) => a - b);
+  const p90 = callMs[Math.floor(callMs.length * 0.9)];
+  const slowest = callMs.at(-1);
+  console.log(`R21 untrusted CA: ${callMs.length} calls in 1000 ms, ${during} TLS attempts, 90th percentile ${p90.toFixed(1)} ms, slowest call ${slowest.toFixed(1)} ms`);
+  // Fail fast: no call waits for a handshake that is known to fail… (A call can meet the
+  // I/O thread busy or not scheduled on a loaded machine, which the lateness of this thread's
+  // timers does not show: the tight bound is on the 90th percentile; every call only has to
+  // come back well before any timeout could have ended it.)
+  expect(p90).toBeLessThan(allowing(50, worstLag));
+  expect(slowest).toBeLessThan(SLOW.connectTimeout / 4);
   // …and the attempts follow the backoff (50·2^n ms, capped at 1 s): a handful, not one per call.
   expect(during).toBeGreaterThanOrEqual(1);
   expect(during).toBeLessThanOrEqual(8);
@@ -151,12 +149,38 @@ test("a certificate for another name is refused with Node's wording (by IP and b
   expect(await ping(wrong.url, { tls: { rejectUnauthorized: false } })).toBe('PONG');
 });
 
+test('an IPv6 address with a zone (::1%lo) is checked as the address without its zone', async () => {
+  // The certificate names 127.0.0.1 and localhost, not ::1: the handshake gets as far as the
+  // address check, which fails as for any other address it does not name.
+  const error = await firstError(server.url, { tls: { ca: certs.ca.cert, servername: '::1%lo' } });
+  expect(error).toBeInstanceOf(RedisTlsError);
+  expect(error.tlsCode).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+  expect(error.message).toBe(`TLS handshake failed: Hostname/IP does not match certificate's altnames: IP: ::1%lo is not in the cert's list: 127.0.0.1 (127.0.0.1:${server.port})`);
+});
+
 test('an expired certificate is refused', async () => {
   const expired = await tlsServer('expired');
   const error = await firstError(expired.url, { tls: { ca: certs.ca.cert } });
   expect(error).toBeInstanceOf(RedisTlsError);
   expect(error.tlsCode).toBe('CERT_HAS_EXPIRED');
   expect(error.message).toBe(`TLS handshake failed: certificate has expired (127.0.0.1:${expired.port})`);
+});
+
+test("a server certificate without the serverAuth purpose is refused with the code Node's own TLS client gives", async () => {
+  const clientOnly = await tlsServer('clientOnly');
+  const ca = certs.ca.cert;
+  const error = await firstError(clientOnly.url, { tls: { ca } });
+  const nodeError = await new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: clientOnly.port, ca }, () => {
+      socket.destroy();
+      resolve(new Error('the handshake succeeded'));
+    });
+    socket.on('error', resolve);
+  });
+  expect(nodeError.code).toBe('INVALID_PURPOSE');
+  expect(error).toBeInstanceOf(RedisTlsError);
+  expect(error.tlsCode).toBe(nodeError.code);
+  expect(error.message).toBe(`TLS handshake failed: ${nodeError.message} (127.0.0.1:${clientOnly.port})`);
 });
 
 test('client certificates: a server that requires one refuses a client without it (TLS 1.3 and 1.2) and accepts one with it, also with an encrypted key', async () => {
@@ -176,6 +200,20 @@ test('client certificates: a server that requires one refuses a client without i
   expect(await ping(strict.url, { tls: { ca, cert, key } })).toBe('PONG');
   expect(await ping(strict.url, { tls: { ca, cert: Buffer.from(cert), key: Buffer.from(key), maxVersion: 'TLSv1.2' } })).toBe('PONG');
   expect(await ping(strict.url, { tls: { ca, cert, key: encryptedKey, passphrase } })).toBe('PONG');
+  // Reconnects use the key the native side keeps (the client drops its JS copy): a killed
+  // connection is replaced with a new handshake, client certificate included.
+  const reconnecting = new RedisClient(strict.url, { ...SLOW, tls: { ca, cert, key: encryptedKey, passphrase } });
+  try {
+    const firstId = await reconnecting.command(['CLIENT', 'ID']);
+    await reconnecting.command(['CLIENT', 'KILL', 'ID', String(firstId), 'SKIPME', 'no']).catch(() => {});
+    let secondId;
+    for (let i = 0; i < 200 && secondId === undefined; i++) {
+      secondId = await reconnecting.command(['CLIENT', 'ID']).catch(() => sleep(20).then(() => undefined));
+    }
+    expect(secondId).toBeGreaterThan(firstId);
+  } finally {
+    reconnecting.destroy();
+  }
   // A key OpenSSL cannot read fails the constructor, naming the option and not the secret.
   const wrongPass = 'not the passphrase 91c2';
   let error;
@@ -343,11 +381,27 @@ test('no password, key or passphrase in any message, stack, inspect output or co
 
 test('options: messages name the option and the value (never a key or passphrase); rediss:// with tls: false and TLS over a unix socket are refused', () => {
   const url = server.url;
-  expect(() => new RedisClient(url, { tls: 'yes' })).toThrow(/option 'tls' must be true, false or an object .*received 'yes' \(string\)/);
+  expect(() => new RedisClient(url, { tls: 'yes' })).toThrow(/option 'tls' must be true, false or an object .*received a string of 3 character\(s\)$/);
   expect(() => new RedisClient(url, { tls: { verify: true } })).toThrow(/unknown option 'tls\.verify'; known TLS options are ca, cert, key, passphrase, servername, rejectUnauthorized, minVersion, maxVersion/);
   expect(() => new RedisClient(url, { tls: { ca: 42 } })).toThrow(/option 'tls\.ca' must be a PEM string or Buffer, or a non-empty array of them; received a value of type number/);
   expect(() => new RedisClient(url, { tls: { ca: [] } })).toThrow(/tls\.ca/);
   expect(() => new RedisClient(url, { tls: { ca: 'not a certificate' } })).toThrow(/option 'tls\.ca' holds no PEM certificate/);
+  // A bundle with a damaged certificate in it fails as a whole, naming which one; the text of
+  // the bundle is not repeated.
+  const lines = certs.ca.cert.trim().split('\n');
+  const damaged = [...lines.slice(0, 2), ...lines.slice(4)].join('\n'); // two lines of the body gone
+  let bundleError;
+  try {
+    new RedisClient(url, { tls: { ca: [certs.otherCa.cert, damaged, certs.ca.cert] } });
+  } catch (e) {
+    bundleError = e;
+  }
+  expect(bundleError).toBeInstanceOf(InvalidArgumentError);
+  expect(bundleError.message).toMatch(/^RedisClient: option 'tls\.ca': certificate 2 could not be read \(.+\)$/);
+  for (const line of [...lines, ...certs.otherCa.cert.trim().split('\n')].filter((l) => !l.startsWith('-----'))) {
+    expect(bundleError.message).not.toContain(line);
+  }
+  expect(() => new RedisClient(url, { tls: { ca: damaged } })).toThrow(/option 'tls\.ca': certificate 1 could not be read/);
   expect(() => new RedisClient(url, { tls: { cert: certs.client.cert } })).toThrow(/option 'tls\.cert' needs 'tls\.key'/);
   expect(() => new RedisClient(url, { tls: { key: certs.client.key } })).toThrow(/option 'tls\.key' needs 'tls\.cert'/);
   expect(() => new RedisClient(url, { tls: { cert: certs.client.cert, key: { pem: 'x' } } })).toThrow(/option 'tls\.key' must be .*received a value of type object/);
@@ -359,7 +413,7 @@ test('options: messages name the option and the value (never a key or passphrase
   expect(() => new RedisClient(url, { tls: false })).toThrow(/option 'tls' is false but the url is rediss:\/\//);
   expect(() => new RedisClient({ path: '/tmp/redis.sock', tls: true })).toThrow(/TLS .* needs a host and port, not the unix socket path/);
   expect(() => new RedisStore(url, { tls: { ca: 42 } })).toThrow(/RedisStore: option 'tls\.ca'/);
-  for (const error of [() => new RedisClient(url, { tls: 'yes' })]) expect(error).toThrow(InvalidArgumentError);
+  expect(() => new RedisClient(url, { tls: 'yes' })).toThrow(InvalidArgumentError);
   // tls: false with redis:// is plain TCP, and tls: true takes every default.
   expect(new RedisClient(`redis://127.0.0.1:${server.port}`, { tls: false }).config.tls).toBeUndefined();
   const defaults = new RedisClient(url).config.tls;
@@ -436,4 +490,15 @@ test('NODE_EXTRA_CA_CERTS is trusted as Node trusts it', () => {
   const run = (env) => spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
   expect(run({ NODE_EXTRA_CA_CERTS: certs.ca.certFile }).stdout.trim()).toBe('PONG');
   expect(run({ NODE_EXTRA_CA_CERTS: '' }).stdout).toMatch(/unable to get local issuer certificate/);
+  // As Node does: the certificates before one it cannot read are kept, the rest dropped
+  // (Node warns at startup); the client is made either way.
+  const lines = certs.otherCa.cert.trim().split('\n');
+  const damaged = [...lines.slice(0, 2), ...lines.slice(4)].join('\n');
+  const file = (name, parts) => {
+    const at = path.join(certs.dir, name);
+    fs.writeFileSync(at, parts.join('\n'));
+    return at;
+  };
+  expect(run({ NODE_EXTRA_CA_CERTS: file('ca-first.pem', [certs.ca.cert, damaged]) }).stdout.trim()).toBe('PONG');
+  expect(run({ NODE_EXTRA_CA_CERTS: file('ca-after.pem', [damaged, certs.ca.cert]) }).stdout).toMatch(/unable to get local issuer certificate/);
 });

@@ -10,7 +10,8 @@
 
 const { startProxiedRedis } = require('../helpers/fault-proxy');
 const { RedisClient } = require('../../lib');
-const { watchTimerLag, allowing } = require('../helpers/timing');
+const { sleep, watchTimerLag, allowing } = require('../helpers/timing');
+const { runLoad } = require('../helpers/load');
 
 const STALL_MS = Number(process.env.HALF_OPEN_STALL_MS ?? 3000);
 // The idle test's PING timeout. The load test uses twice that: on a loaded machine an op can
@@ -25,7 +26,6 @@ const KEYS = 200;
 const RECOVERY_DESIGN_MS = 1250;
 jest.setTimeout(STALL_MS + 30_000);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const valueOf = (key) => `${key}:v1:${'p'.repeat(64)}`;
 
 let proxy;
@@ -47,25 +47,12 @@ test('stall under 64-way load: ops reject at the command timeout, the connection
   proxy.on('connection', onAccept);
   const lag = watchTimerLag();
 
-  const ops = []; // { start, end, ok, wrong, code }
   let stop = false;
-  async function worker(w) {
-    for (let n = 0; !stop; n++) {
-      const key = `h${(w * 31 + n * 7) % KEYS}`;
-      const op = { start: performance.now() };
-      try {
-        const value = await client.command(['GET', key]);
-        op.ok = value === valueOf(key);
-        op.wrong = !op.ok;
-      } catch (error) {
-        op.code = error.code;
-        await sleep(5); // a caller would serve a miss; do not spin on fail-fast errors
-      }
-      op.end = performance.now();
-      ops.push(op);
-    }
-  }
-  const workers = Array.from({ length: 64 }, (_, i) => worker(i));
+  // 64 callers, GET only ({ start, end, ok, wrong, code } per op).
+  const running = runLoad(client, {
+    concurrency: 64, until: () => stop, keyOf: (w, n) => `h${(w * 31 + n * 7) % KEYS}`,
+    isOwn: (key, value) => value === valueOf(key), setEvery: 0, pauseAfterErrorMs: 5,
+  });
   await sleep(300);
   const stallAt = performance.now();
   proxy.set('stall');
@@ -74,7 +61,7 @@ test('stall under 64-way load: ops reject at the command timeout, the connection
   proxy.set('pass');
   await sleep(1500);
   stop = true;
-  await Promise.all(workers);
+  const ops = await running;
   proxy.off('client-close', onClose);
   proxy.off('connection', onAccept);
   await client.disconnect({ timeout: 500 });

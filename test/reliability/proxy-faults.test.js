@@ -10,6 +10,8 @@
 
 const { startProxiedRedis } = require('../helpers/fault-proxy');
 const { RedisClient } = require('../../lib');
+const { sleep } = require('../helpers/timing');
+const { versionedValues, runLoad } = require('../helpers/load');
 
 const AFTER_MS = Number(process.env.FAULT_LOAD_MS ?? 500);
 const KEYS = 256;
@@ -19,10 +21,7 @@ const PAYLOAD = 'p'.repeat(48);
 const COMMAND_TIMEOUT = 10_000;
 jest.setTimeout(60_000 + AFTER_MS * 4);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const versioned = (key, v) => `${key}:v${v}:${PAYLOAD}`;
-const isOwn = (key, value) => typeof value === 'string' && value.startsWith(`${key}:v`)
-  && /^\d+$/.test(value.slice(key.length + 2, -PAYLOAD.length - 1)) && value.endsWith(`:${PAYLOAD}`);
+const { versioned, isOwn } = versionedValues(PAYLOAD);
 
 let proxy;
 let stop;
@@ -32,37 +31,14 @@ beforeAll(async () => {
 });
 afterAll(() => stop());
 
-/**
- * Runs `concurrency` callers (80 % GET, 20 % SET) until `until(lastOkStart)` is true, where
- * `lastOkStart` is when the latest successful op started.
- */
+/** The load of the fault tests (test/helpers/load.js) on keys f0…f255; every op, and how many were issued. */
 async function load(client, concurrency, until) {
-  const ops = [];
-  let lastOkStart = -Infinity;
-  let issued = 0;
-  async function worker(w) {
-    for (let n = 0; !until(lastOkStart); n++) {
-      const key = `f${(w * 37 + n * 11) % KEYS}`;
-      const op = { start: performance.now() };
-      issued++;
-      try {
-        if (n % 5 === 4) {
-          op.ok = (await client.command(['SET', key, versioned(key, w * 1_000_000 + n)])) === 'OK';
-        } else {
-          op.ok = isOwn(key, await client.command(['GET', key]));
-        }
-        op.wrong = !op.ok;
-        if (op.ok) lastOkStart = op.start;
-      } catch (error) {
-        op.code = error.code;
-        op.typed = typeof error.code === 'string' && error.message.includes(`127.0.0.1:${proxy.port}`);
-      }
-      op.end = performance.now();
-      ops.push(op);
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
-  return { ops, issued };
+  const counts = { issued: 0, settled: 0 };
+  const ops = await runLoad(client, {
+    concurrency, until, counts, keyOf: (w, n) => `f${(w * 37 + n * 11) % KEYS}`, versioned, isOwn,
+    address: `127.0.0.1:${proxy.port}`,
+  });
+  return { ops, issued: counts.issued };
 }
 
 const cases = [

@@ -23,6 +23,7 @@ const { startRedis } = require('../helpers/redis-server');
 const { startFaultProxy } = require('../helpers/fault-proxy');
 const { makeCertificates } = require('../helpers/tls-certs');
 const { sleep, watchTimerLag, allowing } = require('../helpers/timing');
+const { rejectionOf, versionedValues, runLoad } = require('../helpers/load');
 
 const STALL_MS = Number(process.env.TLS_STALL_MS ?? 3000);
 const AFTER_MS = Number(process.env.FAULT_LOAD_MS ?? 500);
@@ -34,9 +35,7 @@ const PAYLOAD = 'p'.repeat(48);
 const FAR = 10_000;
 jest.setTimeout(STALL_MS + 60_000 + AFTER_MS * 4);
 
-const versioned = (key, v) => `${key}:v${v}:${PAYLOAD}`;
-const isOwn = (key, value) => typeof value === 'string' && value.startsWith(`${key}:v`)
-  && /^\d+$/.test(value.slice(key.length + 2, -PAYLOAD.length - 1)) && value.endsWith(`:${PAYLOAD}`);
+const { versioned, isOwn } = versionedValues(PAYLOAD);
 
 let certs;
 let redis;
@@ -84,50 +83,12 @@ async function executed() {
   return calls;
 }
 
-/** The rejection of `promise` (fails the test when it resolves). */
-async function rejectionOf(promise) {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-/**
- * Runs `concurrency` callers (80 % GET, 20 % SET) until `until(lastOkStart)` is true, where
- * `lastOkStart` is when the latest successful op started. `counts` (issued, settled) is
- * updated as it goes.
- */
-async function load(c, concurrency, until, counts = { issued: 0, settled: 0 }) {
-  const ops = [];
-  let lastOkStart = -Infinity;
-  async function worker(w) {
-    for (let n = 0; !until(lastOkStart); n++) {
-      const key = `t${(w * 37 + n * 11) % KEYS}`;
-      const op = { start: performance.now() };
-      counts.issued++;
-      try {
-        if (n % 5 === 4) {
-          op.ok = (await c.command(['SET', key, versioned(key, w * 1_000_000 + n)])) === 'OK';
-        } else {
-          op.ok = isOwn(key, await c.command(['GET', key]));
-        }
-        op.wrong = !op.ok;
-        if (op.ok) lastOkStart = op.start;
-      } catch (error) {
-        op.code = error.code;
-        op.tlsCode = error.tlsCode;
-        op.typed = typeof error.code === 'string' && error.message.includes(`127.0.0.1:${proxy.port}`);
-      }
-      op.end = performance.now();
-      counts.settled++;
-      ops.push(op);
-      if (op.code !== undefined) await sleep(5); // a caller would serve a miss; do not spin on fail-fast errors
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
-  return ops;
+/** The load of the fault tests (test/helpers/load.js) on keys t0…t255, typed errors naming the proxy. */
+function load(c, concurrency, until, counts) {
+  return runLoad(c, {
+    concurrency, until, counts, keyOf: (w, n) => `t${(w * 37 + n * 11) % KEYS}`, versioned, isOwn,
+    address: `127.0.0.1:${proxy.port}`, pauseAfterErrorMs: 5,
+  });
 }
 
 /** Records when the proxy accepted connections and when the client closed them. */

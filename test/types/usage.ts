@@ -242,6 +242,15 @@ export async function redis(): Promise<void> {
   // @ts-expect-error rejectUnauthorized is a boolean
   new RedisClient({ tls: { rejectUnauthorized: 'no' } });
   expectType<boolean | undefined>()(own.config.tls?.rejectUnauthorized);
+  const resolvedTls = own.config.tls;
+  if (resolvedTls !== undefined) {
+    expectType<string | undefined>()(resolvedTls.servername);
+    expectType<'***' | undefined>()(resolvedTls.passphrase);
+    expectType<'***' | undefined>()(resolvedTls.key);
+    expectType<string | undefined>()(resolvedTls.ca);
+    expectType<boolean>()(resolvedTls.rejectUnauthorized);
+    expectType<'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'>()(resolvedTls.minVersion);
+  }
   await own.disconnect({ timeout: 100 });
   own.destroy();
   // @ts-expect-error disconnect takes { timeout }
