@@ -15,6 +15,7 @@
 
 #include <uv.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -88,6 +89,7 @@ class NodeConnection : private Transport::Listener {
   Listener* const listener_;
   std::unique_ptr<Transport> transport_;
   RespReader reader_;
+  size_t feed_slice_;  // bytes handed to reader_ at a time (see node_connection.cc)
   std::deque<std::unique_ptr<Request>> inflight_;  // written, waiting for a reply
   uint64_t replies_ = 0;                           // replies read so far
   uint64_t last_activity_ms_ = 0;
