@@ -58,7 +58,7 @@ class ConnectionManager::Loop : public Endpoint::Listener {
 
  private:
   // Endpoint::Listener
-  void OnCompletion(Completion completion) override { outbox_.Push(std::move(completion)); }
+  void OnCompletion(Completion&& completion) override { outbox_.Push(std::move(completion)); }
   void OnEndpointClosed() override {
     closed_ = true;
     close_timer_.Stop();

@@ -32,7 +32,8 @@ class Outbox {
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
 
-  void Push(Completion completion) {
+  // Moves `completion` into the batch.
+  void Push(Completion&& completion) {
     bytes_ += kPerCompletionBytes + (completion.reply ? completion.reply->str.size() : 0);
     items_.push_back(std::move(completion));
     if (bytes_ >= kFlushBytes) Flush();
