@@ -48,6 +48,8 @@ class Outbox {
   // the JS values made for each.
   static constexpr size_t kFlushBytes = 64 * 1024;
   static constexpr size_t kPerCompletionBytes = 48;
+  // At most this many completions' room is reserved again after a flush (see Flush).
+  static constexpr size_t kReserveMax = 512;
 
   Sink* const sink_;
   std::vector<Completion> items_;
