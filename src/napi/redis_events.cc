@@ -202,6 +202,7 @@ void RedisEvents::CallJs(napi_env env, napi_value js_callback, void* context, vo
              napi_ok &&
          napi_create_array_with_length(env, items.size(), &args[1]) == napi_ok;
     double* heads = static_cast<double*>(head_data);
+    std::vector<std::string> spent;  // string storage to hand back to the reader
     uint32_t at = 0;
     for (redis::Completion& c : items) {
       if (!ok) break;
@@ -211,8 +212,14 @@ void RedisEvents::CallJs(napi_env env, napi_value js_callback, void* context, vo
       heads[2 * at] = static_cast<double>(c.id);
       heads[2 * at + 1] = kind;
       ++at;
+      if (self->reply_buffers_ && c.reply && c.reply->elements.empty() &&
+          redis::ReplyBufferPool::Pooled(c.reply->str.capacity())) {
+        spent.push_back(std::move(c.reply->str));
+      }
       c.reply.reset();  // free large replies before the JS callback runs
     }
+    if (!spent.empty()) self->reply_buffers_->Give(&spent);
+    spent = std::vector<std::string>();
     // An exception thrown by the callback stays pending and Node reports it as uncaught.
     if (ok) ok = napi_call_function(env, undefined, js_callback, 2, args, nullptr) == napi_ok;
   }

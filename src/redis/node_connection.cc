@@ -37,7 +37,7 @@ NodeConnection::NodeConnection(uv_loop_t* loop, std::unique_ptr<Transport> trans
       options_(options),
       listener_(listener),
       transport_(std::move(transport)),
-      reader_(options.limits),
+      reader_(options.limits, options.reply_buffers.get()),
       feed_slice_(kFeedSlice),
       last_activity_ms_(uv_now(loop)),
       health_timer_(loop, [this] { OnHealthTick(); }),

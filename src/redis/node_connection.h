@@ -31,8 +31,9 @@ namespace ncm::redis {
 
 struct NodeOptions {
   ReaderLimits limits;
-  uint32_t health_interval_ms = 1000;  // PING after this long idle; 0 = never
-  uint32_t ping_timeout_ms = 500;      // the PING's own reply timeout
+  uint32_t health_interval_ms = 1000;              // PING after this long idle; 0 = never
+  uint32_t ping_timeout_ms = 500;                  // the PING's own reply timeout
+  std::shared_ptr<ReplyBufferPool> reply_buffers;  // for the reader; may be null
 };
 
 class NodeConnection : private Transport::Listener {
