@@ -10,7 +10,9 @@
 // Reused buffers never go back to the allocator while the traffic lasts.
 //
 // Take: one thread (the parser's) at a time. Give: any thread. The pool keeps at most
-// kMaxBytes of buffers; what it does not keep is freed as usual.
+// kMaxBytes of buffers given back and not yet taken, and the parser's own stock (what it took
+// in one swap) is at most as much again; what the pool does not keep is freed as usual. Kept
+// buffers live as long as the pool (the client), also once traffic stops.
 #ifndef NCM_REDIS_REPLY_BUFFER_POOL_H_
 #define NCM_REDIS_REPLY_BUFFER_POOL_H_
 
