@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "redis/reply_reader.h"
@@ -80,6 +84,54 @@ TEST(ReplyBufferPoolTest, TheReaderStoresLongStringsInPooledBuffers) {
   ASSERT_EQ(reader.Next(&reply), ReadStatus::kOk);
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->str, "abc");  // short: not from the pool
+}
+
+// One thread takes and fills buffers (the parser), another reads and gives them back (the JS
+// thread), as in a client under load; run under ThreadSanitizer by scripts/test-tsan.sh.
+TEST(ReplyBufferPoolTest, ParserAndConverterThreadsShareThePool) {
+  ReplyBufferPool pool;
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<std::string> handed;  // filled by the parser, read by the converter
+  bool done = false;
+  const int kCount = 20000;
+  std::thread converter([&] {
+    int seen = 0;
+    int wrong = 0;
+    while (true) {
+      std::vector<std::string> batch;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        ready.wait(lock, [&] { return done || !handed.empty(); });
+        if (handed.empty() && done) break;
+        while (!handed.empty()) {
+          batch.push_back(std::move(handed.front()));
+          handed.pop_front();
+        }
+      }
+      for (const std::string& s : batch) {
+        if (s != std::string(1000 + seen % 3000, static_cast<char>('a' + seen % 26))) ++wrong;
+        ++seen;
+      }
+      pool.Give(&batch);
+    }
+    EXPECT_EQ(seen, kCount);
+    EXPECT_EQ(wrong, 0);
+  });
+  for (int i = 0; i < kCount; ++i) {
+    std::string s = pool.Take();
+    EXPECT_TRUE(s.empty());
+    s.assign(1000 + i % 3000, static_cast<char>('a' + i % 26));
+    std::lock_guard<std::mutex> lock(mutex);
+    handed.push_back(std::move(s));
+    ready.notify_one();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    done = true;
+    ready.notify_one();
+  }
+  converter.join();
 }
 
 }  // namespace
