@@ -35,7 +35,9 @@ RedisClientWrap::RedisClientWrap(const Napi::CallbackInfo& info)
   on_events_ = Napi::Persistent(info[1].As<Napi::Function>());
   redis::Config core;
   if (!RedisConfigFromJs(config, &core)) return;
-  events_ = std::make_shared<RedisEvents>(MaxStringLengthFromJs(config, (size_t{1} << 29) - 24));
+  core.reply_buffers = std::make_shared<redis::ReplyBufferPool>();
+  events_ = std::make_shared<RedisEvents>(MaxStringLengthFromJs(config, (size_t{1} << 29) - 24),
+                                          core.reply_buffers);
   manager_ = std::make_unique<redis::ConnectionManager>(std::move(core), events_);
 }
 

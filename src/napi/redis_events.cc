@@ -103,6 +103,18 @@ napi_value ErrorDetail(napi_env env, redis::ErrorKind error, const std::string& 
   return detail;
 }
 
+// Moves the storage of `reply`'s strings (elements included) that the pool would keep into
+// `spent`, stopping once that is as much as the pool holds.
+void CollectSpent(redis::Reply* reply, std::vector<std::string>* spent, size_t* bytes) {
+  if (*bytes >= redis::ReplyBufferPool::kMaxBytes) return;
+  const size_t capacity = reply->str.capacity();
+  if (redis::ReplyBufferPool::Pooled(capacity)) {
+    *bytes += capacity;
+    spent->push_back(std::move(reply->str));
+  }
+  for (auto& element : reply->elements) CollectSpent(element.get(), spent, bytes);
+}
+
 uint64_t ReplyBytes(const redis::Reply& reply) {
   uint64_t total = reply.str.size();
   for (const auto& element : reply.elements) total += ReplyBytes(*element);
@@ -210,6 +222,8 @@ void RedisEvents::CallJs(napi_env env, napi_value js_callback, void* context, vo
              napi_ok &&
          napi_create_array_with_length(env, count, &args[1]) == napi_ok;
     double* heads = static_cast<double*>(head_data);
+    std::vector<std::string> spent;  // string storage to hand back to the reader
+    size_t spent_bytes = 0;
     uint32_t at = 0;
     for (redis::Completion& c : items) {
       if (!ok) break;
@@ -219,6 +233,7 @@ void RedisEvents::CallJs(napi_env env, napi_value js_callback, void* context, vo
       heads[2 * at] = static_cast<double>(c.id);
       heads[2 * at + 1] = kind;
       ++at;
+      if (self->reply_buffers_ && c.reply) CollectSpent(c.reply.get(), &spent, &spent_bytes);
       c.reply.reset();  // free large replies before the JS callback runs
     }
     for (uint64_t attempt : credential_requests) {
@@ -228,6 +243,8 @@ void RedisEvents::CallJs(napi_env env, napi_value js_callback, void* context, vo
       heads[2 * at + 1] = 3;
       ++at;
     }
+    if (!spent.empty()) self->reply_buffers_->Give(&spent);
+    spent = std::vector<std::string>();
     // An exception thrown by the callback stays pending and Node reports it as uncaught.
     if (ok) ok = napi_call_function(env, undefined, js_callback, 2, args, nullptr) == napi_ok;
   }

@@ -17,9 +17,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "redis/connection_manager.h"
+#include "redis/reply_buffer_pool.h"
 
 namespace ncm::napi {
 
@@ -28,7 +30,10 @@ class RedisEvents : public redis::Sink {
   // `max_string_length`: the longest JS string (buffer.constants.MAX_STRING_LENGTH). Longer
   // bulk strings are refused before V8 is asked: V8 would throw from inside the conversion,
   // with no JS frame to catch it.
-  explicit RedisEvents(size_t max_string_length) : max_string_length_(max_string_length) {}
+  // `reply_buffers`: where the storage of converted reply strings goes back for reuse (the
+  // pool the manager's reader takes from; may be null).
+  RedisEvents(size_t max_string_length, std::shared_ptr<redis::ReplyBufferPool> reply_buffers)
+      : max_string_length_(max_string_length), reply_buffers_(std::move(reply_buffers)) {}
 
   // JS thread, before the manager's thread starts: the function to notify.
   void set_tsfn(napi_threadsafe_function tsfn) { tsfn_ = tsfn; }
@@ -48,6 +53,7 @@ class RedisEvents : public redis::Sink {
   void NotifyLocked();
 
   const size_t max_string_length_;
+  const std::shared_ptr<redis::ReplyBufferPool> reply_buffers_;
   std::mutex mutex_;
   std::vector<redis::Completion> items_;
   std::vector<uint64_t> credential_requests_;  // connect attempts waiting for credentials

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/wipe.h"
+#include "redis/reply_buffer_pool.h"
 #include "redis/reply_reader.h"
 
 namespace ncm::redis {
@@ -48,6 +49,9 @@ struct Config {
   ReaderLimits limits;
   // TLS for every connection (tls_context.h); null = plain TCP.
   std::shared_ptr<const TlsContext> tls;
+  // Storage for string replies, given back by whoever converts them (reply_buffer_pool.h);
+  // null = every reply string is allocated and freed on its own.
+  std::shared_ptr<ReplyBufferPool> reply_buffers;
 };
 
 }  // namespace ncm::redis

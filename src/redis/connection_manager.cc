@@ -60,7 +60,7 @@ class ConnectionManager::Loop : public Endpoint::Listener {
 
  private:
   // Endpoint::Listener
-  void OnCompletion(Completion completion) override { outbox_.Push(std::move(completion)); }
+  void OnCompletion(Completion&& completion) override { outbox_.Push(std::move(completion)); }
   void OnCredentialsWanted(uint64_t attempt) override { sink_->RequestCredentials(attempt); }
   void OnEndpointClosed() override {
     closed_ = true;

@@ -23,6 +23,7 @@ NodeOptions NodeOptionsOf(const Config& config) {
   options.limits = config.limits;
   options.health_interval_ms = config.health_interval_ms;
   options.ping_timeout_ms = config.command_timeout_ms;
+  options.reply_buffers = config.reply_buffers;
   return options;
 }
 

@@ -54,8 +54,9 @@ class Endpoint : private Dialer::Listener, private NodeConnection::Listener {
   class Listener {
    public:
     virtual ~Listener() = default;
-    // A caller's request is done: replied to, or failed.
-    virtual void OnCompletion(Completion completion) = 0;
+    // A caller's request is done: replied to, or failed. By rvalue reference, so that on its
+    // way to the sink's batch a completion is moved once rather than once per call.
+    virtual void OnCompletion(Completion&& completion) = 0;
     // The endpoint has closed (Close() finished, or Abort()): every request was completed,
     // nothing of it is active on the loop any more, and nothing is reported after this.
     virtual void OnEndpointClosed() = 0;

@@ -1,5 +1,6 @@
 #include "redis/node_connection.h"
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -19,6 +20,16 @@ bool IsRefusal(const Reply& reply) {
          text.starts_with("DENIED ");                              // protected mode
 }
 
+// Bytes handed to the reader at a time. Once a reply is taken and 1 KiB of its buffer has
+// been read, hiredis moves everything still unread to the front of the buffer: fed a whole
+// 64 KiB socket read of 4 KiB replies, it would move about 32 KiB per reply, eight times
+// the reply itself. Fed a slice at a time, and drained before the next, what it moves
+// stays below a slice. A slice that completes no reply is inside a longer one: the next
+// is twice as large (up to the rest of the read), so a long reply is not parsed again from
+// its start for every slice.
+constexpr size_t kFeedSlice = 2 * 1024;
+constexpr size_t kMaxFeedSlice = size_t{1} << 20;
+
 }  // namespace
 
 NodeConnection::NodeConnection(uv_loop_t* loop, std::unique_ptr<Transport> transport,
@@ -27,7 +38,8 @@ NodeConnection::NodeConnection(uv_loop_t* loop, std::unique_ptr<Transport> trans
       options_(options),
       listener_(listener),
       transport_(std::move(transport)),
-      reader_(options.limits),
+      reader_(options.limits, options.reply_buffers.get()),
+      feed_slice_(kFeedSlice),
       last_activity_ms_(uv_now(loop)),
       health_timer_(loop, [this] { OnHealthTick(); }),
       ping_timer_(loop, [this] { OnPingTimeout(); }) {
@@ -91,13 +103,22 @@ void NodeConnection::Close(bool reset) {
 void NodeConnection::OnTransportRead(const char* data, size_t size) {
   if (lost_) return;
   DestroyGuard::Scope scope(&guard_);
-  ReadStatus status = reader_.Feed(data, size);
-  while (status == ReadStatus::kOk) {
-    std::unique_ptr<Reply> reply;
-    status = reader_.Next(&reply);
-    if (status != ReadStatus::kOk || !reply) break;
-    HandleReply(std::move(reply));
-    if (scope.destroyed() || lost_) return;
+  ReadStatus status = ReadStatus::kOk;
+  // In slices (see kFeedSlice), each drained before the next goes in.
+  for (size_t at = 0; at < size && status == ReadStatus::kOk;) {
+    const size_t slice = std::min(feed_slice_, size - at);
+    status = reader_.Feed(data + at, slice);
+    at += slice;
+    bool completed = false;
+    while (status == ReadStatus::kOk) {
+      std::unique_ptr<Reply> reply;
+      status = reader_.Next(&reply);
+      if (status != ReadStatus::kOk || !reply) break;
+      completed = true;
+      HandleReply(std::move(reply));
+      if (scope.destroyed() || lost_) return;
+    }
+    feed_slice_ = completed ? kFeedSlice : std::min(feed_slice_ * 2, kMaxFeedSlice);
   }
   if (status != ReadStatus::kOk) {
     // The stream can no longer be trusted: every written command is rejected and the

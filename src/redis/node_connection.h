@@ -15,6 +15,7 @@
 
 #include <uv.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -30,8 +31,9 @@ namespace ncm::redis {
 
 struct NodeOptions {
   ReaderLimits limits;
-  uint32_t health_interval_ms = 1000;  // PING after this long idle; 0 = never
-  uint32_t ping_timeout_ms = 500;      // the PING's own reply timeout
+  uint32_t health_interval_ms = 1000;              // PING after this long idle; 0 = never
+  uint32_t ping_timeout_ms = 500;                  // the PING's own reply timeout
+  std::shared_ptr<ReplyBufferPool> reply_buffers;  // for the reader; may be null
 };
 
 class NodeConnection : private Transport::Listener {
@@ -88,6 +90,7 @@ class NodeConnection : private Transport::Listener {
   Listener* const listener_;
   std::unique_ptr<Transport> transport_;
   RespReader reader_;
+  size_t feed_slice_;  // bytes handed to reader_ at a time (see node_connection.cc)
   std::deque<std::unique_ptr<Request>> inflight_;  // written, waiting for a reply
   uint64_t replies_ = 0;                           // replies read so far
   uint64_t last_activity_ms_ = 0;

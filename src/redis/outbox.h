@@ -32,7 +32,8 @@ class Outbox {
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
 
-  void Push(Completion completion) {
+  // Moves `completion` into the batch.
+  void Push(Completion&& completion) {
     bytes_ += kPerCompletionBytes + (completion.reply ? completion.reply->str.size() : 0);
     items_.push_back(std::move(completion));
     if (bytes_ >= kFlushBytes) Flush();
@@ -47,6 +48,8 @@ class Outbox {
   // the JS values made for each.
   static constexpr size_t kFlushBytes = 64 * 1024;
   static constexpr size_t kPerCompletionBytes = 48;
+  // At most this many completions' room is reserved again after a flush (see Flush).
+  static constexpr size_t kReserveMax = 512;
 
   Sink* const sink_;
   std::vector<Completion> items_;

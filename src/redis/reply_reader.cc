@@ -113,6 +113,9 @@ void* CreateString(const redisReadTask* task, char* str, size_t len) {
              "RESP3 reply type " + std::to_string(task->type) + " on a RESP2 connection");
       return nullptr;
   }
+  if (budget->buffers != nullptr && ReplyBufferPool::Pooled(len)) {
+    reply->str = budget->buffers->Take();
+  }
   reply->str.assign(str, len);
   return Attach(task, std::move(reply));
 }
@@ -177,8 +180,9 @@ void FreeObject(void* object) { std::unique_ptr<Reply> owned(static_cast<Reply*>
 
 }  // namespace
 
-RespReader::RespReader(const ReaderLimits& limits) {
+RespReader::RespReader(const ReaderLimits& limits, ReplyBufferPool* buffers) {
   budget_.limits = limits;
+  budget_.buffers = buffers;
   functions_ = {};
   functions_.createString = CreateString;
   functions_.createArray = CreateArray;

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "redis/reply.h"
+#include "redis/reply_buffer_pool.h"
 
 namespace ncm::redis {
 
@@ -41,7 +42,9 @@ enum class ReadStatus : uint8_t {
 
 class RespReader {
  public:
-  explicit RespReader(const ReaderLimits& limits);
+  // `buffers`, when given, supplies the storage of string replies (reply_buffer_pool.h); it
+  // must outlive the reader.
+  explicit RespReader(const ReaderLimits& limits, ReplyBufferPool* buffers = nullptr);
   ~RespReader();
   RespReader(const RespReader&) = delete;
   RespReader& operator=(const RespReader&) = delete;
@@ -63,6 +66,7 @@ class RespReader {
     uint64_t bytes = 0;     // in the reply being parsed
     ReadStatus failure = ReadStatus::kOk;
     std::string reason;
+    ReplyBufferPool* buffers = nullptr;
   };
 
  private:
