@@ -7,7 +7,11 @@
 // Blocks that use Redis get a throwaway redis-server through REDIS_URL (the documented
 // convention: `process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'`), flushed before each block;
 // blocks that use TLS get a throwaway TLS redis-server through REDIS_TLS_URL (rediss://) and
-// the file of the CA that signed its certificate through REDIS_TLS_CA.
+// the file of the CA that signed its certificate through REDIS_TLS_CA. REDIS_TLS_TRUSTED_URL
+// is the same server for blocks that connect with no `ca`, as to a managed service whose
+// certificate Node's root certificates verify: their process names that CA in
+// NODE_EXTRA_CA_CERTS. REDIS_TLS_SELF_SIGNED_URL is a TLS redis-server with a self-signed
+// certificate, and REDIS_TLS_SELF_SIGNED_CERT the file of that certificate.
 // A block may be left out only with a visible reason on the line before its fence:
 //   <!-- snippet-skip: why this block cannot run on its own -->
 // Code that cannot run standalone (Next.js files, TypeScript, shell) uses another fence
@@ -60,7 +64,9 @@ const allBlocks = docFiles().flatMap(fencedBlocks);
 const snippets = allBlocks.filter((block) => RUNS_JS.has(block.lang));
 const isModule = (code) => /^\s*(import\s[^(]|import\s*['"{*]|export\s)/m.test(code);
 const usesRedis = (code) => /RedisStore|RedisClient|REDIS_URL|@keyv\/redis/.test(code);
-const usesTls = (code) => /REDIS_TLS_URL/.test(code);
+const usesTls = (code) => /REDIS_TLS_URL|REDIS_TLS_TRUSTED_URL/.test(code);
+const usesTrustedTls = (code) => /REDIS_TLS_TRUSTED_URL/.test(code);
+const usesSelfSigned = (code) => /REDIS_TLS_SELF_SIGNED_URL/.test(code);
 
 /**
  * A directory whose node_modules holds `native-cache-manager` (a link to this repository)
@@ -98,19 +104,24 @@ describe('documentation snippets', () => {
   let redis;
   let certs;
   let tlsRedis;
+  let selfSignedRedis;
 
   beforeAll(async () => {
     sandbox = makeSandbox();
     if (snippets.some((s) => !s.skip && usesRedis(s.code))) redis = await startRedis();
+    if (snippets.some((s) => !s.skip && (usesTls(s.code) || usesSelfSigned(s.code)))) certs = makeCertificates();
     if (snippets.some((s) => !s.skip && usesTls(s.code))) {
-      certs = makeCertificates();
       tlsRedis = await startRedis({ tls: { certFile: certs.server.certFile, keyFile: certs.server.keyFile } });
+    }
+    if (snippets.some((s) => !s.skip && usesSelfSigned(s.code))) {
+      selfSignedRedis = await startRedis({ tls: { certFile: certs.selfSigned.certFile, keyFile: certs.selfSigned.keyFile } });
     }
   }, 30_000);
 
   afterAll(async () => {
     if (redis) await redis.cleanup();
     if (tlsRedis) await tlsRedis.cleanup();
+    if (selfSignedRedis) await selfSignedRedis.cleanup();
     if (certs) certs.cleanup();
     if (sandbox) fs.rmSync(sandbox, { recursive: true, force: true });
   });
@@ -141,6 +152,19 @@ describe('documentation snippets', () => {
     } else {
       delete env.REDIS_TLS_URL;
       delete env.REDIS_TLS_CA;
+    }
+    if (usesTrustedTls(s.code)) {
+      env.REDIS_TLS_TRUSTED_URL = tlsRedis.url;
+      env.NODE_EXTRA_CA_CERTS = certs.ca.certFile;
+    } else {
+      delete env.REDIS_TLS_TRUSTED_URL;
+    }
+    if (usesSelfSigned(s.code)) {
+      env.REDIS_TLS_SELF_SIGNED_URL = selfSignedRedis.url;
+      env.REDIS_TLS_SELF_SIGNED_CERT = certs.selfSigned.certFile;
+    } else {
+      delete env.REDIS_TLS_SELF_SIGNED_URL;
+      delete env.REDIS_TLS_SELF_SIGNED_CERT;
     }
     const result = await runNode(file, env);
     const report = `${s.file}:${s.line} (${name})\nexit ${result.code} ${result.signal ?? ''}\n` +
