@@ -180,6 +180,21 @@ class RedisServerError extends RedisError {
   }
 }
 
+/**
+ * Redis Cluster could not serve the call: the slot map could not be read or made no sense, no
+ * node serves the key's slot, MOVED/ASK went past `maxRedirections`, or a part of a command
+ * split by slot failed. `slots` lists the slots concerned; for a split write, `unsureKeys`
+ * lists the keys whose part failed (they may or may not have been written) and `cause` is the
+ * first part's error.
+ */
+class RedisClusterError extends RedisError {
+  constructor(message, address, { slots = [], unsureKeys, cause } = {}) {
+    super(message, 'ERR_REDIS_CLUSTER', address, cause === undefined ? undefined : { cause });
+    this.slots = slots;
+    if (unsureKeys !== undefined) this.unsureKeys = unsureKeys;
+  }
+}
+
 module.exports = {
   NativeCacheError,
   InvalidArgumentError,
@@ -201,4 +216,5 @@ module.exports = {
   RedisServerError,
   RedisUnsupportedCommandError,
   RedisTlsError,
+  RedisClusterError,
 };

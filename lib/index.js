@@ -10,6 +10,7 @@ const { kTier } = require('./tier');
 const { createCache, DEFAULT_DISCONNECT_TIMEOUT } = require('./create-cache');
 const { RedisStore, REDIS_STORE_DEFAULTS } = require('./redis-store');
 const { RedisClient } = require('./redis-client');
+const { RedisClusterClient } = require('./redis-cluster');
 const { REDIS_CLIENT_DEFAULTS, parseRedisUrl } = require('./redis-options');
 
 module.exports = {
@@ -20,6 +21,7 @@ module.exports = {
   RedisStore,
   REDIS_STORE_DEFAULTS,
   RedisClient,
+  RedisClusterClient,
   REDIS_CLIENT_DEFAULTS,
   parseRedisUrl,
   kTier,

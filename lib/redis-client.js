@@ -121,6 +121,9 @@ class RedisClient {
     const merged = typeof urlOrOptions === 'string'
       ? { ...options, url: urlOrOptions }
       : { ...urlOrOptions, ...options };
+    if (merged.cluster !== undefined) {
+      throw new InvalidArgumentError("RedisClient: option 'cluster' is not for one node's client; use new RedisClusterClient(options) or new RedisStore({ cluster, … })");
+    }
     this.#config = resolveConnection('RedisClient', merged);
     /** host:port or the socket path; used in error messages. */
     this.address = addressOf(this.#config);

@@ -331,7 +331,8 @@ function addressOf(config) {
 
 module.exports = {
   REDIS_CLIENT_DEFAULTS,
-  CONNECTION_OPTION_NAMES: Object.freeze(Object.keys(CONNECTION_SPEC)),
+  /** The options RedisStore hands to its connection: RedisClient's, and `cluster`. */
+  CONNECTION_OPTION_NAMES: Object.freeze([...Object.keys(CONNECTION_SPEC), 'cluster']),
   parseRedisUrl,
   resolveConnection,
   nativeConfig,

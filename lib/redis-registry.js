@@ -8,6 +8,7 @@
 
 const crypto = require('node:crypto');
 const { RedisClient } = require('./redis-client');
+const { RedisClusterClient } = require('./redis-cluster');
 const { resolveConnection } = require('./redis-options');
 
 // Module state is per environment: each worker thread loads its own copy of this module.
@@ -69,14 +70,16 @@ function sharingKey(value) {
  * Returns a lease on the shared client for these connection options. The client opens
  * its connection on the first command; `release()` closes it when the last lease goes.
  * @param {object} connection options accepted by RedisClient
- * @returns {{client: RedisClient, release: (options?: {timeout?: number}) => Promise<void>}}
+ * @returns {{client: RedisClient|RedisClusterClient, release: (options?: {timeout?: number}) => Promise<void>}}
  */
 function acquireSharedClient(connection) {
-  const config = resolveConnection('RedisStore', connection);
-  const key = sharingKey(withoutSecrets(config));
+  const { cluster, ...single } = connection;
+  const config = resolveConnection('RedisStore', single);
+  // A cluster's key holds its option as given (seeds, natMap by identity when a function).
+  const key = sharingKey(cluster === undefined ? withoutSecrets(config) : { cluster, ...withoutSecrets(config) });
   let slot = shared.get(key);
   if (slot === undefined || slot.client.closed) {
-    slot = { client: new RedisClient(connection), refs: 0 };
+    slot = { client: cluster === undefined ? new RedisClient(connection) : new RedisClusterClient(connection), refs: 0 };
     shared.set(key, slot);
   }
   slot.refs++;

@@ -19,6 +19,7 @@ const { checkKey, checkTtl } = require('./options');
 const { describe } = require('./describe');
 const { kTier } = require('./tier');
 const { RedisClient } = require('./redis-client');
+const { RedisClusterClient } = require('./redis-cluster');
 const { acquireSharedClient } = require('./redis-registry');
 const { CONNECTION_OPTION_NAMES } = require('./redis-options');
 const { encodeEnvelope, decodeEnvelope } = require('./keyv-format');
@@ -110,7 +111,7 @@ class RedisStore extends EventEmitter {
       // and the shared connection closes with its last share.
       droppedLeases.register(this, this.#lease, this);
     } else {
-      this.#client = new RedisClient(connection);
+      this.#client = connection.cluster === undefined ? new RedisClient(connection) : new RedisClusterClient(connection);
     }
   }
 
@@ -241,12 +242,30 @@ class RedisStore extends EventEmitter {
    */
   async clear() {
     const match = this.namespace ? `${escapeGlob(this.namespace + this.keyPrefixSeparator)}*` : '*';
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.#call(['SCAN', cursor, 'MATCH', match, 'COUNT', String(this.opts.clearBatchSize)]);
-      cursor = next;
-      if (keys.length > 0) await this.#call(['UNLINK', ...keys]);
-    } while (cursor !== '0');
+    for (const node of await this.#scanNodes()) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.#callOn(node, ['SCAN', cursor, 'MATCH', match, 'COUNT', String(this.opts.clearBatchSize)]);
+        cursor = next;
+        // Through the store's client: in a cluster, UNLINK is split by slot.
+        if (keys.length > 0) await this.#call(['UNLINK', ...keys]);
+      } while (cursor !== '0');
+    }
+  }
+
+  /** The clients SCAN walks: every primary of a cluster, else the one client. */
+  async #scanNodes() {
+    if (this.#closed) {
+      throw new RedisClosedError('the Redis store is closed: disconnect() was called', this.#client.address);
+    }
+    return this.#client.cluster === true ? this.#client.primaries() : [this.#client];
+  }
+
+  #callOn(node, args) {
+    if (this.#closed) {
+      return Promise.reject(new RedisClosedError('the Redis store is closed: disconnect() was called', this.#client.address));
+    }
+    return node.command(args);
   }
 
   /**
@@ -258,18 +277,20 @@ class RedisStore extends EventEmitter {
   async *iterator(namespace = this.namespace) {
     const prefix = namespace ? `${namespace}${this.keyPrefixSeparator}` : '';
     const match = `${escapeGlob(prefix)}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.#call(['SCAN', cursor, 'MATCH', match, 'COUNT',
-        String(this.opts.clearBatchSize), 'TYPE', 'string']);
-      cursor = next;
-      if (keys.length > 0) {
-        const values = await this.#call(['MGET', ...keys]);
-        for (let i = 0; i < keys.length; i++) {
-          if (values[i] !== null) yield [keys[i].slice(prefix.length), values[i]];
+    for (const node of await this.#scanNodes()) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.#callOn(node, ['SCAN', cursor, 'MATCH', match, 'COUNT',
+          String(this.opts.clearBatchSize), 'TYPE', 'string']);
+        cursor = next;
+        if (keys.length > 0) {
+          const values = await this.#call(['MGET', ...keys]);
+          for (let i = 0; i < keys.length; i++) {
+            if (values[i] !== null) yield [keys[i].slice(prefix.length), values[i]];
+          }
         }
-      }
-    } while (cursor !== '0');
+      } while (cursor !== '0');
+    }
   }
 
   /**
