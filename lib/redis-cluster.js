@@ -113,7 +113,8 @@ function parseSlotMap(reply, askedHost) {
     if (!Array.isArray(entry) || entry.length < 3) throw new Error(`${where} is not [start, end, primary, …]`);
     const [start, end, primary] = entry;
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end >= SLOT_COUNT || start > end) {
-      throw new Error(`${where}: slot range ${describe(start)}-${describe(end)} is not within 0-${SLOT_COUNT - 1}`);
+      const shown = (v) => (Number.isInteger(v) ? String(v) : describe(v));
+      throw new Error(`${where}: slot range ${shown(start)}-${shown(end)} is not within 0-${SLOT_COUNT - 1}`);
     }
     if (!Array.isArray(primary) || primary.length < 2 || typeof primary[0] !== 'string' || !Number.isInteger(primary[1])) {
       throw new Error(`${where}: the primary is not [host, port, …]`);
@@ -153,6 +154,7 @@ class RedisClusterClient {
   #refreshError;
   #closing;
   #redactedConfig;
+  #stats = { moved: 0, asked: 0, retried: 0, slotMapReads: 0 };
 
   /**
    * @param {string|object} [urlOrOptions] a seed's redis:// or rediss:// url, or options: those of
@@ -189,6 +191,13 @@ class RedisClusterClient {
   get config() { return this.#redactedConfig; }
 
   get closed() { return this.#closing !== undefined; }
+
+  /**
+   * Counters since construction: MOVED and ASK replies followed, TRYAGAIN/CLUSTERDOWN retries,
+   * and reads of the slot map that succeeded.
+   * @returns {{moved: number, asked: number, retried: number, slotMapReads: number}}
+   */
+  get stats() { return { ...this.#stats }; }
 
   /** This is a cluster client (RedisStore asks, for clear() and iterator()). */
   get cluster() { return true; }
@@ -261,7 +270,7 @@ class RedisClusterClient {
     if (this.closed) return;
     // Ask known primaries first, then the seeds; the first good answer wins.
     const candidates = [...new Set([...this.#primaryAddresses(), ...this.#seeds.map((n) => formatAddress(n.host, n.port))])];
-    const failures = [];
+    let last; // { address, reason, cause } of the last failure
     for (const address of candidates) {
       if (this.closed) return;
       const { host } = parseAddress(address);
@@ -269,25 +278,27 @@ class RedisClusterClient {
       try {
         reply = await this.#node(address).command(['CLUSTER', 'SLOTS'], { timeout: this.#commandTimeout });
       } catch (error) {
-        failures.push(error);
+        last = { address, reason: error.message, cause: error }; // the message names the node
         continue;
       }
       let ranges;
       try {
         ranges = parseSlotMap(reply, host);
       } catch (error) {
-        failures.push(new RedisClusterError(`the slot map is not valid: ${error.message}`, address));
+        last = { address, reason: `the slot map from ${address} is not valid: ${error.message}` };
         continue;
       }
       this.#install(ranges);
+      this.#stats.slotMapReads++;
       this.#refreshError = undefined;
       return;
     }
-    const last = failures[failures.length - 1];
-    this.#refreshError = new RedisClusterError(
-      `could not read the cluster's slot map from ${candidates.length} node(s): ${last?.message ?? 'no node to ask'}`,
-      this.address, { cause: last });
-    throw this.#refreshError;
+    const error = new RedisClusterError(
+      `could not read the cluster's slot map (asked ${candidates.length} node(s)); the last answer: ${last?.reason ?? 'none'}`,
+      undefined, { cause: last?.cause });
+    error.address = last?.address ?? this.address;
+    this.#refreshError = error;
+    throw error;
   }
 
   #install(ranges) {
@@ -395,9 +406,11 @@ class RedisClusterClient {
           }
           const target = this.#translate(redirect.target.host, redirect.target.port);
           if (redirect.kind === 'MOVED') {
+            this.#stats.moved++;
             this.#slots[redirect.slot] = target; // the slot moved for good
             this.#refreshSoon();
           } else {
+            this.#stats.asked++;
             asking = true;
           }
           address = target;
@@ -406,6 +419,7 @@ class RedisClusterClient {
         if (error.redisCode === 'TRYAGAIN' || error.redisCode === 'CLUSTERDOWN') {
           const pause = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** retries++);
           if (Date.now() + pause >= deadline) throw error;
+          this.#stats.retried++;
           if (error.redisCode === 'CLUSTERDOWN') this.#refreshSoon();
           await sleep(pause);
           if (slot !== undefined && this.#slots[slot] !== undefined) address = this.#slots[slot];

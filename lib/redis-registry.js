@@ -8,7 +8,7 @@
 
 const crypto = require('node:crypto');
 const { RedisClient } = require('./redis-client');
-const { RedisClusterClient } = require('./redis-cluster');
+const { RedisClusterClient, resolveClusterOption } = require('./redis-cluster');
 const { resolveConnection } = require('./redis-options');
 
 // Module state is per environment: each worker thread loads its own copy of this module.
@@ -75,8 +75,15 @@ function sharingKey(value) {
 function acquireSharedClient(connection) {
   const { cluster, ...single } = connection;
   const config = resolveConnection('RedisStore', single);
-  // A cluster's key holds its option as given (seeds, natMap by identity when a function).
-  const key = sharingKey(cluster === undefined ? withoutSecrets(config) : { cluster, ...withoutSecrets(config) });
+  let key;
+  if (cluster === undefined) {
+    key = sharingKey(withoutSecrets(config));
+  } else {
+    // A cluster is named by its seeds (host and port say nothing more), natMap by identity
+    // when it is a function.
+    const { host, port, ...rest } = withoutSecrets(config);
+    key = sharingKey({ cluster: resolveClusterOption('RedisStore', cluster, config), ...rest });
+  }
   let slot = shared.get(key);
   if (slot === undefined || slot.client.closed) {
     slot = { client: cluster === undefined ? new RedisClient(connection) : new RedisClusterClient(connection), refs: 0 };

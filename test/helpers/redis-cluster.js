@@ -28,7 +28,7 @@ async function startCluster(options = {}) {
   const nodeTimeout = options.nodeTimeout ?? 1000;
   const total = primaries * (1 + replicas);
   const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
-    '--cluster-node-timeout', String(nodeTimeout), ...(options.tls ? ['--tls-cluster', 'yes', '--tls-replication', 'yes'] : [])];
+    '--cluster-node-timeout', String(nodeTimeout), '--repl-diskless-sync-delay', '0', ...(options.tls ? ['--tls-cluster', 'yes', '--tls-replication', 'yes'] : [])];
   const nodes = [];
   try {
     for (let i = 0; i < total; i++) nodes.push(await startRedis({ args, tls: options.tls, server: options.server }));
@@ -53,8 +53,12 @@ async function startCluster(options = {}) {
       }
       return -1;
     },
-    /** Waits until every running node says cluster_state:ok and all agree on the slot map. */
-    async waitHealthy(timeoutMs = 30_000) {
+    /**
+     * Waits until every running node says cluster_state:ok, all agree on the slot map and, with
+     * `withReplicas`, every slot range lists that many replicas (in sync: CLUSTER SLOTS leaves
+     * out replicas whose link is down).
+     */
+    async waitHealthy(timeoutMs = 30_000, withReplicas = 0) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const running = nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
@@ -62,7 +66,8 @@ async function startCluster(options = {}) {
           const infos = await Promise.all(running.map((n) => n.cli('CLUSTER', 'INFO')));
           const maps = await Promise.all(running.map((n) => n.cli('--json', 'CLUSTER', 'SLOTS')));
           const primaryMaps = maps.map((m) => JSON.stringify(JSON.parse(m).map(([s, e, p]) => [s, e, p[1]]).sort((a, b) => a[0] - b[0])));
-          if (infos.every((t) => t.includes('cluster_state:ok')) && primaryMaps.every((m) => m === primaryMaps[0])) return;
+          const replicated = maps.every((m) => JSON.parse(m).every((entry) => entry.length >= 3 + withReplicas));
+          if (infos.every((t) => t.includes('cluster_state:ok')) && primaryMaps.every((m) => m === primaryMaps[0]) && replicated) return;
         } catch {
           // a node still starting; try again
         }
@@ -74,7 +79,7 @@ async function startCluster(options = {}) {
   };
   try {
     await cluster.admin('create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes');
-    await cluster.waitHealthy();
+    await cluster.waitHealthy(30_000, replicas);
   } catch (error) {
     await cluster.cleanup();
     throw error;
