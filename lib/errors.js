@@ -195,6 +195,16 @@ class RedisClusterError extends RedisError {
   }
 }
 
+/**
+ * Redis Sentinel could not give a primary: no sentinel answered or knew the name, or the node
+ * it named says it is not a primary (ROLE).
+ */
+class RedisSentinelError extends RedisError {
+  constructor(message, address, options) {
+    super(message, 'ERR_REDIS_SENTINEL', address, options);
+  }
+}
+
 module.exports = {
   NativeCacheError,
   InvalidArgumentError,
@@ -217,4 +227,5 @@ module.exports = {
   RedisUnsupportedCommandError,
   RedisTlsError,
   RedisClusterError,
+  RedisSentinelError,
 };

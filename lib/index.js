@@ -11,6 +11,7 @@ const { createCache, DEFAULT_DISCONNECT_TIMEOUT } = require('./create-cache');
 const { RedisStore, REDIS_STORE_DEFAULTS } = require('./redis-store');
 const { RedisClient } = require('./redis-client');
 const { RedisClusterClient } = require('./redis-cluster');
+const { RedisSentinelClient } = require('./redis-sentinel');
 const { REDIS_CLIENT_DEFAULTS, parseRedisUrl } = require('./redis-options');
 
 module.exports = {
@@ -22,6 +23,7 @@ module.exports = {
   REDIS_STORE_DEFAULTS,
   RedisClient,
   RedisClusterClient,
+  RedisSentinelClient,
   REDIS_CLIENT_DEFAULTS,
   parseRedisUrl,
   kTier,

@@ -124,6 +124,9 @@ class RedisClient {
     if (merged.cluster !== undefined) {
       throw new InvalidArgumentError("RedisClient: option 'cluster' is not for one node's client; use new RedisClusterClient(options) or new RedisStore({ cluster, … })");
     }
+    if (merged.sentinel !== undefined) {
+      throw new InvalidArgumentError("RedisClient: option 'sentinel' is not for one node's client; use new RedisSentinelClient(options) or new RedisStore({ sentinel, … })");
+    }
     this.#config = resolveConnection('RedisClient', merged);
     /** host:port or the socket path; used in error messages. */
     this.address = addressOf(this.#config);

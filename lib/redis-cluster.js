@@ -14,7 +14,9 @@
 const net = require('node:net');
 const { inspect } = require('node:util');
 const { RedisClient } = require('./redis-client');
-const { resolveConnection, redactedConfig, REDIS_CLIENT_DEFAULTS } = require('./redis-options');
+const {
+  resolveConnection, redactedConfig, formatAddress, urlOptionsWithoutAddress, REDIS_CLIENT_DEFAULTS,
+} = require('./redis-options');
 const { keySlot, keyIndexes, SPLIT_COMMANDS, SLOT_COUNT } = require('./redis-slots');
 const { describe } = require('./describe');
 const {
@@ -36,9 +38,6 @@ function listed(items) {
   return items.length > LISTED ? `${shown} and ${items.length - LISTED} more` : shown;
 }
 
-function formatAddress(host, port) {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 /** 'host:port' or '[v6]:port' → { host, port }, or undefined when it is not one. */
 function parseAddress(text) {
@@ -181,7 +180,7 @@ class RedisClusterClient {
     // Node clients are made as nodes are learnt, so the options (password included) are kept
     // here, in a private field; `config` and inspection show them redacted.
     const { url, host, port, ...rest } = connection;
-    this.#options = { ...rest, ...(url === undefined ? {} : urlParts(url)) };
+    this.#options = { ...rest, ...(url === undefined ? {} : urlOptionsWithoutAddress(url)) };
     this.#redactedConfig = { ...redactedConfig(config), cluster: { nodes: this.#seeds.map((n) => formatAddress(n.host, n.port)), maxRedirections: this.#maxRedirections } };
     /** The first seed's address; nodes' own addresses appear in their errors. */
     this.address = formatAddress(seedHost, this.#seeds[0].port);
@@ -508,12 +507,6 @@ function keyOf(arg) {
   return typeof arg === 'number' ? String(arg) : '';
 }
 
-/** The options a url carries, without its address (every node gets them). */
-function urlParts(url) {
-  const { parseRedisUrl } = require('./redis-options');
-  const { host, port, ...rest } = parseRedisUrl(url);
-  return rest;
-}
 
 /** 'MOVED 3999 127.0.0.1:6381' / 'ASK …' → { kind, slot, address, target }. */
 function parseRedirect(error) {

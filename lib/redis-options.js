@@ -326,16 +326,32 @@ function redactedConfig(config) {
 
 function addressOf(config) {
   if (config.path) return config.path;
-  return config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
+  return formatAddress(config.host, config.port);
+}
+
+/** 'host:port', with an IPv6 host in brackets. */
+function formatAddress(host, port) {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * The options a url carries besides its address (user name, password, db, TLS): what every
+ * node of a cluster, or the primary a sentinel names, is given.
+ */
+function urlOptionsWithoutAddress(url) {
+  const { host, port, ...rest } = parseRedisUrl(url);
+  return rest;
 }
 
 module.exports = {
   REDIS_CLIENT_DEFAULTS,
-  /** The options RedisStore hands to its connection: RedisClient's, and `cluster`. */
-  CONNECTION_OPTION_NAMES: Object.freeze([...Object.keys(CONNECTION_SPEC), 'cluster']),
+  /** The options RedisStore hands to its connection: RedisClient's, `cluster` and `sentinel`. */
+  CONNECTION_OPTION_NAMES: Object.freeze([...Object.keys(CONNECTION_SPEC), 'cluster', 'sentinel']),
   parseRedisUrl,
   resolveConnection,
   nativeConfig,
   redactedConfig,
   addressOf,
+  formatAddress,
+  urlOptionsWithoutAddress,
 };

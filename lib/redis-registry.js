@@ -9,6 +9,7 @@
 const crypto = require('node:crypto');
 const { RedisClient } = require('./redis-client');
 const { RedisClusterClient, resolveClusterOption } = require('./redis-cluster');
+const { RedisSentinelClient, resolveSentinelOption } = require('./redis-sentinel');
 const { resolveConnection } = require('./redis-options');
 
 // Module state is per environment: each worker thread loads its own copy of this module.
@@ -70,23 +71,32 @@ function sharingKey(value) {
  * Returns a lease on the shared client for these connection options. The client opens
  * its connection on the first command; `release()` closes it when the last lease goes.
  * @param {object} connection options accepted by RedisClient
- * @returns {{client: RedisClient|RedisClusterClient, release: (options?: {timeout?: number}) => Promise<void>}}
+ * @returns {{client: RedisClient|RedisClusterClient|RedisSentinelClient, release: (options?: {timeout?: number}) => Promise<void>}}
  */
 function acquireSharedClient(connection) {
-  const { cluster, ...single } = connection;
+  const { cluster, sentinel, ...single } = connection;
   const config = resolveConnection('RedisStore', single);
   let key;
-  if (cluster === undefined) {
+  let make;
+  if (sentinel !== undefined) {
+    // The primary's host and port come from the sentinels; their own password as a digest.
+    const { host, port, ...rest } = withoutSecrets(config);
+    const { password, resolvedTls, ...named } = resolveSentinelOption('RedisStore', sentinel);
+    key = sharingKey({ sentinel: { ...named, password: secretDigest(password), tls: withoutSecrets({ tls: resolvedTls }).tls }, ...rest });
+    make = () => new RedisSentinelClient(connection);
+  } else if (cluster === undefined) {
     key = sharingKey(withoutSecrets(config));
+    make = () => new RedisClient(connection);
   } else {
     // A cluster is named by its seeds (host and port say nothing more), natMap by identity
     // when it is a function.
     const { host, port, ...rest } = withoutSecrets(config);
     key = sharingKey({ cluster: resolveClusterOption('RedisStore', cluster, config), ...rest });
+    make = () => new RedisClusterClient(connection);
   }
   let slot = shared.get(key);
   if (slot === undefined || slot.client.closed) {
-    slot = { client: cluster === undefined ? new RedisClient(connection) : new RedisClusterClient(connection), refs: 0 };
+    slot = { client: make(), refs: 0 };
     shared.set(key, slot);
   }
   slot.refs++;

@@ -20,6 +20,7 @@ const { describe } = require('./describe');
 const { kTier } = require('./tier');
 const { RedisClient } = require('./redis-client');
 const { RedisClusterClient } = require('./redis-cluster');
+const { RedisSentinelClient } = require('./redis-sentinel');
 const { acquireSharedClient } = require('./redis-registry');
 const { CONNECTION_OPTION_NAMES } = require('./redis-options');
 const { encodeEnvelope, decodeEnvelope } = require('./keyv-format');
@@ -111,7 +112,8 @@ class RedisStore extends EventEmitter {
       // and the shared connection closes with its last share.
       droppedLeases.register(this, this.#lease, this);
     } else {
-      this.#client = connection.cluster === undefined ? new RedisClient(connection) : new RedisClusterClient(connection);
+      this.#client = connection.sentinel !== undefined ? new RedisSentinelClient(connection)
+        : connection.cluster !== undefined ? new RedisClusterClient(connection) : new RedisClient(connection);
     }
   }
 
