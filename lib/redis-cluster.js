@@ -213,6 +213,8 @@ class RedisClusterClient {
 
   /** The client of a node, made on first use. */
   #node(address) {
+    // A refresh or a redirection that outlived disconnect() opens nothing.
+    if (this.closed) throw new RedisClosedError('the Redis cluster client is closed: disconnect() was called', this.address);
     let client = this.#nodes.get(address);
     if (client === undefined || client.closed) {
       const { host, port } = parseAddress(address);
@@ -301,6 +303,7 @@ class RedisClusterClient {
   }
 
   #install(ranges) {
+    if (this.closed) return;
     const slots = new Array(SLOT_COUNT);
     for (const { start, end, host, port } of ranges) {
       const address = this.#translate(host, port);

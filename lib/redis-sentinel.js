@@ -160,6 +160,7 @@ class RedisSentinelClient {
   }
 
   #sentinelClient(address, node) {
+    if (this.closed) throw new RedisClosedError('the Redis sentinel client is closed: disconnect() was called', this.address);
     let client = this.#sentinelClients.get(address);
     if (client === undefined || client.closed) {
       const { connectTimeout, commandTimeout } = this.#redactedConfig;
@@ -215,6 +216,8 @@ class RedisSentinelClient {
 
   /** Switches to the primary at `address` (unless already there) and checks its ROLE. */
   #use(address, host, port) {
+    // An answer that outlived disconnect() opens nothing.
+    if (this.closed) return Promise.reject(new RedisClosedError('the Redis sentinel client is closed: disconnect() was called', this.address));
     if (this.#current?.address === address && !this.#current.client.closed) return this.#current.ready;
     const previous = this.#current;
     const client = new RedisClient({ ...this.#data, host, port });
