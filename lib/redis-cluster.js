@@ -15,7 +15,7 @@ const net = require('node:net');
 const { inspect } = require('node:util');
 const { RedisClient } = require('./redis-client');
 const {
-  resolveConnection, redactedConfig, formatAddress, urlOptionsWithoutAddress, REDIS_CLIENT_DEFAULTS,
+  resolveConnection, redactedConfig, formatAddress, urlOptionsWithoutAddress, withoutAddress, REDIS_CLIENT_DEFAULTS,
 } = require('./redis-options');
 const { keySlot, keyIndexes, SPLIT_COMMANDS, SLOT_COUNT } = require('./redis-slots');
 const { describe } = require('./describe');
@@ -148,9 +148,7 @@ class RedisClusterClient {
   #slots = new Array(SLOT_COUNT); // slot → 'host:port' of its primary
   #mapped = false;
   #refreshing; // the read of the slot map in progress
-  #refreshTimer;
   #lastRefresh = 0;
-  #refreshError;
   #closing;
   #redactedConfig;
   #stats = { moved: 0, asked: 0, retried: 0, slotMapReads: 0 };
@@ -179,8 +177,7 @@ class RedisClusterClient {
     this.#servername = config.tls?.servername ?? (net.isIP(seedHost) ? undefined : seedHost);
     // Node clients are made as nodes are learnt, so the options (password included) are kept
     // here, in a private field; `config` and inspection show them redacted.
-    const { url, host, port, ...rest } = connection;
-    this.#options = { ...rest, ...(url === undefined ? {} : urlOptionsWithoutAddress(url)) };
+    this.#options = { ...withoutAddress(connection), ...(connection.url === undefined ? {} : urlOptionsWithoutAddress(connection.url)) };
     this.#redactedConfig = { ...redactedConfig(config), cluster: { nodes: this.#seeds.map((n) => formatAddress(n.host, n.port)), maxRedirections: this.#maxRedirections } };
     /** The first seed's address; nodes' own addresses appear in their errors. */
     this.address = formatAddress(seedHost, this.#seeds[0].port);
@@ -291,14 +288,12 @@ class RedisClusterClient {
       }
       this.#install(ranges);
       this.#stats.slotMapReads++;
-      this.#refreshError = undefined;
       return;
     }
     const error = new RedisClusterError(
       `could not read the cluster's slot map (asked ${candidates.length} node(s)); the last answer: ${last?.reason ?? 'none'}`,
       undefined, { cause: last?.cause });
     error.address = last?.address ?? this.address;
-    this.#refreshError = error;
     throw error;
   }
 

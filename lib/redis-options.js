@@ -339,8 +339,17 @@ function formatAddress(host, port) {
  * node of a cluster, or the primary a sentinel names, is given.
  */
 function urlOptionsWithoutAddress(url) {
-  const { host, port, ...rest } = parseRedisUrl(url);
-  return rest;
+  return withoutAddress(parseRedisUrl(url));
+}
+
+/** A copy of `options` without `host` and `port` (nor `url` and `path`, which name an address too). */
+function withoutAddress(options) {
+  const out = { ...options };
+  delete out.host;
+  delete out.port;
+  delete out.url;
+  delete out.path;
+  return out;
 }
 
 module.exports = {
@@ -354,4 +363,5 @@ module.exports = {
   addressOf,
   formatAddress,
   urlOptionsWithoutAddress,
+  withoutAddress,
 };

@@ -10,7 +10,7 @@ const crypto = require('node:crypto');
 const { RedisClient } = require('./redis-client');
 const { RedisClusterClient, resolveClusterOption } = require('./redis-cluster');
 const { RedisSentinelClient, resolveSentinelOption } = require('./redis-sentinel');
-const { resolveConnection } = require('./redis-options');
+const { resolveConnection, withoutAddress } = require('./redis-options');
 
 // Module state is per environment: each worker thread loads its own copy of this module.
 const shared = new Map();
@@ -80,9 +80,11 @@ function acquireSharedClient(connection) {
   let make;
   if (sentinel !== undefined) {
     // The primary's host and port come from the sentinels; their own password as a digest.
-    const { host, port, ...rest } = withoutSecrets(config);
     const { password, resolvedTls, ...named } = resolveSentinelOption('RedisStore', sentinel);
-    key = sharingKey({ sentinel: { ...named, password: secretDigest(password), tls: withoutSecrets({ tls: resolvedTls }).tls }, ...rest });
+    key = sharingKey({
+      sentinel: { ...named, password: secretDigest(password), tls: withoutSecrets({ tls: resolvedTls }).tls },
+      ...withoutAddress(withoutSecrets(config)),
+    });
     make = () => new RedisSentinelClient(connection);
   } else if (cluster === undefined) {
     key = sharingKey(withoutSecrets(config));
@@ -90,8 +92,7 @@ function acquireSharedClient(connection) {
   } else {
     // A cluster is named by its seeds (host and port say nothing more), natMap by identity
     // when it is a function.
-    const { host, port, ...rest } = withoutSecrets(config);
-    key = sharingKey({ cluster: resolveClusterOption('RedisStore', cluster, config), ...rest });
+    key = sharingKey({ cluster: resolveClusterOption('RedisStore', cluster, config), ...withoutAddress(withoutSecrets(config)) });
     make = () => new RedisClusterClient(connection);
   }
   let slot = shared.get(key);

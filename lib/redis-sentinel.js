@@ -15,7 +15,7 @@ const tls = require('node:tls');
 const { inspect } = require('node:util');
 const { RedisClient } = require('./redis-client');
 const {
-  resolveConnection, redactedConfig, formatAddress, urlOptionsWithoutAddress,
+  resolveConnection, redactedConfig, formatAddress, urlOptionsWithoutAddress, withoutAddress,
 } = require('./redis-options');
 const { describe } = require('./describe');
 const { InvalidArgumentError, RedisClosedError, RedisSentinelError } = require('./errors');
@@ -134,8 +134,7 @@ class RedisSentinelClient {
     this.#sentinel = resolveSentinelOption('RedisStore', sentinel);
     const config = resolveConnection('RedisStore', connection);
     if (config.path) throw new InvalidArgumentError(`RedisStore: option 'sentinel' finds the primary's host and port; a unix socket path ('${config.path}') cannot be combined with it`);
-    const { url, host, port, ...rest } = connection;
-    this.#data = { ...rest, ...(url === undefined ? {} : urlOptionsWithoutAddress(url)) };
+    this.#data = { ...withoutAddress(connection), ...(connection.url === undefined ? {} : urlOptionsWithoutAddress(connection.url)) };
     this.#redactedConfig = {
       ...redactedConfig(config), host: undefined, port: undefined,
       sentinel: { nodes: this.#sentinel.nodes.map((n) => formatAddress(n.host, n.port)), name: this.#sentinel.name, tls: this.#sentinel.tlsOn },

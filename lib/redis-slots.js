@@ -32,6 +32,7 @@ function hashedRange(bytes) {
   return [open + 1, close];
 }
 
+// eslint-disable-next-line no-control-regex -- every ASCII code, NUL included
 const asciiOnly = /^[\x00-\x7f]*$/;
 
 /**

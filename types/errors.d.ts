@@ -105,3 +105,21 @@ export declare class RedisTlsError extends RedisError {
    */
   readonly tlsCode: string | undefined;
 }
+/**
+ * Redis Cluster could not serve the call: the slot map could not be read or made no sense, no
+ * node serves the slot, MOVED/ASK went past maxRedirections, a command's keys span slots, or
+ * a part of a command split by slot failed.
+ */
+export declare class RedisClusterError extends RedisError {
+  constructor(message: string, address?: string, options?: { slots?: number[]; unsureKeys?: Array<string | Uint8Array>; cause?: unknown });
+  readonly code: 'ERR_REDIS_CLUSTER';
+  /** the hash slots concerned */
+  readonly slots: number[];
+  /** split writes (MSET, DEL, UNLINK, TOUCH): the keys of the failed parts, which may or may not have been written */
+  readonly unsureKeys?: Array<string | Uint8Array>;
+}
+/** Redis Sentinel gave no usable primary: no sentinel answered or knew the name, or the node named is not a primary. */
+export declare class RedisSentinelError extends RedisError {
+  constructor(message: string, address?: string, options?: { cause?: unknown });
+  readonly code: 'ERR_REDIS_SENTINEL';
+}

@@ -105,7 +105,38 @@ export interface RedisConnectionOptions {
   maxReplyDepth?: number;
 }
 
+/** Where a cluster's or sentinel's nodes are: 'redis://host:port' (rediss:// for TLS) or { host, port }. */
+export type RedisNodeAddress = string | { host: string; port: number };
+
+export interface RedisClusterOptions {
+  /** Seed nodes; the slot map is read from the first that answers. Default: `url` / `host` and `port`. */
+  nodes?: RedisNodeAddress[];
+  /** Rewrites the addresses the cluster announces ('host:port' → { host, port }), for nodes behind NAT or in containers. */
+  natMap?: Record<string, { host: string; port: number }> | ((address: string) => { host: string; port: number } | undefined | null);
+  /** MOVED/ASK replies followed for one command before it fails with RedisClusterError. Default 16. */
+  maxRedirections?: number;
+}
+
+export interface RedisSentinelOptions {
+  /** The sentinels, asked in order. */
+  nodes: RedisNodeAddress[];
+  /** The primary's name in the sentinels' configuration (`sentinel monitor <name> …`). */
+  name: string;
+  /** The sentinels' own ACL user name and password (the primary's are the usual options). */
+  username?: string;
+  password?: string;
+  /** TLS to the sentinels (rediss:// sentinel urls turn it on too); the primary's TLS is the usual `tls` option. */
+  tls?: boolean | RedisTlsOptions;
+}
+
 export interface RedisStoreOptions extends RedisConnectionOptions {
+  /**
+   * Redis Cluster: `true` (the url or host and port is the seed) or { nodes, natMap,
+   * maxRedirections }. Every other connection option applies to every node.
+   */
+  cluster?: true | RedisClusterOptions;
+  /** A primary found through Redis Sentinel; the other connection options apply to the primary. */
+  sentinel?: RedisSentinelOptions;
   /** Keys are stored as `${namespace}${keyPrefixSeparator}${key}`; Keyv sets it; '' = no prefix. Default 'keyv'. */
   namespace?: string;
   /** Default '::' (same as @keyv/redis). */
@@ -158,6 +189,45 @@ export declare class RedisClient {
   destroy(): void;
 }
 
+/**
+ * The RedisClient API over a Redis Cluster: one RedisClient per primary, opened on first use;
+ * commands routed by hash slot, MOVED/ASK followed, MGET/MSET/DEL/UNLINK/EXISTS/TOUCH split by
+ * slot (replies in the caller's order); another command whose keys span slots rejects with
+ * RedisClusterError.
+ */
+export declare class RedisClusterClient {
+  constructor(url?: string | (RedisConnectionOptions & { cluster?: true | RedisClusterOptions }), options?: RedisConnectionOptions & { cluster?: true | RedisClusterOptions });
+  /** The first seed's address. */
+  readonly address: string;
+  readonly closed: boolean;
+  readonly cluster: true;
+  /** The resolved settings of every node (secrets shown as '***') and the seeds. */
+  readonly config: RedisClient['config'] & { cluster: { nodes: string[]; maxRedirections: number } };
+  /** MOVED and ASK followed, TRYAGAIN/CLUSTERDOWN retries, slot map reads, since construction. */
+  readonly stats: { moved: number; asked: number; retried: number; slotMapReads: number };
+  command<T = RedisReply>(args: RedisArgument[], options?: { buffers?: boolean; timeout?: number }): Promise<T>;
+  /** The client of every primary in the slot map (for per-node commands such as SCAN). */
+  primaries(): Promise<RedisClient[]>;
+  disconnect(options?: { timeout?: number }): Promise<void>;
+  destroy(): void;
+}
+
+/** The RedisClient API for a primary watched by Redis Sentinel; follows failovers. */
+export declare class RedisSentinelClient {
+  constructor(url?: string | (RedisConnectionOptions & { sentinel: RedisSentinelOptions }), options?: RedisConnectionOptions & { sentinel?: RedisSentinelOptions });
+  readonly address: string;
+  readonly closed: boolean;
+  /** The resolved settings of the primary's connection (secrets shown as '***'; host and port undefined: the sentinels give them). */
+  readonly config: RedisClient['config'] & { sentinel: { nodes: string[]; name: string; tls: boolean } };
+  /** 'host:port' of the primary in use; undefined before the first command. */
+  readonly primary: string | undefined;
+  /** Primaries switched to, rounds of questions to the sentinels, +switch-master messages seen. */
+  readonly stats: { switches: number; asks: number; switchMessages: number };
+  command<T = RedisReply>(args: RedisArgument[], options?: { buffers?: boolean; timeout?: number }): Promise<T>;
+  disconnect(options?: { timeout?: number }): Promise<void>;
+  destroy(): void;
+}
+
 /** A Redis store: Keyv 5 storage adapter and createCache tier. */
 export declare class RedisStore extends EventEmitter {
   constructor(url?: string | RedisStoreOptions, options?: RedisStoreOptions);
@@ -165,8 +235,8 @@ export declare class RedisStore extends EventEmitter {
   keyPrefixSeparator: string;
   /** The store options with their defaults (`namespace` as given; Keyv may change `this.namespace`). */
   readonly opts: Required<Omit<RedisStoreOptions, keyof RedisConnectionOptions>> & { dialect: 'redis' };
-  /** The (shared) connection manager, for advanced commands. */
-  readonly client: RedisClient;
+  /** The (shared) connection manager, for advanced commands: a RedisClient, or the cluster's or sentinel's client. */
+  readonly client: RedisClient | RedisClusterClient | RedisSentinelClient;
   get(key: string): Promise<string | undefined>;
   getMany(keys: string[]): Promise<Array<string | undefined>>;
   set(key: string, value: string | Uint8Array, ttl?: number): Promise<boolean>;

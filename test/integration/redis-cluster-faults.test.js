@@ -139,7 +139,6 @@ test('failover under load: kill -9 of a primary, clear errors until a replica is
   await client.disconnect();
   const worstLag = lag.stop();
   const outage = lastFailure - firstFailure;
-  // eslint-disable-next-line no-console
   console.log(`failover: first failure ${firstFailure - killedAt} ms after kill -9, last ${lastFailure - killedAt} ms after it (outage ${outage} ms); errors ${JSON.stringify(Object.fromEntries(errorCodes))}; timer lag max ${worstLag} ms`);
   expect(servedAt).toBeGreaterThan(0);
   expect(wrong).toBe(0);

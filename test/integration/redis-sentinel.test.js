@@ -152,8 +152,7 @@ describe('Sentinel', () => {
     watch.close();
     const worstLag = lag.stop();
     const { state } = running;
-    // eslint-disable-next-line no-console
-    console.log(`SENTINEL FAILOVER: +switch-master ${switchedAt - started} ms after the command, served from the new primary ${servedAt - switchedAt} ms after it; ` +
+      console.log(`SENTINEL FAILOVER: +switch-master ${switchedAt - started} ms after the command, served from the new primary ${servedAt - switchedAt} ms after it; ` +
       `ops ${state.ok}, failures ${JSON.stringify(state.codes)}, outage ${state.lastFailure - state.firstFailure} ms, wrong ${state.wrong}, timer lag ${worstLag.toFixed(0)} ms`);
     expect(servedAt).toBeGreaterThan(0);
     expect(servedAt - switchedAt).toBeLessThan(allowing(3000, worstLag));
@@ -186,8 +185,7 @@ describe('Sentinel', () => {
     await running.stop();
     watch.close();
     const { state } = running;
-    // eslint-disable-next-line no-console
-    console.log(`kill -9 of the primary: +switch-master ${switchedAt - killedAt} ms after, served again ${servedAt - killedAt} ms after the kill; ` +
+      console.log(`kill -9 of the primary: +switch-master ${switchedAt - killedAt} ms after, served again ${servedAt - killedAt} ms after the kill; ` +
       `failures ${JSON.stringify(state.codes)}, outage ${state.lastFailure - state.firstFailure} ms, wrong ${state.wrong}`);
     expect(switchedAt).toBeGreaterThan(0);
     expect(servedAt).toBeGreaterThan(0);

@@ -34,6 +34,10 @@ import {
   RedisUnsupportedCommandError,
   RedisTlsError,
   RedisCredentialsError,
+  RedisClusterClient,
+  RedisSentinelClient,
+  RedisClusterError,
+  RedisSentinelError,
 } from '../..';
 import type {
   Cache,
@@ -195,7 +199,7 @@ export async function redis(): Promise<void> {
   await store.clear();
   new Keyv({ store, namespace: 'users' });
 
-  const client: RedisClient = store.client;
+  const client = store.client;
   expectType<RedisReply>()(await client.command(['GET', 'k']));
   expectType<Buffer | null>()(await client.command<Buffer | null>(['GET', Buffer.from('k')], { buffers: true }));
   await client.command(['SET', 'k', 'v', 'PX', 1000], { timeout: 2000 });
@@ -208,6 +212,26 @@ export async function redis(): Promise<void> {
   expectType<string>()(client.address);
   expectType<boolean>()(client.closed);
   expectType<number>()(client.config.commandTimeout);
+
+  // Cluster and Sentinel: the same store, the same client API.
+  const clustered = new RedisStore({ cluster: { nodes: ['redis://10.0.0.1:7000', { host: '10.0.0.2', port: 7000 }], maxRedirections: 8, natMap: { '10.0.0.1:7000': { host: 'localhost', port: 7000 } } } });
+  new RedisStore('rediss://cache.example:6379', { cluster: true });
+  new RedisStore({ cluster: { natMap: (address: string) => (address === 'x:1' ? { host: 'y', port: 2 } : undefined) } });
+  // @ts-expect-error cluster is true or an object
+  new RedisStore({ cluster: 'yes' });
+  const clusterClient = new RedisClusterClient({ url: 'redis://10.0.0.1:7000', cluster: true });
+  expectType<number>()(clusterClient.stats.moved);
+  expectType<RedisClient[]>()(await clusterClient.primaries());
+  expectType<RedisReply>()(await clustered.client.command(['GET', 'k']));
+  const sentinelStore = new RedisStore({ sentinel: { nodes: ['redis://10.0.0.1:26379'], name: 'mymaster', password: 'p' }, password: 'data' });
+  // @ts-expect-error a sentinel needs the primary's name
+  new RedisStore({ sentinel: { nodes: ['redis://10.0.0.1:26379'] } });
+  const sentinelClient = new RedisSentinelClient({ sentinel: { nodes: [{ host: '10.0.0.1', port: 26379 }], name: 'm', tls: true } });
+  expectType<string | undefined>()(sentinelClient.primary);
+  await sentinelStore.disconnect();
+  const clusterError = new RedisClusterError('m', 'a', { slots: [1] });
+  expectType<number[]>()(clusterError.slots);
+  expectType<'ERR_REDIS_SENTINEL'>()(new RedisSentinelError('m').code);
 
   const own = new RedisClient({ host: 'localhost', port: 6380, offlineQueue: 10 });
   new RedisClient('redis://localhost', { db: 3 });
