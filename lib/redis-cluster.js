@@ -177,7 +177,8 @@ class RedisClusterClient {
     this.#servername = config.tls?.servername ?? (net.isIP(seedHost) ? undefined : seedHost);
     // Node clients are made as nodes are learnt, so the options (password included) are kept
     // here, in a private field; `config` and inspection show them redacted.
-    this.#options = { ...withoutAddress(connection), ...(connection.url === undefined ? {} : urlOptionsWithoutAddress(connection.url)) };
+    // The url's settings, then the options given beside it (which win, as for RedisClient).
+    this.#options = { ...(connection.url === undefined ? {} : urlOptionsWithoutAddress(connection.url)), ...withoutAddress(connection) };
     this.#redactedConfig = { ...redactedConfig(config), cluster: { nodes: this.#seeds.map((n) => formatAddress(n.host, n.port)), maxRedirections: this.#maxRedirections } };
     /** The first seed's address; nodes' own addresses appear in their errors. */
     this.address = formatAddress(seedHost, this.#seeds[0].port);

@@ -134,7 +134,8 @@ class RedisSentinelClient {
     this.#sentinel = resolveSentinelOption('RedisStore', sentinel);
     const config = resolveConnection('RedisStore', connection);
     if (config.path) throw new InvalidArgumentError(`RedisStore: option 'sentinel' finds the primary's host and port; a unix socket path ('${config.path}') cannot be combined with it`);
-    this.#data = { ...withoutAddress(connection), ...(connection.url === undefined ? {} : urlOptionsWithoutAddress(connection.url)) };
+    // The url's settings, then the options given beside it (which win, as for RedisClient).
+    this.#data = { ...(connection.url === undefined ? {} : urlOptionsWithoutAddress(connection.url)), ...withoutAddress(connection) };
     this.#redactedConfig = {
       ...redactedConfig(config), host: undefined, port: undefined,
       sentinel: { nodes: this.#sentinel.nodes.map((n) => formatAddress(n.host, n.port)), name: this.#sentinel.name, tls: this.#sentinel.tlsOn },

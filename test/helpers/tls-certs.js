@@ -14,7 +14,10 @@
 //   otherCa       an unrelated CA that signed nothing here
 // Each entry: { cert, key, certFile, keyFile } (PEM strings and their files).
 // `makeCertificates({ serverOnly: true })` makes only `ca` and `server` (what a TLS server
-// and its verifying clients need).
+// and its verifying clients need); `serverNames` replaces the server certificate's names
+// (e.g. 'DNS:localhost' alone: a certificate that names no IP address, as managed services
+// issue them); `serverUsage` its extended key usage (default 'serverAuth'; a cluster's nodes
+// present their certificate as clients on the cluster bus too: 'serverAuth,clientAuth').
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -37,7 +40,7 @@ function makeCertificates(options = {}) {
   }
 }
 
-function makeIn(dir, { serverOnly = false }) {
+function makeIn(dir, { serverOnly = false, serverNames = 'DNS:localhost,IP:127.0.0.1', serverUsage = 'serverAuth' }) {
   const read = (name) => ({
     cert: fs.readFileSync(path.join(dir, `${name}.crt`), 'latin1'),
     key: fs.readFileSync(path.join(dir, `${name}.key`), 'latin1'),
@@ -58,7 +61,7 @@ function makeIn(dir, { serverOnly = false }) {
   };
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
   root('ca', 'ncm test CA');
-  signed('server', 'localhost', 'DNS:localhost,IP:127.0.0.1');
+  signed('server', 'localhost', serverNames, { extendedKeyUsage: serverUsage });
   if (serverOnly) return { dir, ca: read('ca'), server: read('server'), cleanup };
   root('other-ca', 'ncm other CA');
   signed('wrong-host', 'wrong.example', 'DNS:wrong.example');
