@@ -12,6 +12,8 @@
 // certificate Node's root certificates verify: their process names that CA in
 // NODE_EXTRA_CA_CERTS. REDIS_TLS_SELF_SIGNED_URL is a TLS redis-server with a self-signed
 // certificate, and REDIS_TLS_SELF_SIGNED_CERT the file of that certificate.
+// REDIS_CLUSTER_URL is a seed of a throwaway 3-primary Redis Cluster; REDIS_SENTINEL_URLS the
+// comma-separated urls of the sentinels watching a throwaway primary named 'mymaster'.
 // A block may be left out only with a visible reason on the line before its fence:
 //   <!-- snippet-skip: why this block cannot run on its own -->
 // Code that cannot run standalone (Next.js files, TypeScript, shell) uses another fence
@@ -23,6 +25,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startRedis } = require('../helpers/redis-server');
+const { startCluster } = require('../helpers/redis-cluster');
+const { startSentinels } = require('../helpers/redis-sentinel');
 const { makeCertificates } = require('../helpers/tls-certs');
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -67,6 +71,8 @@ const usesRedis = (code) => /RedisStore|RedisClient|REDIS_URL|@keyv\/redis/.test
 const usesTls = (code) => /REDIS_TLS_URL|REDIS_TLS_TRUSTED_URL/.test(code);
 const usesTrustedTls = (code) => /REDIS_TLS_TRUSTED_URL/.test(code);
 const usesSelfSigned = (code) => /REDIS_TLS_SELF_SIGNED_URL/.test(code);
+const usesCluster = (code) => /REDIS_CLUSTER_URL/.test(code);
+const usesSentinel = (code) => /REDIS_SENTINEL_URLS/.test(code);
 
 /**
  * A directory whose node_modules holds `native-cache-manager` (a link to this repository)
@@ -105,8 +111,12 @@ describe('documentation snippets', () => {
   let certs;
   let tlsRedis;
   let selfSignedRedis;
+  let cluster;
+  let sentinels;
 
   beforeAll(async () => {
+    if (snippets.some((s) => !s.skip && usesCluster(s.code))) cluster = await startCluster({ replicas: 0 });
+    if (snippets.some((s) => !s.skip && usesSentinel(s.code))) sentinels = await startSentinels({ replicas: 0, sentinels: 1 });
     sandbox = makeSandbox();
     if (snippets.some((s) => !s.skip && usesRedis(s.code))) redis = await startRedis();
     if (snippets.some((s) => !s.skip && (usesTls(s.code) || usesSelfSigned(s.code)))) certs = makeCertificates();
@@ -116,9 +126,11 @@ describe('documentation snippets', () => {
     if (snippets.some((s) => !s.skip && usesSelfSigned(s.code))) {
       selfSignedRedis = await startRedis({ tls: { certFile: certs.selfSigned.certFile, keyFile: certs.selfSigned.keyFile } });
     }
-  }, 30_000);
+  }, 90_000);
 
   afterAll(async () => {
+    if (cluster) await cluster.cleanup();
+    if (sentinels) await sentinels.cleanup();
     if (redis) await redis.cleanup();
     if (tlsRedis) await tlsRedis.cleanup();
     if (selfSignedRedis) await selfSignedRedis.cleanup();
@@ -166,6 +178,10 @@ describe('documentation snippets', () => {
       delete env.REDIS_TLS_SELF_SIGNED_URL;
       delete env.REDIS_TLS_SELF_SIGNED_CERT;
     }
+    if (usesCluster(s.code)) env.REDIS_CLUSTER_URL = cluster.urls[0];
+    else delete env.REDIS_CLUSTER_URL;
+    if (usesSentinel(s.code)) env.REDIS_SENTINEL_URLS = sentinels.urls().join(',');
+    else delete env.REDIS_SENTINEL_URLS;
     const result = await runNode(file, env);
     const report = `${s.file}:${s.line} (${name})\nexit ${result.code} ${result.signal ?? ''}\n` +
       `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
