@@ -48,7 +48,8 @@ function parseAddress(text) {
   return { host: match[1] ?? match[2], port };
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+// Not unref'd: a caller waits on it, and the process must not exit under it.
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The `cluster` option checked: `true`, or `{ nodes?, natMap?, maxRedirections? }`.

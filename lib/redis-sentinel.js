@@ -26,7 +26,8 @@ const ASK_MIN_INTERVAL_MS = 100;
 const WATCH_RETRY_MS = 1000;
 
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+// Not unref'd: a caller waits on it, and the process must not exit under it.
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The `sentinel` option checked: `{ nodes, name, username?, password?, tls? }`.
