@@ -112,6 +112,24 @@ describe('RedisStore over a cluster', () => {
   });
 });
 
+describe('process exit', () => {
+  test('a process that uses the cluster and never disconnects still exits', async () => {
+    const { execFile } = require('node:child_process');
+    const script = `
+      const { RedisStore, createCache } = require(${JSON.stringify(require.resolve('../../lib'))});
+      const cache = createCache({ stores: [new RedisStore({ cluster: { nodes: ${JSON.stringify(cluster.urls.slice(0, 2))} } })] });
+      cache.mset([{ key: 'exit:a', value: 1 }, { key: 'exit:b', value: 2 }])
+        .then(() => cache.mget(['exit:a', 'exit:b'])).then((v) => console.log(JSON.stringify(v)));
+    `;
+    const started = Date.now();
+    const { stdout, code } = await new Promise((resolve) => {
+      execFile(process.execPath, ['-e', script], { timeout: 30_000 }, (error, out) => resolve({ stdout: out, code: error?.code ?? 0 }));
+    });
+    expect({ stdout: stdout.trim(), code }).toEqual({ stdout: '[1,2]', code: 0 });
+    expect(Date.now() - started).toBeLessThan(25_000);
+  });
+});
+
 describe('RedisClusterClient', () => {
   test('single-key commands route by key; a command spanning slots is refused naming them', async () => {
     const client = track(new RedisClusterClient(cluster.urls[2]));

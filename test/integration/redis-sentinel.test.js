@@ -76,6 +76,19 @@ describe('Sentinel', () => {
     await b.disconnect();
   });
 
+  test('a process that uses Sentinel and never disconnects still exits', async () => {
+    const { execFile } = require('node:child_process');
+    const script = `
+      const { RedisStore } = require(${JSON.stringify(require.resolve('../../lib'))});
+      const store = new RedisStore({ sentinel: { nodes: ${JSON.stringify(setup.urls())}, name: ${JSON.stringify(setup.name)} } });
+      store.set('exit', 'yes').then(() => store.get('exit')).then((v) => console.log(v));
+    `;
+    const { stdout, code } = await new Promise((resolve) => {
+      execFile(process.execPath, ['-e', script], { timeout: 30_000 }, (error, out) => resolve({ stdout: out, code: error?.code ?? 0 }));
+    });
+    expect({ stdout: stdout.trim(), code }).toEqual({ stdout: 'yes', code: 0 });
+  });
+
   test('a name the sentinels do not know, unreachable sentinels, bad options: clear errors', async () => {
     const unknown = new RedisSentinelClient({ sentinel: { nodes: setup.urls(), name: 'nosuch' } });
     const error = await unknown.command(['GET', 'k']).catch((e) => e);
