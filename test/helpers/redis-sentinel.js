@@ -18,22 +18,28 @@ function cliOutput(cli, args) {
 }
 
 /**
- * @param {{replicas?: number, sentinels?: number, name?: string, downAfterMs?: number, server?: string}} [options]
+ * @param {{replicas?: number, sentinels?: number, name?: string, downAfterMs?: number, server?: string, tls?: object}} [options]
+ *   `tls`: { certFile, keyFile, caFile }: every node and sentinel speaks TLS only (replication
+ *   and the sentinels' own connections too); `urls()` are then rediss://
  */
 async function startSentinels(options = {}) {
   const name = options.name ?? 'mymaster';
   const { binary, cli } = testServer(options.server);
   const replicaCount = options.replicas ?? 1;
-  const primary = await startRedis({ server: options.server, args: ['--repl-diskless-sync-delay', '0'] });
+  const tlsFiles = options.tls;
+  const tlsArgs = tlsFiles ? ['--tls-replication', 'yes'] : [];
+  const nodeTls = tlsFiles && { certFile: tlsFiles.certFile, keyFile: tlsFiles.keyFile, caFile: tlsFiles.caFile };
+  const primary = await startRedis({ server: options.server, tls: nodeTls, args: ['--repl-diskless-sync-delay', '0', ...tlsArgs] });
   const replicas = [];
   const sentinels = [];
   const setup = {
     name, primary, replicas, sentinels,
     /** Every data node (the primary first, as started). */
     get dataNodes() { return [primary, ...replicas]; },
-    urls: () => sentinels.map((s) => `redis://127.0.0.1:${s.port}`),
+    urls: () => sentinels.map((s) => `${tlsFiles ? 'rediss' : 'redis'}://127.0.0.1:${s.port}`),
     /** Runs the cli against sentinel `i`. */
-    sentinelCli: (i, ...args) => cliOutput(cli, ['-h', '127.0.0.1', '-p', String(sentinels[i].port), ...args]),
+    sentinelCli: (i, ...args) => cliOutput(cli, ['-h', '127.0.0.1', '-p', String(sentinels[i].port),
+      ...(tlsFiles ? ['--tls', '--cacert', tlsFiles.caFile] : []), ...args]),
     /** The primary's port as sentinel `i` sees it. */
     async primaryPort(i = 0) {
       const text = await setup.sentinelCli(i, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name);
@@ -52,7 +58,7 @@ async function startSentinels(options = {}) {
   };
   try {
     for (let i = 0; i < replicaCount; i++) {
-      replicas.push(await startRedis({ server: options.server, args: ['--replicaof', '127.0.0.1', String(primary.port), '--repl-diskless-sync-delay', '0'] }));
+      replicas.push(await startRedis({ server: options.server, tls: nodeTls, args: ['--replicaof', '127.0.0.1', String(primary.port), '--repl-diskless-sync-delay', '0', ...tlsArgs] }));
     }
     // Replicas in sync before the sentinels look.
     for (let until = Date.now() + 20_000; ;) {
@@ -66,7 +72,9 @@ async function startSentinels(options = {}) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-sentinel-'));
       const conf = path.join(dir, 'sentinel.conf');
       fs.writeFileSync(conf, [
-        `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
+        ...(tlsFiles ? ['port 0', `tls-port ${port}`, `tls-cert-file ${tlsFiles.certFile}`, `tls-key-file ${tlsFiles.keyFile}`,
+          `tls-ca-cert-file ${tlsFiles.caFile}`, 'tls-auth-clients no', 'tls-replication yes'] : [`port ${port}`]),
+        'bind 127.0.0.1', `dir ${dir}`,
         `sentinel monitor ${name} 127.0.0.1 ${primary.port} 2`,
         `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 1000}`,
         `sentinel failover-timeout ${name} 10000`,

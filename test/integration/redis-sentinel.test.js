@@ -4,6 +4,7 @@
 // loopback by the test; failovers (SENTINEL FAILOVER, then kill -9 of the primary) under load.
 const net = require('node:net');
 const { startSentinels } = require('../helpers/redis-sentinel');
+const { makeCertificates } = require('../helpers/tls-certs');
 const { watchTimerLag, allowing } = require('../helpers/timing');
 const {
   RedisStore, RedisSentinelClient, createCache, RedisSentinelError, InvalidArgumentError,
@@ -206,6 +207,50 @@ describe('Sentinel', () => {
     for (const code of Object.keys(state.codes)) {
       expect(['ERR_REDIS_CONNECTION', 'ERR_REDIS_CONNECT_TIMEOUT', 'ERR_REDIS_TIMEOUT', 'ERR_REDIS_CLOSED', 'ERR_REDIS_SENTINEL']).toContain(code);
     }
+    await client.disconnect();
+  });
+});
+
+describe('Sentinel over TLS (sentinels and data nodes TLS only)', () => {
+  let certs;
+  let secure;
+  beforeAll(async () => {
+    certs = makeCertificates({ serverOnly: true, serverUsage: 'serverAuth,clientAuth' });
+    secure = await startSentinels({
+      replicas: 1, sentinels: 3, tls: { certFile: certs.server.certFile, keyFile: certs.server.keyFile, caFile: certs.ca.certFile },
+    });
+  });
+  afterAll(async () => {
+    await secure?.cleanup();
+    certs?.cleanup();
+  });
+
+  test('the store verifies both sides and follows SENTINEL FAILOVER', async () => {
+    const urls = secure.urls();
+    expect(urls[0]).toMatch(/^rediss:/);
+    const store = new RedisStore({ sentinel: { nodes: urls, name: secure.name, tls: { ca: certs.ca.cert } }, tls: { ca: certs.ca.cert }, namespace: 'tls' });
+    await store.set('k', 'before');
+    const before = store.client.primary;
+    expect(before).toBe(`127.0.0.1:${secure.primary.port}`);
+    await secure.sentinelCli(0, 'SENTINEL', 'FAILOVER', secure.name);
+    let after;
+    for (const until = Date.now() + 30_000; Date.now() < until;) {
+      await store.set('k', 'after').catch(() => {});
+      if (store.client.primary !== before && (await store.get('k').catch(() => undefined)) === 'after') {
+        after = store.client.primary;
+        break;
+      }
+      await sleep(50);
+    }
+    expect(after).toBe(`127.0.0.1:${secure.replicas[0].port}`);
+    await store.disconnect();
+  });
+
+  test('a sentinel whose certificate is not trusted: RedisSentinelError with the TLS error as cause', async () => {
+    const client = new RedisSentinelClient({ sentinel: { nodes: secure.urls().slice(0, 1), name: secure.name }, tls: { ca: certs.ca.cert } });
+    const error = await client.command(['PING']).catch((e) => e);
+    expect(error).toBeInstanceOf(RedisSentinelError);
+    expect(error.cause.code).toBe('ERR_REDIS_TLS');
     await client.disconnect();
   });
 });
