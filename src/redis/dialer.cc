@@ -28,6 +28,7 @@ Dialer::~Dialer() { Cancel(); }
 void Dialer::Dial() {
   Cancel();
   connect_timer_.Start(options_.connect_timeout_ms);
+  connect_due_ms_ = uv_now(loop_) + options_.connect_timeout_ms;
   addresses_.clear();
   next_address_ = 0;
   socket_ = std::make_unique<TcpTransport>(loop_);
@@ -38,10 +39,18 @@ void Dialer::Dial() {
   source_->Resolve(this);
 }
 
-void Dialer::Settle() { connect_timer_.Stop(); }
+void Dialer::Settle() {
+  connect_timer_.Stop();
+  connect_due_ms_ = 0;
+}
+
+void Dialer::ExpireIfDue(uint64_t now) {
+  if (connect_due_ms_ != 0 && connect_due_ms_ <= now) OnConnectTimeout();
+}
 
 void Dialer::Cancel() {
   connect_timer_.Stop();
+  connect_due_ms_ = 0;
   source_->Cancel();
   CloseSpare();
   tls_.reset();

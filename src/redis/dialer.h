@@ -66,6 +66,10 @@ class Dialer : private AddressSource::Listener,
   void Settle();
   // Abandons the attempt: sockets still connecting are closed, a lookup is dropped.
   void Cancel();
+  // Fails the attempt with its connect timeout if that is due at `now` (loop time) and its
+  // timer has not fired yet: a caller whose own deadline falls in the same millisecond sees
+  // the connect timeout first, whichever timer libuv runs first.
+  void ExpireIfDue(uint64_t now);
 
  private:
   // AddressSource::Listener
@@ -87,6 +91,7 @@ class Dialer : private AddressSource::Listener,
   AddressSource* const source_;
   Listener* const listener_;
   Timer connect_timer_;
+  uint64_t connect_due_ms_ = 0;  // loop time the attempt's connect timeout is due; 0 = none
   Timer retry_timer_;
   std::unique_ptr<TcpTransport> socket_;  // the connect in progress
   // During a TCP connect: a second socket to the same address with a fresher SYN.

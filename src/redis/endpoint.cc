@@ -350,6 +350,13 @@ void Endpoint::OnDeadline() {
   armed_deadline_ = kNoDeadline;
   if (state_ == State::kClosed) return;
   const uint64_t now = uv_now(loop_);
+  if (state_ == State::kConnecting || state_ == State::kCredentials ||
+      state_ == State::kHandshake) {
+    // An attempt whose connect timeout is due now fails first, so the requests waiting for
+    // it learn why (connect timeout) rather than only that their time ran out.
+    dialer_.ExpireIfDue(now);
+    if (state_ == State::kClosed) return;
+  }
   // Only the expired entries are looked at: the index is ordered by deadline.
   uint32_t written_timeout = 0;
   bool pending_expired = false;
