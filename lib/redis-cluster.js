@@ -19,6 +19,7 @@ const {
 } = require('./redis-options');
 const { keySlot, keyIndexes, SPLIT_COMMANDS, SLOT_COUNT } = require('./redis-slots');
 const { describe } = require('./describe');
+const { coalesced } = require('./coalesced');
 const {
   InvalidArgumentError, RedisClosedError, RedisClusterError, RedisServerError, RedisTimeoutError,
 } = require('./errors');
@@ -148,8 +149,7 @@ class RedisClusterClient {
   #nodes = new Map(); // 'host:port' → RedisClient
   #slots = new Array(SLOT_COUNT); // slot → 'host:port' of its primary
   #mapped = false;
-  #refreshing; // the read of the slot map in progress
-  #lastRefresh = 0;
+  #mapReads = coalesced(() => this.#readSlotMap(), REFRESH_MIN_INTERVAL_MS);
   #closing;
   #redactedConfig;
   #stats = { moved: 0, asked: 0, retried: 0, slotMapReads: 0 };
@@ -246,18 +246,10 @@ class RedisClusterClient {
 
   /**
    * Reads the slot map (coalesced: callers during a read share it; reads are at least
-   * REFRESH_MIN_INTERVAL_MS apart). Resolves when the map is read or the read failed.
+   * REFRESH_MIN_INTERVAL_MS apart). Resolves when the map is read, rejects when it could not be.
    */
   #refresh() {
-    if (this.#refreshing !== undefined) return this.#refreshing;
-    const wait = this.#lastRefresh + REFRESH_MIN_INTERVAL_MS - Date.now();
-    this.#refreshing = (wait > 0 ? sleep(wait) : Promise.resolve())
-      .then(() => this.#readSlotMap())
-      .finally(() => {
-        this.#lastRefresh = Date.now();
-        this.#refreshing = undefined;
-      });
-    return this.#refreshing;
+    return this.#mapReads.run();
   }
 
   /** A background refresh: errors are kept for the callers waiting on the map, not thrown. */

@@ -18,6 +18,7 @@ const {
   resolveConnection, redactedConfig, formatAddress, urlOptionsWithoutAddress, withoutAddress,
 } = require('./redis-options');
 const { describe } = require('./describe');
+const { coalesced } = require('./coalesced');
 const { InvalidArgumentError, RedisClosedError, RedisSentinelError } = require('./errors');
 
 /** Shortest pause between two rounds of questions to the sentinels. */
@@ -26,8 +27,6 @@ const ASK_MIN_INTERVAL_MS = 100;
 const WATCH_RETRY_MS = 1000;
 
 
-// Not unref'd: a caller waits on it, and the process must not exit under it.
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The `sentinel` option checked: `{ nodes, name, username?, password?, tls? }`.
@@ -110,8 +109,7 @@ class RedisSentinelClient {
   #sentinel;
   #sentinelClients = new Map(); // 'host:port' → RedisClient asking that sentinel
   #current; // { address, client, ready: Promise<void>, checked: boolean }
-  #asking;
-  #lastAsk = 0;
+  #asks = coalesced(() => this.#askSentinels(), ASK_MIN_INTERVAL_MS);
   #closing;
   #watch; // the subscription socket
   #watchTimer;
@@ -176,15 +174,7 @@ class RedisSentinelClient {
 
   /** Asks the sentinels in turn where the primary is; coalesced, at most every ASK_MIN_INTERVAL_MS. */
   #ask() {
-    if (this.#asking !== undefined) return this.#asking;
-    const wait = this.#lastAsk + ASK_MIN_INTERVAL_MS - Date.now();
-    this.#asking = (wait > 0 ? sleep(wait) : Promise.resolve())
-      .then(() => this.#askSentinels())
-      .finally(() => {
-        this.#lastAsk = Date.now();
-        this.#asking = undefined;
-      });
-    return this.#asking;
+    return this.#asks.run();
   }
 
   async #askSentinels() {

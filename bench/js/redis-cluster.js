@@ -24,6 +24,7 @@ const path = require('node:path');
 const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
 const { median } = require('./lib/stats');
+const { closedLoop } = require('./lib/closed-loop');
 const { environment } = require('./lib/runner');
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -96,47 +97,29 @@ async function runJob({ driver, op, concurrency, seeds, seconds }) {
   for (let i = 0; i < KEYS; i += 100) {
     await Promise.all(Array.from({ length: 100 }, (_, j) => client.set(keyFor(i + j), valueFor(i + j))));
   }
-  const latencies = [];
-  let ops = 0;
-  let wrong = 0;
-  let measuring = false;
-  let stop = false;
-  const worker = async (w) => {
-    let i = w * 7919;
-    while (!stop) {
-      const t0 = process.hrtime.bigint();
+  const result = await closedLoop({
+    concurrency,
+    seconds,
+    async step(n) {
       if (op === 'GET') {
-        const k = i++ % KEYS;
-        if (await client.get(keyFor(k)) !== valueFor(k)) wrong++;
-      } else if (op === 'SET') {
-        const k = i++ % KEYS;
+        const k = n % KEYS;
+        return (await client.get(keyFor(k))) === valueFor(k) ? 0 : 1;
+      }
+      if (op === 'SET') {
+        const k = n % KEYS;
         await client.set(keyFor(k), valueFor(k));
-      } else {
-        const first = (i += 100) % (KEYS - 100);
-        const keys = Array.from({ length: 100 }, (_, j) => keyFor(first + j));
-        const values = await client.mget(keys);
-        for (let j = 0; j < 100; j++) if (values[j] !== valueFor(first + j)) wrong++;
+        return 0;
       }
-      if (measuring) {
-        latencies.push(Number(process.hrtime.bigint() - t0) / 1000);
-        ops++;
-      }
-    }
-  };
-  const workers = Array.from({ length: concurrency }, (_, w) => worker(w));
-  await new Promise((r) => setTimeout(r, seconds * 250));
-  measuring = true;
-  const started = process.hrtime.bigint();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  stop = true;
-  await Promise.all(workers);
+      const first = (n * 100) % (KEYS - 100);
+      const values = await client.mget(Array.from({ length: 100 }, (_, j) => keyFor(first + j)));
+      let wrong = 0;
+      for (let j = 0; j < 100; j++) if (values[j] !== valueFor(first + j)) wrong++;
+      return wrong;
+    },
+  });
   await client.close();
-  if (wrong > 0) throw new Error(`${driver}: ${wrong} reads returned another key's value or none`);
-  latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
-  return { opsPerSec: ops / elapsed, p50: pct(0.5), p99: pct(0.99) };
+  if (result.wrong > 0) throw new Error(`${driver}: ${result.wrong} reads returned another key's value or none`);
+  return { opsPerSec: result.opsPerSec, p50: result.p50, p99: result.p99 };
 }
 
 function parseArgs(argv) {

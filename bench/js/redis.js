@@ -48,6 +48,7 @@ const { startRedis } = require('../../test/helpers/redis-server');
 const { makeCertificates } = require('../../test/helpers/tls-certs');
 const { environment, environmentInfo } = require('./lib/runner');
 const chart = require('./chart');
+const { closedLoop } = require('./lib/closed-loop');
 const { median } = require('./lib/stats');
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -216,42 +217,19 @@ async function runJob({ driver, op, concurrency, size, url, caFile, seconds, roo
   for (let i = 0; i < KEYS; i += 100) {
     await Promise.all(Array.from({ length: 100 }, (_, j) => client.set(keyFor(i + j, size), valueFor(i + j, size))));
   }
-  const latencies = [];
-  let ops = 0;
-  let wrong = 0;
-  let measuring = false;
-  let stop = false;
-  const worker = async (w) => {
-    let i = w * 7919;
-    while (!stop) {
-      const k = i++ % KEYS;
-      const t0 = process.hrtime.bigint();
-      if (op === 'GET') {
-        const v = await client.get(keyFor(k, size));
-        if (v !== valueFor(k, size)) wrong++;
-      } else {
-        await client.set(keyFor(k, size), valueFor(k, size));
-      }
-      if (measuring) {
-        latencies.push(Number(process.hrtime.bigint() - t0) / 1000);
-        ops++;
-      }
-    }
-  };
-  const workers = Array.from({ length: concurrency }, (_, w) => worker(w));
-  await new Promise((r) => setTimeout(r, seconds * 250));
-  measuring = true;
-  const started = process.hrtime.bigint();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  stop = true;
-  await Promise.all(workers);
+  const result = await closedLoop({
+    concurrency,
+    seconds,
+    async step(n) {
+      const k = n % KEYS;
+      if (op === 'GET') return (await client.get(keyFor(k, size))) === valueFor(k, size) ? 0 : 1;
+      await client.set(keyFor(k, size), valueFor(k, size));
+      return 0;
+    },
+  });
   await client.close();
-  if (wrong > 0) throw new Error(`${driver}: ${wrong} GETs returned another key's value or none`);
-  latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
-  return { opsPerSec: ops / elapsed, p50: pct(0.5), p99: pct(0.99) };
+  if (result.wrong > 0) throw new Error(`${driver}: ${result.wrong} GETs returned another key's value or none`);
+  return { opsPerSec: result.opsPerSec, p50: result.p50, p99: result.p99 };
 }
 
 function hasTaskset() {
