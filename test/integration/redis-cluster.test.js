@@ -8,6 +8,7 @@ const {
   RedisStore, RedisClusterClient, RedisClient, createCache, RedisClusterError, InvalidArgumentError,
 } = require('../../lib');
 const { keySlot } = require('../../lib/redis-slots');
+const { watchTimerLag, allowing } = require('../helpers/timing');
 
 jest.setTimeout(120_000);
 
@@ -294,5 +295,91 @@ describe('a cluster that answers nonsense', () => {
     expect(client.stats.moved).toBe(5);
     await client.disconnect();
     await node.close();
+  });
+});
+
+/** Two fake nodes: slots 0-8191 on `low`, 8192-16383 on `high`; each answers other commands with its own function. */
+async function twoNodeCluster(lowAnswer, highAnswer) {
+  const ports = {};
+  const map = () => `*2\r\n*3\r\n:0\r\n:8191\r\n*2\r\n$9\r\n127.0.0.1\r\n:${ports.low}\r\n` +
+    `*3\r\n:8192\r\n:16383\r\n*2\r\n$9\r\n127.0.0.1\r\n:${ports.high}\r\n`;
+  const answer = (own) => (words) => (words[0].toUpperCase() === 'CLUSTER' ? map() : own(words));
+  const low = await fakeNode(answer(lowAnswer));
+  const high = await fakeNode(answer(highAnswer));
+  ports.low = low.port;
+  ports.high = high.port;
+  return { low, high, close: () => Promise.all([low.close(), high.close()]) };
+}
+
+describe('retries, deadlines and split failures (fake nodes)', () => {
+  const lowKeys = [];
+  const highKeys = [];
+  for (let i = 0; lowKeys.length < 5 || highKeys.length < 5; i++) {
+    const key = `key${i}`;
+    (keySlot(key) < 8192 ? lowKeys : highKeys).push(key);
+  }
+  const keys = [...lowKeys.slice(0, 5), ...highKeys.slice(0, 5)];
+
+  test('a split write whose part fails names the failed slots and the keys that may have been written', async () => {
+    const nodes = await twoNodeCluster(() => '+OK\r\n', (words) => (/^M/i.test(words[0]) ? '-ERR simulated failure\r\n' : '+OK\r\n'));
+    const client = new RedisClusterClient({ host: '127.0.0.1', port: nodes.low.port });
+    const error = await client.command(['MSET', ...keys.flatMap((k) => [k, 'v'])]).catch((e) => e);
+    expect(error).toBeInstanceOf(RedisClusterError);
+    const highSlots = [...new Set(highKeys.slice(0, 5).map(keySlot))];
+    expect(error.slots.sort()).toEqual(highSlots.sort());
+    expect(error.unsureKeys.sort()).toEqual(highKeys.slice(0, 5).sort());
+    expect(error.cause.redisCode).toBe('ERR');
+    expect(error.message).toMatch(/MSET split over \d+ hash slots: the part for slot\(s\) .* failed: ERR simulated failure/);
+    expect(error.message).toMatch('may or may not have been');
+    // A read names the slots only.
+    const readError = await client.command(['MGET', ...keys]).catch((e) => e);
+    expect(readError.slots.sort()).toEqual(highSlots.sort());
+    expect(readError.unsureKeys).toBeUndefined();
+    await client.disconnect();
+    await nodes.close();
+  });
+
+  test('TRYAGAIN is retried with a short pause; one that never ends rejects within the command timeout', async () => {
+    let tries = 0;
+    const tryAgain = '-TRYAGAIN Multiple keys request during rehashing of slot\r\n';
+    const isGet = (words) => words[0].toUpperCase() === 'GET';
+    const nodes = await twoNodeCluster(
+      (words) => (!isGet(words) ? '+OK\r\n' : ++tries <= 2 ? tryAgain : '$1\r\nv\r\n'),
+      (words) => (isGet(words) ? tryAgain : '+OK\r\n'));
+    const client = new RedisClusterClient({ host: '127.0.0.1', port: nodes.low.port, commandTimeout: 300 });
+    expect(await client.command(['GET', lowKeys[0]])).toBe('v');
+    expect(client.stats.retried).toBe(2);
+    const lag = watchTimerLag();
+    const started = Date.now();
+    const error = await client.command(['GET', highKeys[0]]).catch((e) => e);
+    const waited = Date.now() - started;
+    const worstLag = lag.stop();
+    expect(error.redisCode).toBe('TRYAGAIN');
+    expect(waited).toBeLessThan(allowing(300, worstLag));
+    expect(client.stats.retried).toBeGreaterThan(3);
+    await client.disconnect();
+    await nodes.close();
+  });
+
+  test('a node that never answers: the call rejects at its command timeout and is not sent again', async () => {
+    let gets = 0;
+    const nodes = await twoNodeCluster(() => '+OK\r\n', (words) => {
+      if (words[0].toUpperCase() !== 'GET') return '+OK\r\n';
+      gets++;
+      return ''; // never answers a GET
+    });
+    const client = new RedisClusterClient({ host: '127.0.0.1', port: nodes.low.port, commandTimeout: 300 });
+    await client.command(['SET', lowKeys[0], 'v']); // the slot map is read
+    const lag = watchTimerLag();
+    const started = Date.now();
+    const error = await client.command(['GET', highKeys[0]]).catch((e) => e);
+    const waited = Date.now() - started;
+    const worstLag = lag.stop();
+    // The first call to a node also waits for its connection: at most the connect timeout more.
+    expect(error.code).toBe('ERR_REDIS_TIMEOUT');
+    expect(waited).toBeLessThan(allowing(300 + 1000, worstLag));
+    expect(gets).toBe(1);
+    await client.disconnect();
+    await nodes.close();
   });
 });
