@@ -21,11 +21,11 @@
  */
 
 const path = require('node:path');
-const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
 const { median } = require('./lib/stats');
 const { closedLoop } = require('./lib/closed-loop');
-const { environment } = require('./lib/runner');
+const { environment, environmentInfo } = require('./lib/runner');
+const { saveResults } = require('./chart');
 
 const ROOT = path.resolve(__dirname, '../..');
 const KEYS = 10_000;
@@ -179,10 +179,11 @@ async function main() {
   } finally {
     await cluster.cleanup();
   }
+  const env = environmentInfo({ program: 'bench/js/redis-cluster.js', packages: ['ioredis', 'redis'], runs: args.runs });
   const lines = [
     `# Redis Cluster: 3 primaries on loopback, ${SIZE}-byte values, ${args.runs} round(s) of ${args.seconds} s per job, medians`,
     '',
-    environment({ program: 'bench/js/redis-cluster.js', packages: ['ioredis', 'redis'], runs: args.runs }),
+    environment(env),
     '',
     '| command | concurrency | client | ops/s | p50 µs | p99 µs | ours ÷ theirs |',
     '|---|---:|---|---:|---:|---:|---:|',
@@ -201,7 +202,9 @@ async function main() {
   }
   const text = lines.join('\n');
   process.stdout.write(`${text}\n`);
-  if (args.json) fs.writeFileSync(args.json, `${JSON.stringify({ date: new Date().toISOString(), results: summary }, null, 2)}\n`);
+  // A results file as the other benchmarks write them (bench/js/chart.js reads every one in
+  // the folder); no chart panel of its own.
+  if (args.json) saveResults(args.json, 'redis-cluster', { title: 'Redis Cluster', env, quick: args.quick, results: summary, table: text, charts: [] });
 }
 
 main().catch((error) => {
