@@ -14,6 +14,7 @@ module.exports = {
   modulePathIgnorePatterns: ['<rootDir>/examples/nextjs/', '<rootDir>/build-prebuild/'],
   // The benchmark program's smoke test checks the program, which always benchmarks
   // redis-server (bench/js/redis.js): `npm test` runs it; here it would only repeat that run.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/redis-bench-smoke.test.js'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/redis-bench-smoke.test.js',
+    '<rootDir>/test/integration/redis-cluster-bench-smoke.test.js'],
   globalSetup: '<rootDir>/test/valkey/global-setup.js',
 };
