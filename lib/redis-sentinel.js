@@ -279,7 +279,9 @@ class RedisSentinelClient {
     socket.write(encode(['SUBSCRIBE', '+switch-master']));
     let buffered = '';
     socket.on('data', (chunk) => {
-      buffered += chunk.toString('utf8');
+      // One character per byte, so bulk lengths (in bytes) index the text; a character cut
+      // between two chunks is put back together when the message is decoded.
+      buffered += chunk.toString('latin1');
       try {
         for (;;) {
           const item = readReply(buffered, 0);
@@ -313,7 +315,7 @@ class RedisSentinelClient {
     }
     if (!Array.isArray(reply) || reply[0] !== 'message' || reply[1] !== '+switch-master' || typeof reply[2] !== 'string') return;
     // "<name> <old-ip> <old-port> <new-ip> <new-port>"
-    const [name, , , host, portText] = reply[2].split(' ');
+    const [name, , , host, portText] = Buffer.from(reply[2], 'latin1').toString('utf8').split(' ');
     const port = Number(portText);
     if (name !== this.#sentinel.name || !host || !Number.isInteger(port) || port < 1 || port > 65535) return;
     this.#stats.switchMessages++;
