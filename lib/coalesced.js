@@ -1,6 +1,10 @@
 'use strict';
 
 /**
+ * Waiting on shared work: a task callers share, and a deadline for one caller's wait.
+ */
+
+/**
  * A task that callers share: `run()` while it runs returns the same promise, and a new run
  * starts no sooner than `minIntervalMs` after the last one ended, so a storm of callers (every
  * command that saw a MOVED, every call that lost the primary) makes one run, not one each.
@@ -27,4 +31,25 @@ function coalesced(task, minIntervalMs) {
   };
 }
 
-module.exports = { coalesced };
+/**
+ * `promise`, or `makeError()` as a rejection once `ms` have passed, whichever comes first. The
+ * promise goes on (a shared task serves its other callers); its outcome is then ignored here.
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number} ms
+ * @param {() => Error} makeError
+ * @returns {Promise<T>}
+ */
+async function beforeDeadline(promise, ms, makeError) {
+  let timer;
+  const late = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(makeError()), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+module.exports = { coalesced, beforeDeadline };

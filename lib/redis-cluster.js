@@ -19,7 +19,7 @@ const {
 } = require('./redis-options');
 const { keySlot, keyIndexes, SPLIT_COMMANDS, SLOT_COUNT } = require('./redis-slots');
 const { describe } = require('./describe');
-const { coalesced } = require('./coalesced');
+const { coalesced, beforeDeadline } = require('./coalesced');
 const {
   InvalidArgumentError, RedisClosedError, RedisClusterError, RedisServerError, RedisTimeoutError,
 } = require('./errors');
@@ -39,6 +39,11 @@ function listed(items) {
   return items.length > LISTED ? `${shown} and ${items.length - LISTED} more` : shown;
 }
 
+
+/** A host name or address as parseAddress reads it back (no spaces, ':' only in IPv6). */
+function isHost(host) {
+  return typeof host === 'string' && host !== '' && !/[\s\0/[\]]/.test(host) && (!host.includes(':') || net.isIPv6(host));
+}
 
 /** 'host:port' or '[v6]:port' → { host, port }, or undefined when it is not one. */
 function parseAddress(text) {
@@ -79,9 +84,11 @@ function resolveClusterOption(where, option, seedConfig) {
         if (match === null) fail(`.nodes[${i}] must look like redis://host:port (or rediss://); received a string of ${node.length} character(s) that does not`);
         const port = match[3] === undefined ? REDIS_CLIENT_DEFAULTS.port : Number(match[3]);
         if (!(port >= 1 && port <= 65535)) fail(`.nodes[${i}]: port must be in [1, 65535]; received ${match[3]}`);
-        return { host: match[2].replace(/^\[(.*)\]$/, '$1'), port };
+        const host = match[2].replace(/^\[(.*)\]$/, '$1');
+        if (!isHost(host)) fail(`.nodes[${i}]: the host is not a host name or address`);
+        return { host, port };
       }
-      if (node !== null && typeof node === 'object' && typeof node.host === 'string' && node.host !== '' &&
+      if (node !== null && typeof node === 'object' && isHost(node.host) &&
           Number.isInteger(node.port) && node.port >= 1 && node.port <= 65535) {
         return { host: node.host, port: node.port };
       }
@@ -238,7 +245,7 @@ class RedisClusterClient {
     if (this.#natMap === undefined) return address;
     const mapped = typeof this.#natMap === 'function' ? this.#natMap(address) : this.#natMap[address];
     if (mapped === undefined || mapped === null) return address;
-    if (typeof mapped.host !== 'string' || mapped.host === '' || !Number.isInteger(mapped.port) || mapped.port < 1 || mapped.port > 65535) {
+    if (!isHost(mapped.host) || !Number.isInteger(mapped.port) || mapped.port < 1 || mapped.port > 65535) {
       throw new InvalidArgumentError(`RedisStore: option 'cluster.natMap' gave ${describe(mapped)} for ${address}; expected { host, port }`);
     }
     return formatAddress(mapped.host, mapped.port);
@@ -327,7 +334,18 @@ class RedisClusterClient {
     if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1) {
       return Promise.reject(new InvalidArgumentError(`command: option 'timeout' must be an integer number of milliseconds in [1, ${2 ** 31 - 1}] (0 = commandTimeout); received ${describe(timeout)}`));
     }
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      if (typeof arg !== 'string' && typeof arg !== 'number' && !(arg instanceof Uint8Array)) {
+        return Promise.reject(new InvalidArgumentError(
+          `command: argument ${i} must be a string, Buffer, Uint8Array or number; received ${describe(arg)}`, 'ERR_INVALID_ARG_TYPE'));
+      }
+    }
     const name = commandName(args[0]);
+    if ((name === 'MSET' || name === 'MSETNX') && (args.length < 3 || args.length % 2 === 0)) {
+      // Checked here: split by slot, a missing value would fail one part after others wrote.
+      return Promise.reject(new InvalidArgumentError(`command: ${name} takes key value pairs; received ${args.length - 1} argument(s) after the name`));
+    }
     const indexes = keyIndexes(name, args);
     if (indexes === undefined || indexes.length === 0) return this.#route(args, undefined, options);
     const first = keySlot(keyOf(args[indexes[0]]));
@@ -341,16 +359,26 @@ class RedisClusterClient {
       this.address, { slots }));
   }
 
+  /**
+   * Waits for a read of the slot map, at most until `deadline` (the read itself is shared and
+   * goes on for the other callers).
+   */
+  async #mapBefore(deadline, budget) {
+    await beforeDeadline(this.#refresh(), deadline - Date.now(), () => new RedisTimeoutError(
+      `the cluster's slot map was not read within ${budget} ms (the command was not sent)`, this.address));
+    if (this.closed) throw new RedisClosedError('the Redis cluster client is closed: disconnect() was called', this.address);
+  }
+
   /** The node serving `slot` (any primary when slot is undefined), reading the map first if needed. */
-  async #target(slot) {
-    if (!this.#mapped) await this.#refresh();
+  async #target(slot, deadline, budget) {
+    if (!this.#mapped) await this.#mapBefore(deadline, budget);
     if (slot === undefined) {
       const primaries = this.#primaryAddresses();
       return primaries[Math.floor(Math.random() * primaries.length)];
     }
     let address = this.#slots[slot];
     if (address === undefined) {
-      await this.#refresh();
+      await this.#mapBefore(deadline, budget);
       address = this.#slots[slot];
     }
     if (address === undefined) {
@@ -361,10 +389,12 @@ class RedisClusterClient {
 
   async #route(args, slot, options) {
     const budget = options?.timeout || this.#commandTimeout;
-    const deadline = Date.now() + budget + (this.#mapped ? 0 : this.#connectTimeout);
+    const allowed = budget + (this.#mapped ? 0 : this.#connectTimeout);
+    const deadline = Date.now() + allowed;
     const buffers = options?.buffers === true;
-    let address = await this.#target(slot);
+    let address = await this.#target(slot, deadline, allowed);
     let asking = false;
+    let askedAt; // the target of the last ASK: a TRYAGAIN from it is retried there, with ASKING
     let retries = 0;
     for (let redirections = 0; ; ) {
       const left = deadline - Date.now();
@@ -376,13 +406,16 @@ class RedisClusterClient {
           // ASKING and the command leave together, in this order, on the target's connection.
           node.command(['ASKING'], { timeout: left }).catch(() => {});
           asking = false;
+          askedAt = address;
+        } else {
+          askedAt = undefined;
         }
         reply = await node.command(args, { buffers, timeout: left });
         return reply;
       } catch (error) {
         if (!(error instanceof RedisServerError)) {
           // Lost connection, timeout, closed: never sent again. The map may have changed.
-          if (error?.code !== 'ERR_INVALID_ARG_VALUE' && error?.code !== 'ERR_REDIS_UNSUPPORTED_COMMAND') this.#refreshSoon();
+          if (!(error instanceof InvalidArgumentError) && error?.code !== 'ERR_REDIS_UNSUPPORTED_COMMAND') this.#refreshSoon();
           throw error;
         }
         const redirect = parseRedirect(error);
@@ -413,7 +446,11 @@ class RedisClusterClient {
           this.#stats.retried++;
           if (error.redisCode === 'CLUSTERDOWN') this.#refreshSoon();
           await sleep(pause);
-          if (slot !== undefined && this.#slots[slot] !== undefined) address = this.#slots[slot];
+          if (askedAt !== undefined) {
+            asking = true; // the slot is still migrating to the node that asked for it
+          } else if (slot !== undefined && this.#slots[slot] !== undefined) {
+            address = this.#slots[slot];
+          }
           continue;
         }
         throw error;
@@ -471,7 +508,7 @@ class RedisClusterClient {
    */
   async primaries() {
     if (this.closed) throw new RedisClosedError('the Redis cluster client is closed: disconnect() was called', this.address);
-    if (!this.#mapped) await this.#refresh();
+    if (!this.#mapped) await this.#mapBefore(Date.now() + this.#commandTimeout + this.#connectTimeout, this.#commandTimeout + this.#connectTimeout);
     return this.#primaryAddresses().map((address) => this.#node(address));
   }
 

@@ -18,13 +18,18 @@ const {
   resolveConnection, redactedConfig, formatAddress, urlOptionsWithoutAddress, withoutAddress,
 } = require('./redis-options');
 const { describe } = require('./describe');
-const { coalesced } = require('./coalesced');
-const { InvalidArgumentError, RedisClosedError, RedisSentinelError } = require('./errors');
+const { coalesced, beforeDeadline } = require('./coalesced');
+const {
+  InvalidArgumentError, RedisClosedError, RedisSentinelError, RedisTimeoutError,
+} = require('./errors');
 
 /** Shortest pause between two rounds of questions to the sentinels. */
 const ASK_MIN_INTERVAL_MS = 100;
 /** The subscription to +switch-master: pause before reconnecting after it broke. */
 const WATCH_RETRY_MS = 1000;
+/** The subscription's PING period, and the silence after which its sentinel counts as gone. */
+const WATCH_PING_MS = 1000;
+const WATCH_SILENCE_MS = 3000;
 
 
 
@@ -243,7 +248,12 @@ class RedisSentinelClient {
     }
     const current = this.#current;
     if (current !== undefined && current.checked) return this.#send(current, args, options);
-    return (current !== undefined ? current.ready : this.#ask())
+    // Finding the primary counts against the call's time: its timeout plus one connect timeout.
+    const { commandTimeout, connectTimeout } = this.#redactedConfig;
+    const budget = (options?.timeout || commandTimeout) + connectTimeout;
+    const found = current !== undefined ? current.ready : this.#ask();
+    return beforeDeadline(found, budget, () => new RedisTimeoutError(
+      `the primary '${this.#sentinel.name}' was not found within ${budget} ms (the command was not sent)`, this.address))
       .then(() => this.#send(this.#current, args, options));
   }
 
@@ -274,6 +284,12 @@ class RedisSentinelClient {
     this.#watch = socket;
     socket.unref(); // the watch never keeps the process alive
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, WATCH_PING_MS);
+    // A sentinel that does not answer (connect, or a PING every WATCH_PING_MS) within
+    // WATCH_SILENCE_MS is dropped for the next one: a silent watch would miss a failover.
+    socket.setTimeout(WATCH_SILENCE_MS, () => socket.destroy());
+    const pings = setInterval(() => socket.write(encode(['PING'])), WATCH_PING_MS);
+    pings.unref();
     const { username, password } = this.#sentinel;
     if (password !== undefined) socket.write(encode(username === undefined ? ['AUTH', password] : ['AUTH', username, password]));
     socket.write(encode(['SUBSCRIBE', '+switch-master']));
@@ -305,12 +321,20 @@ class RedisSentinelClient {
       this.#watchTimer.unref();
     };
     socket.on('error', () => socket.destroy());
-    socket.on('close', retry);
+    socket.on('close', () => {
+      clearInterval(pings);
+      retry();
+    });
   }
 
   #onWatchReply(reply) {
     if (reply instanceof Error) {
       this.#watch?.destroy(); // e.g. a refused AUTH: try the next sentinel later
+      return;
+    }
+    if (Array.isArray(reply) && reply[0] === 'subscribe') {
+      // (Re)subscribed: a switch while no watch was up would be missed; ask once.
+      if (this.#current !== undefined) this.#ask().catch(() => {});
       return;
     }
     if (!Array.isArray(reply) || reply[0] !== 'message' || reply[1] !== '+switch-master' || typeof reply[2] !== 'string') return;

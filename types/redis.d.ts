@@ -218,7 +218,7 @@ export declare class RedisSentinelClient {
   readonly address: string;
   readonly closed: boolean;
   /** The resolved settings of the primary's connection (secrets shown as '***'; host and port undefined: the sentinels give them). */
-  readonly config: RedisClient['config'] & { sentinel: { nodes: string[]; name: string; tls: boolean } };
+  readonly config: Omit<RedisClient['config'], 'host' | 'port'> & { host: undefined; port: undefined; sentinel: { nodes: string[]; name: string; tls: boolean } };
   /** 'host:port' of the primary in use; undefined before the first command. */
   readonly primary: string | undefined;
   /** Primaries switched to, rounds of questions to the sentinels, +switch-master messages seen. */

@@ -203,6 +203,7 @@ async function fakeNode(answer) {
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {}); // a client that resets its connection ends it, nothing more
     let buffered = '';
     let expected = 0;
     let words = [];
@@ -359,6 +360,38 @@ describe('retries, deadlines and split failures (fake nodes)', () => {
     expect(client.stats.retried).toBeGreaterThan(3);
     await client.disconnect();
     await nodes.close();
+  });
+
+  test('bad arguments are refused before anything is sent; an odd MSET never writes part of itself', async () => {
+    let writes = 0;
+    const nodes = await twoNodeCluster((words) => { if (/^M/i.test(words[0])) writes++; return '+OK\r\n'; },
+      (words) => { if (/^M/i.test(words[0])) writes++; return '+OK\r\n'; });
+    const client = new RedisClusterClient({ host: '127.0.0.1', port: nodes.low.port });
+    const odd = await client.command(['MSET', lowKeys[0], 'v', highKeys[0]]).catch((e) => e);
+    expect(odd).toBeInstanceOf(InvalidArgumentError);
+    expect(odd.message).toBe('command: MSET takes key value pairs; received 3 argument(s) after the name');
+    const typed = await client.command(['DEL', lowKeys[0], null]).catch((e) => e);
+    expect(typed).toBeInstanceOf(InvalidArgumentError);
+    expect(typed.message).toBe('command: argument 2 must be a string, Buffer, Uint8Array or number; received null');
+    expect(writes).toBe(0);
+    await client.disconnect();
+    await nodes.close();
+  });
+
+  test('seeds that never answer CLUSTER SLOTS: the call rejects within its time, unsent', async () => {
+    const silent = await Promise.all([1, 2, 3].map(() => fakeNode((words) => (words[0].toUpperCase() === 'CLUSTER' ? '' : '+OK\r\n'))));
+    const client = new RedisClusterClient({ cluster: { nodes: silent.map((n) => ({ host: '127.0.0.1', port: n.port })) }, commandTimeout: 300, connectTimeout: 100 });
+    const lag = watchTimerLag();
+    const started = Date.now();
+    const error = await client.command(['GET', 'k']).catch((e) => e);
+    const waited = Date.now() - started;
+    const worstLag = lag.stop();
+    expect(error.code).toBe('ERR_REDIS_TIMEOUT');
+    expect(error.message).toMatch("the cluster's slot map was not read within 400 ms (the command was not sent)");
+    // Three seeds asked in turn would take 900 ms; the call gives up at its own 400.
+    expect(waited).toBeLessThan(allowing(400, worstLag));
+    await client.disconnect();
+    await Promise.all(silent.map((n) => n.close()));
   });
 
   test('a node that never answers: the call rejects at its command timeout and is not sent again', async () => {
