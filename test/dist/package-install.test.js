@@ -64,7 +64,7 @@ function node(cwd, code) {
 
 const USE_IT = `
   const { createCache, MemoryStore } = require('native-cache-manager');
-  const { locateAddon } = require('native-cache-manager/lib/addon-locator');
+  const { locateAddon } = require(require('node:path').join(require.resolve('native-cache-manager'), '..', 'addon-locator.js'));
   (async () => {
     const cache = createCache({ stores: [new MemoryStore()] });
     await cache.set('k', { n: 1, at: new Date(5) });

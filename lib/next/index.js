@@ -1,0 +1,254 @@
+'use strict';
+
+/**
+ * native-cache-manager/next: Next.js cache handlers on a memory tier over Redis.
+ *
+ * - createIncrementalCacheHandler(options) → a class for next.config's `cacheHandler` (ISR
+ *   pages, route handlers, `fetch` data);
+ * - createUseCacheHandler(options) → an object for `cacheHandlers.default` (`'use cache'`).
+ *
+ * Next constructs the `cacheHandler` class several times per request: every instance works on
+ * the process's one backend (lib/next/backend.js), nothing lives per instance but the request's
+ * own revalidated tags.
+ */
+
+const { acquireBackend, NEXT_HANDLER_DEFAULTS } = require('./backend');
+const { InvalidArgumentError } = require('../errors');
+const { describe } = require('../describe');
+
+const TAGS_HEADER = 'x-next-cache-tags';
+
+/** `tags` as a list of strings (Next passes a string or a list), or a typed error. */
+function tagList(where, tags) {
+  const list = typeof tags === 'string' ? [tags] : tags;
+  if (!Array.isArray(list) || !list.every((tag) => typeof tag === 'string')) {
+    throw new InvalidArgumentError(`${where}: tags must be a string or an array of strings; received ${describe(tags)}`,
+      'ERR_INVALID_ARG_TYPE');
+  }
+  return list;
+}
+
+/** Next's `durations` argument: undefined or `{ expire?: seconds }`. */
+function checkDurations(where, durations) {
+  if (durations === undefined) return undefined;
+  if (durations === null || typeof durations !== 'object' ||
+      (durations.expire !== undefined && !(typeof durations.expire === 'number' && durations.expire >= 0))) {
+    throw new InvalidArgumentError(`${where}: durations must be undefined or { expire: seconds ≥ 0 }; received ${describe(durations)}`);
+  }
+  return durations;
+}
+
+/**
+ * The lastModified that makes Next serve an entry stale and refresh it in the background
+ * (its age past `revalidate`), or -1 (a blocking refresh) when it has no revalidate time.
+ */
+function staleLastModified(revalidateSeconds) {
+  return typeof revalidateSeconds === 'number' && revalidateSeconds > 0
+    ? Date.now() - revalidateSeconds * 1000 - 1
+    : -1;
+}
+
+/**
+ * @param {object} [options] see docs/nextjs.md: redis, keyPrefix, memoryBytes, memoryTtl,
+ *   tagSyncInterval, maxTtl, maxEntryBytes, onError
+ * @returns {Function} the class for next.config's `cacheHandler`
+ */
+function createIncrementalCacheHandler(options) {
+  const backend = acquireBackend('createIncrementalCacheHandler', options);
+
+  return class IncrementalCacheHandler {
+    /** Tags revalidated earlier in this request (Next passes them to each instance). */
+    #revalidatedTags;
+
+    /** @param {{revalidatedTags?: string[]}} [context] Next's handler context */
+    constructor(context) {
+      this.#revalidatedTags = Array.isArray(context?.revalidatedTags) ? context.revalidatedTags : [];
+    }
+
+    /** The backend every instance of this class uses (tests, `disconnect()`). */
+    static get backend() {
+      return backend;
+    }
+
+    /** Closes the connection and the memory tier (`next start` exits without it). */
+    static disconnect() {
+      return backend.disconnect();
+    }
+
+    async get(cacheKey, context) {
+      if (typeof cacheKey !== 'string') return null;
+      const stored = await backend.read(`isr:${cacheKey}`);
+      if (stored === undefined || typeof stored.lastModified !== 'number') return null;
+      const fetch = stored.value?.kind === 'FETCH';
+      let tags = stored.tags ?? [];
+      if (fetch) {
+        tags = [...tags, ...(context?.tags ?? []), ...(context?.softTags ?? [])];
+        if (tags.some((tag) => this.#revalidatedTags.includes(tag))) return null;
+      }
+      if (tags.length > 0) {
+        await backend.tags.refresh();
+        const verdict = backend.tags.judge(tags, stored.lastModified);
+        if (verdict === 'expired') return null;
+        if (verdict === 'stale') {
+          const revalidate = fetch
+            ? (context?.revalidate || stored.value.revalidate)
+            : stored.cacheControl?.revalidate;
+          const lastModified = staleLastModified(revalidate);
+          if (fetch && lastModified === -1) return null;
+          return { lastModified, value: stored.value, cacheControl: stored.cacheControl };
+        }
+      }
+      return { lastModified: stored.lastModified, value: stored.value, cacheControl: stored.cacheControl };
+    }
+
+    async set(cacheKey, data, context) {
+      if (typeof cacheKey !== 'string') {
+        throw new InvalidArgumentError(`cacheHandler.set: key must be a string; received ${describe(cacheKey)}`,
+          'ERR_INVALID_ARG_TYPE');
+      }
+      const key = `isr:${cacheKey}`;
+      if (data === null || data === undefined) {
+        await backend.delete(key);
+        return;
+      }
+      let tags;
+      if (data.kind === 'FETCH') {
+        tags = context?.tags ?? data.tags ?? [];
+      } else {
+        const header = data.headers?.[TAGS_HEADER];
+        tags = typeof header === 'string' && header !== '' ? header.split(',') : [];
+      }
+      const cacheControl = context?.cacheControl;
+      const expire = cacheControl?.expire;
+      const ttl = typeof expire === 'number' && expire > 0 ? expire * 1000 : Infinity;
+      await backend.write(key, { lastModified: Date.now(), value: data, cacheControl, tags }, ttl);
+    }
+
+    async revalidateTag(tags, durations) {
+      await backend.tags.update(tagList('cacheHandler.revalidateTag', tags),
+        checkDurations('cacheHandler.revalidateTag', durations));
+    }
+
+    resetRequestCache() {
+      // Nothing is kept per request.
+    }
+  };
+}
+
+/** A stream over `bytes` (each get hands out a new one). */
+function streamOf(bytes) {
+  return new ReadableStream({
+    start(controller) {
+      if (bytes.length > 0) controller.enqueue(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+      controller.close();
+    },
+  });
+}
+
+/** The bytes of `stream`, or undefined once they pass `cap` (the stream is then cancelled). */
+async function bytesOf(stream, cap) {
+  const chunks = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > cap) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * @param {object} [options] as createIncrementalCacheHandler's
+ * @returns {object} the handler for next.config's `cacheHandlers.default`
+ */
+function createUseCacheHandler(options) {
+  const backend = acquireBackend('createUseCacheHandler', options);
+  /** A `set` under way per key: a `get` of that key waits for it (our promise, not Next's). */
+  const pending = new Map();
+  const maxEntryBytes = backend.options.maxEntryBytes;
+
+  return {
+    async get(cacheKey, softTags) {
+      const waiting = pending.get(cacheKey);
+      if (waiting !== undefined) await waiting;
+      const stored = await backend.read(`uc:${cacheKey}`);
+      if (stored === undefined || !Buffer.isBuffer(stored.value) || stored.expire < 0) return undefined;
+      const { value, ...entry } = stored;
+      await backend.tags.refresh();
+      const verdict = backend.tags.judge([...(entry.tags ?? []), ...(Array.isArray(softTags) ? softTags : [])], entry.timestamp);
+      if (verdict === 'expired') return undefined;
+      if (verdict === 'stale') entry.revalidate = -1;
+      return { ...entry, value: streamOf(value) };
+    },
+
+    async set(cacheKey, pendingEntry) {
+      let settle;
+      const done = new Promise((resolve) => { settle = resolve; });
+      pending.set(cacheKey, done);
+      try {
+        const entry = await pendingEntry;
+        // An entry that expires at once is dynamic: Next renders it on every read.
+        if (entry.expire === 0 && !process.env.__NEXT_DEV_SERVER) {
+          await entry.value.cancel().catch(() => {});
+          return;
+        }
+        const bytes = await bytesOf(entry.value, maxEntryBytes);
+        if (bytes === undefined) {
+          backend.report(new InvalidArgumentError(`'use cache' entry is over maxEntryBytes (${maxEntryBytes}); not stored`,
+            'ERR_VALUE_TOO_LARGE'), 'storing an entry');
+          return;
+        }
+        const { tags, stale, timestamp, expire, revalidate } = entry;
+        const ttl = typeof expire === 'number' && expire > 0 ? expire * 1000 : Infinity;
+        await backend.write(`uc:${cacheKey}`,
+          { tags: Array.isArray(tags) ? tags : [], stale, timestamp, expire, revalidate, value: bytes }, ttl);
+      } catch (error) {
+        // The render failed or its stream errored: nothing (partial) is stored.
+        backend.report(error, "storing a 'use cache' entry");
+      } finally {
+        if (pending.get(cacheKey) === done) pending.delete(cacheKey);
+        settle();
+      }
+    },
+
+    async refreshTags() {
+      await backend.tags.refresh();
+    },
+
+    async getExpiration(tags) {
+      await backend.tags.refresh();
+      return backend.tags.expiration(tagList('cacheHandlers.getExpiration', tags));
+    },
+
+    async updateTags(tags, durations) {
+      await backend.tags.update(tagList('cacheHandlers.updateTags', tags),
+        checkDurations('cacheHandlers.updateTags', durations));
+    },
+
+    // Next.js 15's names for the same two operations.
+    async expireTags(...tags) {
+      await backend.tags.update(tagList('cacheHandlers.expireTags', tags.flat()));
+    },
+
+    async receiveExpiredTags(...tags) {
+      const now = Date.now();
+      backend.tags.receive([], tagList('cacheHandlers.receiveExpiredTags', tags.flat()).flatMap((tag) => [tag, now]));
+    },
+
+    /** The backend this handler uses (tests, `disconnect()`). */
+    backend,
+
+    /** Closes the connection and the memory tier. */
+    disconnect() {
+      return backend.disconnect();
+    },
+  };
+}
+
+module.exports = { createIncrementalCacheHandler, createUseCacheHandler, NEXT_HANDLER_DEFAULTS };
