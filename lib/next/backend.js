@@ -99,7 +99,7 @@ class NextCacheBackend {
   }
 
   get options() {
-    const { redis, onError, ...rest } = this.#opts;
+    const { redis, ...rest } = this.#opts;
     return { ...rest, redis: redis === undefined ? undefined : this.#redis.config };
   }
 
@@ -133,10 +133,12 @@ class NextCacheBackend {
   /**
    * The entry stored under `key` (decoded), from memory or else from Redis; undefined on a
    * miss, a failed read (reported) or bytes this version cannot read.
+   * @param {string} key
+   * @param {{skipMemory?: boolean}} [options] read Redis even when memory holds a copy
    */
-  async read(key) {
+  async read(key, { skipMemory = false } = {}) {
     const full = this.#key(key);
-    let bytes = this.#memory?.getSync(full);
+    let bytes = skipMemory ? undefined : this.#memory?.getSync(full);
     if (bytes === undefined && this.#redis !== undefined) {
       try {
         bytes = await this.#redis.command(['GET', full], { buffers: true });

@@ -17,6 +17,8 @@ const { InvalidArgumentError } = require('../errors');
 const { describe } = require('../describe');
 
 const TAGS_HEADER = 'x-next-cache-tags';
+// NCM_NEXT_DEBUG=1 prints each handler call and its outcome.
+const debug = process.env.NCM_NEXT_DEBUG ? console.debug.bind(console, '[native-cache-manager/next]') : undefined;
 
 /** `tags` as a list of strings (Next passes a string or a list), or a typed error. */
 function tagList(where, tags) {
@@ -49,12 +51,37 @@ function staleLastModified(revalidateSeconds) {
 }
 
 /**
+ * Reads entries and judges them by their tags. `describe(entry)` gives `{ tags, timestamp }`,
+ * or undefined for an entry of the wrong shape (a miss). A memory copy that is not fresh is
+ * checked against Redis before it counts: another instance may have stored a newer entry
+ * since this one copied it.
+ * @returns {(key: string, describe: Function) => Promise<{stored?: object, verdict?: string}>}
+ */
+function judgedReader(backend) {
+  const judge = async (key, describeEntry, options) => {
+    const stored = await backend.read(key, options);
+    const shape = stored === undefined ? undefined : describeEntry(stored);
+    if (shape === undefined) return {};
+    if (shape.tags.length === 0) return { stored, verdict: 'fresh' };
+    await backend.tags.refresh();
+    return { stored, verdict: backend.tags.judge(shape.tags, shape.timestamp) };
+  };
+  return async (key, describeEntry) => {
+    const first = await judge(key, describeEntry);
+    if (first.verdict === undefined || first.verdict === 'fresh' || !backend.shared) return first;
+    const again = await judge(key, describeEntry, { skipMemory: true });
+    return again.verdict === undefined ? first : again;
+  };
+}
+
+/**
  * @param {object} [options] see docs/nextjs.md: redis, keyPrefix, memoryBytes, memoryTtl,
  *   tagSyncInterval, maxTtl, maxEntryBytes, onError
  * @returns {Function} the class for next.config's `cacheHandler`
  */
 function createIncrementalCacheHandler(options) {
   const backend = acquireBackend('createIncrementalCacheHandler', options);
+  const readJudged = judgedReader(backend);
 
   return class IncrementalCacheHandler {
     /** Tags revalidated earlier in this request (Next passes them to each instance). */
@@ -77,26 +104,22 @@ function createIncrementalCacheHandler(options) {
 
     async get(cacheKey, context) {
       if (typeof cacheKey !== 'string') return null;
-      const stored = await backend.read(`isr:${cacheKey}`);
-      if (stored === undefined || typeof stored.lastModified !== 'number') return null;
+      const key = `isr:${cacheKey}`;
+      const tagsOf = (stored) => (stored.value?.kind === 'FETCH'
+        ? [...(stored.tags ?? []), ...(context?.tags ?? []), ...(context?.softTags ?? [])]
+        : stored.tags ?? []);
+      const { stored, verdict } = await readJudged(key, (entry) => (typeof entry.lastModified === 'number'
+        ? { tags: tagsOf(entry), timestamp: entry.lastModified } : undefined));
+      if (stored === undefined) return null;
       const fetch = stored.value?.kind === 'FETCH';
-      let tags = stored.tags ?? [];
-      if (fetch) {
-        tags = [...tags, ...(context?.tags ?? []), ...(context?.softTags ?? [])];
-        if (tags.some((tag) => this.#revalidatedTags.includes(tag))) return null;
-      }
-      if (tags.length > 0) {
-        await backend.tags.refresh();
-        const verdict = backend.tags.judge(tags, stored.lastModified);
-        if (verdict === 'expired') return null;
-        if (verdict === 'stale') {
-          const revalidate = fetch
-            ? (context?.revalidate || stored.value.revalidate)
-            : stored.cacheControl?.revalidate;
-          const lastModified = staleLastModified(revalidate);
-          if (fetch && lastModified === -1) return null;
-          return { lastModified, value: stored.value, cacheControl: stored.cacheControl };
-        }
+      if (fetch && tagsOf(stored).some((tag) => this.#revalidatedTags.includes(tag))) return null;
+      debug?.('isr get', cacheKey, verdict, stored.lastModified);
+      if (verdict === 'expired') return null;
+      if (verdict === 'stale') {
+        const revalidate = fetch ? (context?.revalidate || stored.value.revalidate) : stored.cacheControl?.revalidate;
+        const lastModified = staleLastModified(revalidate);
+        if (fetch && lastModified === -1) return null;
+        return { lastModified, value: stored.value, cacheControl: stored.cacheControl };
       }
       return { lastModified: stored.lastModified, value: stored.value, cacheControl: stored.cacheControl };
     }
@@ -121,10 +144,12 @@ function createIncrementalCacheHandler(options) {
       const cacheControl = context?.cacheControl;
       const expire = cacheControl?.expire;
       const ttl = typeof expire === 'number' && expire > 0 ? expire * 1000 : Infinity;
+      debug?.('isr set', cacheKey, data.kind, tags);
       await backend.write(key, { lastModified: Date.now(), value: data, cacheControl, tags }, ttl);
     }
 
     async revalidateTag(tags, durations) {
+      debug?.('revalidateTag', tags, durations);
       await backend.tags.update(tagList('cacheHandler.revalidateTag', tags),
         checkDurations('cacheHandler.revalidateTag', durations));
     }
@@ -169,6 +194,7 @@ async function bytesOf(stream, cap) {
  */
 function createUseCacheHandler(options) {
   const backend = acquireBackend('createUseCacheHandler', options);
+  const readJudged = judgedReader(backend);
   /** A `set` under way per key: a `get` of that key waits for it (our promise, not Next's). */
   const pending = new Map();
   const maxEntryBytes = backend.options.maxEntryBytes;
@@ -177,11 +203,13 @@ function createUseCacheHandler(options) {
     async get(cacheKey, softTags) {
       const waiting = pending.get(cacheKey);
       if (waiting !== undefined) await waiting;
-      const stored = await backend.read(`uc:${cacheKey}`);
-      if (stored === undefined || !Buffer.isBuffer(stored.value) || stored.expire < 0) return undefined;
+      const soft = Array.isArray(softTags) ? softTags : [];
+      const { stored, verdict } = await readJudged(`uc:${cacheKey}`, (entry) => (
+        Buffer.isBuffer(entry.value) && Array.isArray(entry.tags) && typeof entry.timestamp === 'number'
+          ? { tags: [...entry.tags, ...soft], timestamp: entry.timestamp } : undefined));
+      if (stored === undefined || stored.expire < 0) return undefined;
       const { value, ...entry } = stored;
-      await backend.tags.refresh();
-      const verdict = backend.tags.judge([...(entry.tags ?? []), ...(Array.isArray(softTags) ? softTags : [])], entry.timestamp);
+      debug?.('use cache get', cacheKey, verdict, entry.timestamp);
       if (verdict === 'expired') return undefined;
       if (verdict === 'stale') entry.revalidate = -1;
       return { ...entry, value: streamOf(value) };
@@ -205,6 +233,7 @@ function createUseCacheHandler(options) {
           return;
         }
         const { tags, stale, timestamp, expire, revalidate } = entry;
+        debug?.('use cache set', cacheKey, timestamp, bytes.length);
         const ttl = typeof expire === 'number' && expire > 0 ? expire * 1000 : Infinity;
         await backend.write(`uc:${cacheKey}`,
           { tags: Array.isArray(tags) ? tags : [], stale, timestamp, expire, revalidate, value: bytes }, ttl);
@@ -227,6 +256,7 @@ function createUseCacheHandler(options) {
     },
 
     async updateTags(tags, durations) {
+      debug?.('updateTags', tags, durations);
       await backend.tags.update(tagList('cacheHandlers.updateTags', tags),
         checkDurations('cacheHandlers.updateTags', durations));
     },
