@@ -7,7 +7,7 @@ const globals = require('globals');
 
 module.exports = [
   {
-    ignores: ['build/', 'build-*/', '**/node_modules/', 'examples/nextjs/.next/', 'docs/', 'coverage/'],
+    ignores: ['build/', 'build-*/', '**/node_modules/', 'examples/*/.next/', 'examples/*/.next-*/', 'docs/', 'coverage/'],
   },
   js.configs.recommended,
   {
@@ -27,8 +27,8 @@ module.exports = [
     },
   },
   {
-    // The Next.js example app: ES modules with JSX.
-    files: ['examples/nextjs/**/*.js'],
+    // The Next.js example apps: ES modules with JSX.
+    files: ['examples/nextjs/**/*.js', 'examples/nextjs-cache-handlers/**/*.js'],
     languageOptions: {
       sourceType: 'module',
       parserOptions: { ecmaFeatures: { jsx: true } },

@@ -32,6 +32,8 @@ export interface IncrementalCacheEntry {
 
 /** What one process's handlers share (tests, diagnostics). */
 export interface NextCacheBackend {
+  /** Whether disconnect() was called. */
+  readonly closed: boolean;
   /** Whether entries and tags go through Redis. */
   readonly shared: boolean;
   /** Closes the memory tier and the Redis connection the handlers opened. */

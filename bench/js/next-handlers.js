@@ -92,11 +92,14 @@ async function main() {
       }
     }
     const info = environmentInfo({
-      program: 'bench/js/next-handlers.js', packages: ['next'], runs: opts.rounds,
-      extra: [`closed loop, ${opts.concurrency} keep-alive clients, ${opts.seconds} s measured per round after a warm-up of a quarter of that`,
+      program: 'bench/js/next-handlers.js', packages: [], runs: opts.rounds,
+      extra: [`next ${JSON.parse(fs.readFileSync(path.join(APP, 'node_modules', 'next', 'package.json'), 'utf8')).version}`,
+        `closed loop, ${opts.concurrency} keep-alive clients, ${opts.seconds} s measured per round after a warm-up of a quarter of that`,
         `redis-server ${redis.version}; client, next start and redis-server share the machine's CPUs`],
     });
-    const lines = [environment(info), '',
+    // One server per configuration for the whole run (not a fresh process per job).
+    const described = environment(info).replace(/, each job in a fresh child process/, ', the servers interleaved');
+    const lines = [described, '',
       '| path | cache | req/s | p50 ms | p99 ms | failed | req/s ÷ default |',
       '|---|---|---:|---:|---:|---:|---:|',
       ...rows.map((r) => `| ${r.path} | ${r.handler} | ${Math.round(r.rps)} | ${r.p50ms.toFixed(1)} | ${r.p99ms.toFixed(1)} | ${r.failed} | ${r.vsDefault.toFixed(2)}× |`)];

@@ -22,6 +22,7 @@ const DAY = 86_400_000;
 const FORMAT = 1;
 // On globalThis: Next may load this package more than once in a process (per bundle).
 const kRegistry = Symbol.for('native-cache-manager.next.backends');
+const kByObject = Symbol.for('native-cache-manager.next.backendsByOptions');
 
 const NEXT_HANDLER_DEFAULTS = Object.freeze({
   keyPrefix: 'ncm:next:',
@@ -91,6 +92,11 @@ class NextCacheBackend {
       syncInterval: opts.tagSyncInterval,
       report: (error, operation) => this.report(error, operation),
     });
+  }
+
+  /** Whether disconnect() was called. */
+  get closed() {
+    return this.#closed;
   }
 
   /** Whether entries and tags are shared through Redis. */
@@ -229,18 +235,27 @@ class NextCacheBackend {
 }
 
 /**
- * A backend for `options`. Handlers made with the same url-or-nothing options share one (its
- * memory tier and tags manifest too), whichever module copy or handler class asks; options that
- * carry objects (a RedisStore, a credentials function) get a backend of their own.
+ * A backend for `options`. Handlers made with equal options of strings and numbers share one
+ * (its memory tier and tags manifest too), whichever module copy or handler class asks; options
+ * that carry objects (a RedisStore, a credentials function) share one per options object.
  */
 function acquireBackend(where, options) {
   const registry = (globalThis[kRegistry] ??= new Map());
   const plain = options === undefined || (options !== null && typeof options === 'object' &&
     Object.values(options).every((v) => v === undefined || typeof v === 'string' || typeof v === 'number'));
-  if (!plain) return new NextCacheBackend(where, options);
+  if (!plain) {
+    // The same options object (with a RedisStore, a function…) passed to both factories.
+    const byObject = (globalThis[kByObject] ??= new WeakMap());
+    let backend = byObject.get(options);
+    if (backend === undefined || backend.closed) {
+      backend = new NextCacheBackend(where, options);
+      if (options !== null && typeof options === 'object') byObject.set(options, backend);
+    }
+    return backend;
+  }
   const key = JSON.stringify(Object.entries(options ?? {}).filter(([, v]) => v !== undefined).sort());
   let backend = registry.get(key);
-  if (backend === undefined) {
+  if (backend === undefined || backend.closed) {
     backend = new NextCacheBackend(where, options);
     registry.set(key, backend);
   }

@@ -117,6 +117,27 @@ describe('installed with install scripts disabled (pnpm 10, --ignore-scripts)', 
     expect(JSON.parse(result.stdout)).toEqual({ value: { n: 1, at: new Date(5).toISOString() }, kind: 'prebuilt binary' });
   });
 
+  test('native-cache-manager/next and its entry files resolve under require, as next.config uses them', () => {
+    const result = node(project, `
+      delete process.env.REDIS_URL;
+      const next = require('native-cache-manager/next');
+      const [incremental, useCacheFile] = ['incremental-cache', 'use-cache']
+        .map((name) => require.resolve('native-cache-manager/next/' + name));
+      const Handler = require(incremental);
+      const useCache = require(useCacheFile);
+      console.log(JSON.stringify({
+        factories: [typeof next.createIncrementalCacheHandler, typeof next.createUseCacheHandler],
+        handler: typeof Handler, methods: typeof new Handler({}).get + typeof useCache.get,
+        oneBackend: Handler.backend === useCache.backend, shared: Handler.backend.shared,
+      }));
+      Handler.disconnect();`);
+    expect(result.stderr).toMatch(/^\[native-cache-manager\/next\] REDIS_URL is not set/);
+    expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1); // one warning for both files
+    expect(JSON.parse(result.stdout)).toEqual({
+      factories: ['function', 'function'], handler: 'function', methods: 'functionfunction', oneBackend: true, shared: false,
+    });
+  });
+
   test('without a prebuild for the machine, require() throws one error saying what was looked for and how to build', () => {
     fs.renameSync(path.join(installed, 'prebuilds'), path.join(installed, 'prebuilds.away'));
     try {

@@ -10,7 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { startRedis } = require('../helpers/redis-server');
-const { nextApp, sleep, ROOT } = require('../helpers/next-app');
+const { nextApp, sleep, waitFor, ROOT } = require('../helpers/next-app');
 
 const APP = path.join(ROOT, 'examples', 'nextjs-cache-handlers');
 const app = nextApp(APP);
@@ -46,15 +46,6 @@ const revalidate = async (server, query) => {
   return response;
 };
 
-/** Polls `check` every 20 ms until it returns something truthy or `ms` pass. */
-async function waitFor(check, ms) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const result = await check();
-    if (result || Date.now() > until) return result;
-    await sleep(20);
-  }
-}
 
 /** The id of the server action `name` in the built app. */
 function actionId(name) {

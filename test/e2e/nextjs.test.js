@@ -4,16 +4,14 @@
 // into the app from the tarball, the app is built once with `next build` (no Redis
 // running) and then served with `next start` against a redis-server started here.
 const fs = require('node:fs');
-const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
-const { startRedis, freePort } = require('../helpers/redis-server');
+const { startRedis } = require('../helpers/redis-server');
+const { nextApp, sleep, waitFor, ROOT } = require('../helpers/next-app');
 
-const ROOT = path.join(__dirname, '..', '..');
 const APP = path.join(ROOT, 'examples', 'nextjs');
-const NEXT_BIN = path.join(APP, 'node_modules', 'next', 'dist', 'bin', 'next');
+const app = nextApp(APP);
 const COMMAND_TIMEOUT = 500;
 // Wall-clock bounds, meant for a loaded 2-core machine (a slow machine gives a slow pass).
 // Waits that only catch a hang (install and build, a server that never answers, a test that
@@ -22,7 +20,6 @@ const COMMAND_TIMEOUT = 500;
 // between them; each says what it separates.
 const SETUP_TIMEOUT = 900_000; // pack + npm install (may compile the addon) + next build: 3.5 min seen on a busy machine
 const BOOT_TIMEOUT = 90_000; // next start until it answers
-const REQUEST_TIMEOUT = 60_000; // one request, no byte for this long
 const TEST_TIMEOUT = 180_000; // one test: 7-22 s seen on a busy machine, boots included
 // A key seeded with this ttl is in its refresh window WINDOW_OPENS ms later (seedInWindow
 // waits for that) and stays there, serving the stale value, for half a minute: the
@@ -31,106 +28,20 @@ const TTL = 30_000;
 const WINDOW_OPENS = 500;
 const THRESHOLD = TTL - WINDOW_OPENS;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const baseEnv = {
-  ...process.env,
-  NEXT_TELEMETRY_DISABLED: '1',
-  npm_config_nodedir: process.env.npm_config_nodedir ?? '/usr',
-  npm_config_audit: 'false',
-  npm_config_fund: 'false',
-  npm_config_update_notifier: 'false',
-};
-delete baseEnv.NODE_ENV; // Jest sets 'test'; next build and next start pick their own
-
-const children = new Set();
 const timings = {};
 let tmp;
 let redis;
 let build;
 let buildTrapConnections = 0;
 
-/**
- * Runs a command to completion; resolves with its exit code, output and duration. It gets
- * its own process group so that afterAll can stop it with everything it started (node-gyp,
- * the compiler, next build's workers).
- */
-function run(command, args, options) {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    child.group = true;
-    children.add(child);
-    let output = '';
-    child.stdout.on('data', (chunk) => { output += chunk; });
-    child.stderr.on('data', (chunk) => { output += chunk; });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      children.delete(child);
-      resolve({ code, output, ms: Date.now() - started });
-    });
-  });
-}
-
-/** `next start` on a free loopback port; resolves once it answers HTTP. */
+/** `next start` on a free loopback port against the test's Redis; resolves once it answers. */
 async function startNext(extraEnv = {}) {
-  const port = await freePort();
-  const child = spawn(process.execPath, [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: APP,
-    env: { ...baseEnv, REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT), ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const server = { child, pid: child.pid, port, log: '' };
-  child.stdout.on('data', (chunk) => { server.log += chunk; });
-  child.stderr.on('data', (chunk) => { server.log += chunk; });
-  server.exited = new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      server.exitedAt = Date.now();
-      children.delete(child);
-      resolve({ code, signal });
-    });
-  });
-  server.get = (pathname) => get(port, pathname);
-  server.stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
-    await server.exited;
-  };
   const booting = Date.now();
-  const until = booting + BOOT_TIMEOUT;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`next start exited: ${server.log}`);
-    try {
-      await get(port, '/api/data?key=__ready');
-      timings.slowestBoot = Math.max(timings.slowestBoot ?? 0, Date.now() - booting);
-      break;
-    } catch (error) {
-      if (Date.now() > until) throw new Error(`next start did not answer: ${error.message}\n${server.log}`);
-      await sleep(100);
-    }
-  }
+  const server = await app.start(
+    { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT), ...extraEnv },
+    { readyPath: '/api/data?key=__ready', bootTimeout: BOOT_TIMEOUT });
+  timings.slowestBoot = Math.max(timings.slowestBoot ?? 0, Date.now() - booting);
   return server;
-}
-
-/** One GET on its own connection (no keep-alive, so a server close never waits on it). */
-function get(port, pathname) {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const request = http.get({ host: '127.0.0.1', port, path: pathname, agent: false }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => { body += chunk; });
-      response.on('end', () => {
-        const ms = Date.now() - started;
-        const type = response.headers['content-type'] ?? '';
-        resolve({
-          status: response.statusCode, body, ms, started, ended: Date.now(),
-          json: type.includes('json') ? JSON.parse(body) : undefined,
-        });
-      });
-    });
-    request.on('error', reject);
-    request.setTimeout(REQUEST_TIMEOUT, () => request.destroy(new Error(`GET ${pathname} timed out`)));
-  });
 }
 
 const api = (key, { ttl, threshold, delay, waitUntil = true }) =>
@@ -140,16 +51,6 @@ const api = (key, { ttl, threshold, delay, waitUntil = true }) =>
 async function redisEntry(key) {
   const text = await redis.cli('GET', `keyv::keyv:${key}`);
   return text === '' ? undefined : JSON.parse(text);
-}
-
-async function waitFor(check, timeoutMs) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await check();
-    if (result) return result;
-    if (Date.now() > until) return result;
-    await sleep(25);
-  }
 }
 
 /**
@@ -168,25 +69,18 @@ const loads = (server, key) => server.log.split('\n').filter((l) => l === `[exam
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ncm-nextjs-'));
-  const pack = await run('npm', ['pack', '--pack-destination', tmp], { cwd: ROOT, env: baseEnv });
-  expect(pack.code).toBe(0);
-  const tarball = fs.readdirSync(tmp).find((f) => f.endsWith('.tgz'));
   // A real install from the tarball (a symlinked local package does not load in Next); the
   // addon is the prebuilt binary when prebuilds/ holds one for this machine (CI makes it
   // first), else the package's install script compiles it. --prefer-offline: no network when
   // the npm cache already holds next and react.
-  const install = await run('npm', ['install', '--no-save', '--prefer-offline', path.join(tmp, tarball)],
-    { cwd: APP, env: baseEnv });
-  if (install.code !== 0) throw new Error(`npm install failed:\n${install.output}`);
-  timings.install = install.ms;
+  timings.install = (await app.install(tmp)).ms;
 
   // next build with REDIS_URL pointing at a listener that counts connections: nothing may
   // connect at import or build time.
   const trap = net.createServer((socket) => { buildTrapConnections++; socket.destroy(); });
   await new Promise((resolve) => trap.listen(0, '127.0.0.1', resolve));
   fs.rmSync(path.join(APP, '.next'), { recursive: true, force: true });
-  build = await run(process.execPath, [NEXT_BIN, 'build'],
-    { cwd: APP, env: { ...baseEnv, REDIS_URL: `redis://127.0.0.1:${trap.address().port}` } });
+  build = await app.build({ REDIS_URL: `redis://127.0.0.1:${trap.address().port}` });
   await new Promise((resolve) => trap.close(resolve));
   timings.build = build.ms;
   if (build.code !== 0) throw new Error(`next build failed:\n${build.output}`);
@@ -195,11 +89,7 @@ beforeAll(async () => {
 }, SETUP_TIMEOUT);
 
 afterAll(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      process.kill(child.group ? -child.pid : child.pid, 'SIGKILL');
-    }
-  }
+  app.stopAll();
   await redis?.cleanup();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   process.stdout.write(`nextjs e2e timings (ms): ${JSON.stringify(timings)}\n`);

@@ -138,4 +138,17 @@ function request(port, method, pathname, body, headers = {}, agent = false) {
   });
 }
 
-module.exports = { nextApp, request, sleep, baseEnv, ROOT };
+/**
+ * Calls `check` every 25 ms until it returns something truthy or `timeoutMs` pass; resolves
+ * with its last result.
+ */
+async function waitFor(check, timeoutMs) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await check();
+    if (result || Date.now() > until) return result;
+    await sleep(25);
+  }
+}
+
+module.exports = { nextApp, request, sleep, waitFor, baseEnv, ROOT };
