@@ -9,6 +9,7 @@
  * (Buffers, Maps and the rest of what Next puts in an entry come back as they went in).
  */
 
+const crypto = require('node:crypto');
 const v8 = require('node:v8');
 const { MemoryStore } = require('../memory-store');
 const { RedisStore } = require('../redis-store');
@@ -23,6 +24,8 @@ const FORMAT = 1;
 // On globalThis: Next may load this package more than once in a process (per bundle).
 const kRegistry = Symbol.for('native-cache-manager.next.backends');
 const kByObject = Symbol.for('native-cache-manager.next.backendsByOptions');
+// One per process (on globalThis like the registry, so every module copy names backends alike).
+const digestKey = (globalThis[Symbol.for('native-cache-manager.next.digestKey')] ??= crypto.randomBytes(32));
 
 const NEXT_HANDLER_DEFAULTS = Object.freeze({
   keyPrefix: 'ncm:next:',
@@ -124,8 +127,9 @@ class NextCacheBackend {
     }
     if (this.#failing.has(operation)) return;
     this.#failing.add(operation);
-    console.warn(`[native-cache-manager/next] ${operation} failed (${error?.code ?? error?.name}): ${error?.message}; ` +
-      'serving from memory and rendering until it works again');
+    const redisDown = typeof error?.code === 'string' && error.code.startsWith('ERR_REDIS');
+    console.warn(`[native-cache-manager/next] ${operation} failed (${error?.code ?? error?.name}): ${error?.message}` +
+      (redisDown ? '; entries are served from memory or rendered until Redis answers again' : ''));
   }
 
   #recovered(operation) {
@@ -137,26 +141,29 @@ class NextCacheBackend {
   }
 
   /**
-   * The entry stored under `key` (decoded), from memory or else from Redis; undefined on a
-   * miss, a failed read (reported) or bytes this version cannot read.
+   * The entry stored under `key` (decoded), from memory or else from Redis, as `{ entry,
+   * fromMemory }`; `entry` is undefined on a miss, a failed read (reported), bytes this version
+   * cannot read, or after disconnect().
    * @param {string} key
    * @param {{skipMemory?: boolean}} [options] read Redis even when memory holds a copy
    */
   async read(key, { skipMemory = false } = {}) {
+    if (this.#closed) return {};
     const full = this.#key(key);
     let bytes = skipMemory ? undefined : this.#memory?.getSync(full);
+    const fromMemory = bytes !== undefined;
     if (bytes === undefined && this.#redis !== undefined) {
       try {
         bytes = await this.#redis.command(['GET', full], { buffers: true });
         this.#recovered('reading an entry');
       } catch (error) {
         this.report(error, 'reading an entry');
-        return undefined;
+        return {};
       }
-      if (bytes === null) return undefined;
+      if (bytes === null || this.#closed) return {};
       this.#remember(full, bytes, this.#opts.memoryTtl);
     }
-    return bytes === undefined ? undefined : this.#decode(bytes);
+    return bytes === undefined ? {} : { entry: this.#decode(bytes), fromMemory };
   }
 
   /**
@@ -164,6 +171,7 @@ class NextCacheBackend {
    * rejects: a failure is reported, and an entry over maxEntryBytes is not stored.
    */
   async write(key, entry, ttl) {
+    if (this.#closed) return;
     const full = this.#key(key);
     let bytes;
     try {
@@ -182,6 +190,7 @@ class NextCacheBackend {
     const life = Math.max(1, Math.min(Math.round(ttl), this.#opts.maxTtl));
     this.#remember(full, bytes, this.#redis === undefined ? life : Math.min(life, this.#opts.memoryTtl));
     if (this.#redis === undefined) return;
+    if (this.#closed) return;
     try {
       await this.#redis.command(['SET', full, bytes, 'PX', String(life)]);
       this.#recovered('storing an entry');
@@ -192,6 +201,7 @@ class NextCacheBackend {
 
   /** Removes `key` from both tiers (a Redis failure is reported). */
   async delete(key) {
+    if (this.#closed) return;
     const full = this.#key(key);
     this.#memory?.deleteSync(full);
     if (this.#redis === undefined) return;
@@ -223,7 +233,10 @@ class NextCacheBackend {
     }
   }
 
-  /** Closes the memory tier and the Redis connection this backend opened. */
+  /**
+   * Closes the memory tier and the Redis connection this backend opened. The handlers on it
+   * then miss on every read and store nothing (they never reject into Next).
+   */
   async disconnect() {
     if (this.#closed) return;
     this.#closed = true;
@@ -253,7 +266,10 @@ function acquireBackend(where, options) {
     }
     return backend;
   }
-  const key = JSON.stringify(Object.entries(options ?? {}).filter(([, v]) => v !== undefined).sort());
+  // Named by a keyed digest of the options with their defaults (a url's password is not kept).
+  const filled = validateOptions(where, options, SPEC);
+  const key = crypto.createHmac('sha256', digestKey).update(JSON.stringify(Object.entries(filled)
+    .filter(([, v]) => v !== undefined).sort(([x], [y]) => (x < y ? -1 : 1)))).digest('base64');
   let backend = registry.get(key);
   if (backend === undefined || backend.closed) {
     backend = new NextCacheBackend(where, options);

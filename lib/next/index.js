@@ -12,7 +12,10 @@
  * own revalidated tags.
  */
 
+const fs = require('node:fs');
+const path = require('node:path');
 const { acquireBackend, NEXT_HANDLER_DEFAULTS } = require('./backend');
+const { now } = require('./tags');
 const { InvalidArgumentError } = require('../errors');
 const { describe } = require('../describe');
 
@@ -30,14 +33,38 @@ function tagList(where, tags) {
   return list;
 }
 
-/** Next's `durations` argument: undefined or `{ expire?: seconds }`. */
-function checkDurations(where, durations) {
-  if (durations === undefined) return undefined;
-  if (durations === null || typeof durations !== 'object' ||
-      (durations.expire !== undefined && !(typeof durations.expire === 'number' && durations.expire >= 0))) {
+/**
+ * Records a revalidation of `tags` (Next passes a string or a list, and `durations`: undefined
+ * or `{ expire?: seconds }`). Bad arguments reject with a typed error; a Redis failure is
+ * reported, not thrown: the revalidation then reached this instance only.
+ */
+async function revalidate(backend, where, tags, durations) {
+  const list = tagList(where, tags);
+  if (durations !== undefined && (durations === null || typeof durations !== 'object' ||
+      (durations.expire !== undefined && !(typeof durations.expire === 'number' && durations.expire >= 0)))) {
     throw new InvalidArgumentError(`${where}: durations must be undefined or { expire: seconds ≥ 0 }; received ${describe(durations)}`);
   }
-  return durations;
+  debug?.(where, list, durations);
+  await backend.tags.update(list, durations);
+}
+
+/** Milliseconds an entry is kept: Next's `expire` (seconds), or as long as maxTtl allows. */
+const lifeOf = (expireSeconds) => (typeof expireSeconds === 'number' && expireSeconds > 0 ? expireSeconds * 1000 : Infinity);
+
+/** The build's id, read once per build directory ('' when Next did not say where it is). */
+const buildIds = new Map();
+function buildIdOf(serverDistDir) {
+  if (typeof serverDistDir !== 'string') return '';
+  let id = buildIds.get(serverDistDir);
+  if (id === undefined) {
+    try {
+      id = fs.readFileSync(path.join(serverDistDir, '..', 'BUILD_ID'), 'utf8').trim();
+    } catch {
+      id = '';
+    }
+    buildIds.set(serverDistDir, id);
+  }
+  return id;
 }
 
 /**
@@ -46,7 +73,7 @@ function checkDurations(where, durations) {
  */
 function staleLastModified(revalidateSeconds) {
   return typeof revalidateSeconds === 'number' && revalidateSeconds > 0
-    ? Date.now() - revalidateSeconds * 1000 - 1
+    ? now() - revalidateSeconds * 1000 - 1
     : -1;
 }
 
@@ -59,16 +86,16 @@ function staleLastModified(revalidateSeconds) {
  */
 function judgedReader(backend) {
   const judge = async (key, describeEntry, options) => {
-    const stored = await backend.read(key, options);
+    const { entry: stored, fromMemory } = await backend.read(key, options);
     const shape = stored === undefined ? undefined : describeEntry(stored);
     if (shape === undefined) return {};
     if (shape.tags.length === 0) return { stored, verdict: 'fresh' };
     await backend.tags.refresh();
-    return { stored, verdict: backend.tags.judge(shape.tags, shape.timestamp) };
+    return { stored, fromMemory, verdict: backend.tags.judge(shape.tags, shape.timestamp) };
   };
   return async (key, describeEntry) => {
     const first = await judge(key, describeEntry);
-    if (first.verdict === undefined || first.verdict === 'fresh' || !backend.shared) return first;
+    if (first.verdict === undefined || first.verdict === 'fresh' || !first.fromMemory || !backend.shared) return first;
     const again = await judge(key, describeEntry, { skipMemory: true });
     return again.verdict === undefined ? first : again;
   };
@@ -86,10 +113,14 @@ function createIncrementalCacheHandler(options) {
   return class IncrementalCacheHandler {
     /** Tags revalidated earlier in this request (Next passes them to each instance). */
     #revalidatedTags;
+    /** Entries are kept per build: a page rendered by one build names its own script files. */
+    #prefix;
 
-    /** @param {{revalidatedTags?: string[]}} [context] Next's handler context */
+    /** @param {{revalidatedTags?: string[], serverDistDir?: string}} [context] Next's handler context */
     constructor(context) {
       this.#revalidatedTags = Array.isArray(context?.revalidatedTags) ? context.revalidatedTags : [];
+      const build = buildIdOf(context?.serverDistDir);
+      this.#prefix = build === '' ? 'isr:' : `isr:${build}:`;
     }
 
     /** The backend every instance of this class uses (tests, `disconnect()`). */
@@ -104,7 +135,7 @@ function createIncrementalCacheHandler(options) {
 
     async get(cacheKey, context) {
       if (typeof cacheKey !== 'string') return null;
-      const key = `isr:${cacheKey}`;
+      const key = `${this.#prefix}${cacheKey}`;
       const tagsOf = (stored) => (stored.value?.kind === 'FETCH'
         ? [...(stored.tags ?? []), ...(context?.tags ?? []), ...(context?.softTags ?? [])]
         : stored.tags ?? []);
@@ -129,7 +160,7 @@ function createIncrementalCacheHandler(options) {
         throw new InvalidArgumentError(`cacheHandler.set: key must be a string; received ${describe(cacheKey)}`,
           'ERR_INVALID_ARG_TYPE');
       }
-      const key = `isr:${cacheKey}`;
+      const key = `${this.#prefix}${cacheKey}`;
       if (data === null || data === undefined) {
         await backend.delete(key);
         return;
@@ -142,16 +173,12 @@ function createIncrementalCacheHandler(options) {
         tags = typeof header === 'string' && header !== '' ? header.split(',') : [];
       }
       const cacheControl = context?.cacheControl;
-      const expire = cacheControl?.expire;
-      const ttl = typeof expire === 'number' && expire > 0 ? expire * 1000 : Infinity;
       debug?.('isr set', cacheKey, data.kind, tags);
-      await backend.write(key, { lastModified: Date.now(), value: data, cacheControl, tags }, ttl);
+      await backend.write(key, { lastModified: now(), value: data, cacheControl, tags }, lifeOf(cacheControl?.expire));
     }
 
     async revalidateTag(tags, durations) {
-      debug?.('revalidateTag', tags, durations);
-      await backend.tags.update(tagList('cacheHandler.revalidateTag', tags),
-        checkDurations('cacheHandler.revalidateTag', durations));
+      await revalidate(backend, 'cacheHandler.revalidateTag', tags, durations);
     }
 
     resetRequestCache() {
@@ -230,16 +257,18 @@ function createUseCacheHandler(options) {
         if (bytes === undefined) {
           backend.report(new InvalidArgumentError(`'use cache' entry is over maxEntryBytes (${maxEntryBytes}); not stored`,
             'ERR_VALUE_TOO_LARGE'), 'storing an entry');
+          await backend.delete(`uc:${cacheKey}`); // the older entry is not what the function returns now
           return;
         }
-        const { tags, stale, timestamp, expire, revalidate } = entry;
+        const { tags, stale, timestamp, expire, revalidate: revalidateSeconds } = entry;
         debug?.('use cache set', cacheKey, timestamp, bytes.length);
-        const ttl = typeof expire === 'number' && expire > 0 ? expire * 1000 : Infinity;
         await backend.write(`uc:${cacheKey}`,
-          { tags: Array.isArray(tags) ? tags : [], stale, timestamp, expire, revalidate, value: bytes }, ttl);
+          { tags: Array.isArray(tags) ? tags : [], stale, timestamp, expire, revalidate: revalidateSeconds, value: bytes },
+          lifeOf(expire));
       } catch (error) {
-        // The render failed or its stream errored: nothing (partial) is stored.
-        backend.report(error, "storing a 'use cache' entry");
+        // The render failed or its stream errored: nothing (partial) is stored. Next reports
+        // the render's error itself.
+        debug?.('use cache set', cacheKey, 'not stored:', error?.message);
       } finally {
         if (pending.get(cacheKey) === done) pending.delete(cacheKey);
         settle();
@@ -256,19 +285,17 @@ function createUseCacheHandler(options) {
     },
 
     async updateTags(tags, durations) {
-      debug?.('updateTags', tags, durations);
-      await backend.tags.update(tagList('cacheHandlers.updateTags', tags),
-        checkDurations('cacheHandlers.updateTags', durations));
+      await revalidate(backend, 'cacheHandlers.updateTags', tags, durations);
     },
 
     // Next.js 15's names for the same two operations.
     async expireTags(...tags) {
-      await backend.tags.update(tagList('cacheHandlers.expireTags', tags.flat()));
+      await revalidate(backend, 'cacheHandlers.expireTags', tags.flat());
     },
 
     async receiveExpiredTags(...tags) {
-      const now = Date.now();
-      backend.tags.receive([], tagList('cacheHandlers.receiveExpiredTags', tags.flat()).flatMap((tag) => [tag, now]));
+      const at = now();
+      backend.tags.receive([], tagList('cacheHandlers.receiveExpiredTags', tags.flat()).flatMap((tag) => [tag, at]));
     },
 
     /** The backend this handler uses (tests, `disconnect()`). */

@@ -13,6 +13,12 @@
 
 const { coalesced } = require('../coalesced');
 
+/**
+ * Epoch milliseconds on the clock Next stamps its entries with (`performance.timeOrigin +
+ * performance.now()`), so an entry and a revalidation made in one process compare exactly.
+ */
+const now = () => performance.timeOrigin + performance.now();
+
 class TagManifest {
   /** @type {Map<string, number>} */
   #stale = new Map();
@@ -25,6 +31,8 @@ class TagManifest {
   #version; // the counter last read (null: no tag was ever revalidated)
   #syncedAt = -Infinity;
   #sync;
+  /** Revalidations made here ([map name, tag, ms, when]) that a read under way may not hold yet. */
+  #recent = [];
 
   /**
    * @param {{redis?: {command: Function}, keyPrefix: string, syncInterval: number,
@@ -44,7 +52,7 @@ class TagManifest {
 
   /** Milliseconds since the copy was last read from Redis (Infinity before the first read). */
   get age() {
-    return Date.now() - this.#syncedAt;
+    return now() - this.#syncedAt;
   }
 
   /**
@@ -54,12 +62,12 @@ class TagManifest {
    */
   async refresh(force = false) {
     if (this.#redis === undefined) return;
-    if (!force && Date.now() - this.#syncedAt < this.#interval) return;
+    if (!force && now() - this.#syncedAt < this.#interval) return;
     await this.#sync.run();
   }
 
   async #read() {
-    const started = Date.now();
+    const started = now();
     const { stale, expired, version } = this.#keys;
     try {
       const seen = await this.#redis.command(['GET', version]);
@@ -70,11 +78,16 @@ class TagManifest {
           this.#redis.command(['HGETALL', stale]),
           this.#redis.command(['HGETALL', expired]),
         ]);
-        // Redis holds every instance's revalidations, this one's included: its copy replaces ours.
+        // Redis holds every instance's revalidations, this one's included: its copy replaces
+        // ours, and what was revalidated here while the read was under way is put back.
         this.#stale = fromFlat(staleFlat);
         this.#expired = fromFlat(expiredFlat);
+        for (const [name, tag, at, when] of this.#recent) {
+          if (when >= started) (name === 'stale' ? this.#stale : this.#expired).set(tag, at);
+        }
         this.#version = seen;
       }
+      this.#recent = this.#recent.filter((record) => record[3] >= started);
       this.#syncedAt = started;
     } catch (error) {
       // Tried now: the next try waits for the interval, so an outage adds no round trip per read.
@@ -88,28 +101,35 @@ class TagManifest {
    * @param {string[]} tags
    * @param {{expire?: number}} [durations] Next's: `expire` in seconds from now; given, the
    *   tags are stale now and expire after it; absent, they expire now
-   * @returns {Promise<void>} rejects when Redis could not record it (the local copy has it)
+   * @returns {Promise<void>} never rejects: when Redis could not record it, that is reported
+   *   (the revalidation then reached this instance only)
    */
   async update(tags, durations) {
-    const now = Date.now();
+    const at = now();
     const stale = [];
     const expired = [];
     for (const tag of tags) {
       if (durations !== undefined) {
-        stale.push(tag, now);
-        if (typeof durations.expire === 'number') expired.push(tag, now + durations.expire * 1000);
+        stale.push(tag, at);
+        if (typeof durations.expire === 'number') expired.push(tag, at + durations.expire * 1000);
       } else {
-        expired.push(tag, now);
+        expired.push(tag, at);
       }
     }
     this.receive(stale, expired);
     if (this.#redis === undefined || tags.length === 0) return;
+    for (let i = 0; i < stale.length; i += 2) this.#recent.push(['stale', stale[i], stale[i + 1], at]);
+    for (let i = 0; i < expired.length; i += 2) this.#recent.push(['expired', expired[i], expired[i + 1], at]);
     const keys = this.#keys;
     const writes = [];
     if (stale.length > 0) writes.push(this.#redis.command(['HSET', keys.stale, ...stale.map(String)]));
     if (expired.length > 0) writes.push(this.#redis.command(['HSET', keys.expired, ...expired.map(String)]));
     writes.push(this.#redis.command(['INCR', keys.version]));
-    await Promise.all(writes);
+    try {
+      await Promise.all(writes);
+    } catch (error) {
+      this.#report(error, 'recording a revalidation in Redis (it reached this instance only)');
+    }
   }
 
   /**
@@ -128,11 +148,11 @@ class TagManifest {
    * @param {number} timestamp epoch ms
    */
   judge(tags, timestamp) {
-    const now = Date.now();
+    const at = now();
     let verdict = 'fresh';
     for (const tag of tags) {
       const expiredAt = this.#expired.get(tag);
-      if (expiredAt !== undefined && expiredAt > timestamp && expiredAt <= now) return 'expired';
+      if (expiredAt !== undefined && expiredAt > timestamp && expiredAt <= at) return 'expired';
       const staleAt = this.#stale.get(tag);
       if (staleAt !== undefined && staleAt > timestamp) verdict = 'stale';
     }
@@ -159,4 +179,4 @@ function setFlat(map, flat) {
 
 const fromFlat = (flat) => setFlat(new Map(), flat);
 
-module.exports = { TagManifest };
+module.exports = { TagManifest, now };
