@@ -181,9 +181,13 @@ describe('waitUntil', () => {
 describe('refresh joiners (cache-manager 7.2.9 writes and emits once per joiner)', () => {
   async function joiners(cache, waitUntil) {
     let calls = 0;
-    const fn = async () => { calls++; await sleep(30); return 'new'; };
+    // fn ends only after the three calls returned, however slow the machine is.
+    let release;
+    const gate = new Promise((resolve) => { release = resolve; });
+    const fn = async () => { calls++; await gate; return 'new'; };
     const values = [];
     for (let i = 0; i < 3; i++) values.push(await cache.wrap('k', fn, { ttl: 10_000, refreshThreshold: 2000, waitUntil }));
+    release();
     return { values, calls: () => calls };
   }
 
