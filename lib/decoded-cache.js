@@ -110,6 +110,25 @@ function copyByPlan(value, plan) {
   return out;
 }
 
+/**
+ * Freezes `value` and everything it holds (JSON data: objects, arrays and primitives),
+ * without recursion, so any nesting depth is safe. Returns `value`.
+ */
+function deepFreeze(value) {
+  if (typeof value !== 'object' || value === null) return value;
+  const pending = [value];
+  while (pending.length !== 0) {
+    const item = pending.pop();
+    Object.freeze(item);
+    const children = Array.isArray(item) ? item : Object.values(item);
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i];
+      if (typeof child === 'object' && child !== null) pending.push(child);
+    }
+  }
+  return value;
+}
+
 class Kept {
   constructor(key, master, plan, generation, bytes) {
     this.key = key;
@@ -121,7 +140,7 @@ class Kept {
     this.slot = -1;
   }
 
-  /** What a reader gets: the string itself, or a fresh copy of the JSON data. */
+  /** What a reader gets: the string itself, the shared frozen master, or a fresh copy of the JSON data. */
   copy() {
     this.used = true;
     return this.plan === null ? this.master : copyByPlan(this.master, this.plan);
@@ -147,14 +166,18 @@ class DecodedCache {
   #candidates = 0;
   #native;
   #plans = new Map();
+  #frozen;
 
   /**
    * @param {number} maxBytes budget, estimated (see `estimate`)
    * @param {{setDecodedSlot(key: string, generation: number, slot: number): boolean}} native
+   * @param {{frozen?: boolean}} [options] `frozen`: masters are deep-frozen and handed out
+   *   as they are (every reader shares one value), instead of copied per read
    */
-  constructor(maxBytes, native) {
+  constructor(maxBytes, native, options) {
     this.#maxBytes = maxBytes;
     this.#native = native;
+    this.#frozen = options?.frozen === true;
   }
 
   get size() { return this.#count; }
@@ -178,6 +201,14 @@ class DecodedCache {
       return payload;
     }
     const parsed = JSON.parse(payload);
+    if (this.#frozen) {
+      // Shared, never copied: no plan, and an own "__proto__" key is harmless.
+      deepFreeze(parsed);
+      if (typeof parsed === 'object' && parsed !== null && this.#admits(bytes)) {
+        this.#insert(new Kept(key, parsed, null, generation, bytes));
+      }
+      return parsed;
+    }
     // An own "__proto__" key would become the prototype under plain assignment: such
     // values are rare, and are served by JSON.parse every time.
     if (typeof parsed !== 'object' || parsed === null || payload.includes('"__proto__"') ||
@@ -275,4 +306,4 @@ function estimate(payload) {
   return payload.length * 2 + 64;
 }
 
-module.exports = { DecodedCache, planOf, copyByPlan, TOO_DEEP };
+module.exports = { DecodedCache, planOf, copyByPlan, deepFreeze, TOO_DEEP };

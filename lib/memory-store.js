@@ -11,7 +11,7 @@ const { resolveCodec, TAG_JSON, TAG_STRING } = require('./serializer');
 const { describe } = require('./describe');
 const { validateOptions, checkKey, checkTtl } = require('./options');
 const { kTier } = require('./tier');
-const { DecodedCache } = require('./decoded-cache');
+const { DecodedCache, deepFreeze } = require('./decoded-cache');
 const {
   InvalidArgumentError, KeyTooLargeError, ValueTooLargeError, StoreClosedError,
 } = require('./errors');
@@ -26,7 +26,11 @@ const MEMORY_STORE_DEFAULTS = Object.freeze({
   maxKeyBytes: 64 * 1024,
   sweepInterval: 1000,
   decodedCacheBytes: 8 * MiB,
+  frozen: false,
 });
+
+/** The decoded budget of a store with `frozen: true` when `decodedCacheBytes` is not given. */
+const FROZEN_DECODED_CACHE_BYTES = 64 * MiB;
 
 const OPTION_SPEC = {
   maxEntries: { type: 'integer', min: 1, max: 2 ** 40, default: MEMORY_STORE_DEFAULTS.maxEntries },
@@ -34,7 +38,8 @@ const OPTION_SPEC = {
   maxValueBytes: { type: 'integer', min: 0, max: 2 ** 32 - 1, default: MEMORY_STORE_DEFAULTS.maxValueBytes },
   maxKeyBytes: { type: 'integer', min: 0, max: 2 ** 32 - 1, default: MEMORY_STORE_DEFAULTS.maxKeyBytes },
   sweepInterval: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: MEMORY_STORE_DEFAULTS.sweepInterval },
-  decodedCacheBytes: { type: 'integer', min: 0, max: 2 ** 40, default: MEMORY_STORE_DEFAULTS.decodedCacheBytes },
+  decodedCacheBytes: { type: 'integer', min: 0, max: 2 ** 40, default: undefined },
+  frozen: { type: 'boolean', default: MEMORY_STORE_DEFAULTS.frozen },
   namespace: { type: 'string', default: undefined },
   serializer: {
     type: 'any',
@@ -82,6 +87,7 @@ class MemoryStore extends EventEmitter {
   #closed = false;
   #sweepTimer;
   #sweeping = false;
+  #frozen;
   #tier;
 
   /**
@@ -100,7 +106,11 @@ class MemoryStore extends EventEmitter {
       maxValueBytes: opts.maxValueBytes,
       maxKeyBytes: opts.maxKeyBytes,
     }, this.#meta);
-    if (opts.decodedCacheBytes > 0) this.#decoded = new DecodedCache(opts.decodedCacheBytes, this.#native);
+    opts.decodedCacheBytes ??= opts.frozen ? FROZEN_DECODED_CACHE_BYTES : MEMORY_STORE_DEFAULTS.decodedCacheBytes;
+    this.#frozen = opts.frozen;
+    if (opts.decodedCacheBytes > 0) {
+      this.#decoded = new DecodedCache(opts.decodedCacheBytes, this.#native, { frozen: opts.frozen });
+    }
     if (opts.sweepInterval > 0) this.#startSweep(opts.sweepInterval);
   }
 
@@ -177,11 +187,14 @@ class MemoryStore extends EventEmitter {
   #decode(key, payload) {
     const meta = this.#meta;
     const tag = meta[0];
-    // An entry read before is worth a decoded master copy (see lib/decoded-cache.js).
-    if (meta[3] === 1 && meta[4] === 0 && this.#decoded !== undefined && (tag === TAG_JSON || tag === TAG_STRING)) {
+    // An entry read before is worth a decoded master copy (see lib/decoded-cache.js); with
+    // `frozen`, every JSON value is frozen and shared from its first read.
+    if ((meta[3] === 1 || this.#frozen) && meta[4] === 0 && this.#decoded !== undefined &&
+        (tag === TAG_JSON || tag === TAG_STRING)) {
       return this.#decoded.keep(key, tag, payload, meta[2]);
     }
-    return this.#codec.decode(tag, payload);
+    const value = this.#codec.decode(tag, payload);
+    return this.#frozen && tag === TAG_JSON ? deepFreeze(value) : value;
   }
 
   /**

@@ -21,9 +21,16 @@ export interface MemoryStoreOptions {
    * JS-heap budget, in estimated bytes, for decoded master copies of strings and JSON
    * values read more than once; reads of those hand out fresh copies of the master instead
    * of parsing again (the native store still decides hit or miss). 0 turns it off.
-   * Default 8 MiB.
+   * Default 8 MiB (64 MiB with `frozen: true`).
    */
   decodedCacheBytes?: number;
+  /**
+   * Hand out strings and JSON values shared and deep-frozen instead of a copy per read: no
+   * copy and no parse for a value within `decodedCacheBytes`. A caller that mutates what it
+   * got throws (strict mode) or changes nothing (sloppy mode). Other values (v8-serialized,
+   * Buffers, a custom serializer's) are decoded per read as without it. Default false.
+   */
+  frozen?: boolean;
   /** With a namespace, `clear()` removes only keys starting with `${namespace}:`. */
   namespace?: string;
   /** Value codec. Default 'auto'. */

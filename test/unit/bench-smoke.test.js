@@ -54,14 +54,15 @@ describe('bench/js/run.js --quick', () => {
     expect(result.stdout).toMatch(/@cacheable\/memory \d+\.\d+\.\d+/);
   });
 
-  test('measures mget of 100 through createCache against both cache-manager set-ups', () => {
+  test('measures createCache (default and frozen) against both cache-manager set-ups, uniform and Zipf keys', () => {
     const section = result.stdout.slice(result.stdout.indexOf('### createCache'));
-    const caches = ['native-cache-manager createCache (MemoryStore)', 'cache-manager + Keyv(CacheableMemory)',
-      'cache-manager default (Keyv + Map, returns references)'];
-    expect(section).toContain(`| operation, value | ${caches.join(' | ')} | × vs ${caches[1]} | × vs ${caches[2]} |`);
-    // One row per operation: three ns figures, then two ratios.
-    for (const op of ['get hit', 'set', 'wrap hit', 'mget of 100']) {
-      expect(section).toMatch(new RegExp(`^\\| ${op}, object ~60 B( \\| [\\d.]+){3}( \\| [\\d.]+×){2} \\|$`, 'm'));
+    const caches = ['native-cache-manager createCache (MemoryStore)', 'native-cache-manager createCache (MemoryStore, frozen: true)',
+      'cache-manager + Keyv(CacheableMemory)', 'cache-manager default (Keyv + Map, returns references)'];
+    const ratios = ['ours', 'frozen'].flatMap((o) => [caches[2], caches[3]].map((c) => `${o} × vs ${c}`));
+    expect(section).toContain(`| operation, value | ${caches.join(' | ')} | ${ratios.join(' | ')} |`);
+    // One row per operation: four ns figures, then four ratios.
+    for (const op of ['get hit', 'get hit \\(Zipf 0\\.99\\)', 'set', 'wrap hit', 'wrap hit \\(Zipf 0\\.99\\)', 'mget of 100']) {
+      expect(section).toMatch(new RegExp(`^\\| ${op}, object ~60 B( \\| [\\d.]+){4}( \\| [\\d.]+×){4} \\|$`, 'm'));
     }
   });
 
@@ -73,13 +74,14 @@ describe('bench/js/run.js --quick', () => {
     expect(cache.env.node).toBe(process.version);
     expect(cache.env.packages['cache-manager']).toMatch(/^\d+\.\d+\.\d+$/);
     const chart = cache.charts[0];
-    expect(chart.rows.map((r) => r.label)).toEqual(['get hit, object ~60 B', 'set, object ~60 B', 'wrap hit, object ~60 B', 'mget of 100, object ~60 B']);
+    expect(chart.rows.map((r) => r.label)).toEqual(['get hit, object ~60 B', 'get hit (Zipf 0.99), object ~60 B', 'set, object ~60 B',
+      'wrap hit, object ~60 B', 'wrap hit (Zipf 0.99), object ~60 B', 'mget of 100, object ~60 B']);
     for (const row of chart.rows) {
       expect(row.ours).toBeGreaterThan(0);
       for (const label of chart.competitors) expect(row.others[label]).toBeGreaterThan(0);
     }
     const mget = cache.results.filter((r) => r.job.op === 'mget-100');
-    expect(mget).toHaveLength(3);
+    expect(mget).toHaveLength(4); // ours, ours frozen, and the two cache-manager set-ups
     for (const r of mget) expect(r.results[0].nsPerOp).toBeGreaterThan(0);
   });
 
@@ -92,8 +94,8 @@ describe('bench/js/run.js --quick', () => {
       expect(svg).toContain(`>${title} (smoke run)</text>`);
     }
     expect(svg).toContain('cache-manager + Keyv(CacheableMemory)');
-    // cache: 4 rows x 2 competitors; get hit, get miss, set: 1 row x 3 competitors each.
-    expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(4 * 2 + 3 * 3);
+    // cache: 6 rows x 2 competitors; get hit, get miss, set: 1 row x 3 competitors each.
+    expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(6 * 2 + 3 * 3);
     expect(svg).toMatch(/<title>mget of 100, object ~60 B vs cache-manager \+ Keyv\(CacheableMemory\): [\d.]+×<\/title>/);
   });
 });

@@ -15,6 +15,15 @@ const CACHE_DRIVERS = {
       return createCache({ stores: [new MemoryStore()] });
     },
   },
+  'ncm-create-cache-frozen': {
+    label: 'native-cache-manager createCache (MemoryStore, frozen: true)',
+    package: 'native-cache-manager',
+    create() {
+      // Opt-in: shared deep-frozen values, no copy per read.
+      const { createCache, MemoryStore } = require('../../..');
+      return createCache({ stores: [new MemoryStore({ frozen: true })] });
+    },
+  },
   'cm-cacheable-memory': {
     label: 'cache-manager + Keyv(CacheableMemory)',
     package: 'cache-manager',
@@ -38,5 +47,7 @@ const CACHE_DRIVERS = {
 
 const BASELINE_CACHE = 'cm-cacheable-memory';
 const OUR_CACHE = 'ncm-create-cache';
+/** Our other set-ups: compared with the competitors too, never counted as one. */
+const OUR_OTHER_CACHES = ['ncm-create-cache-frozen'];
 
-module.exports = { CACHE_DRIVERS, BASELINE_CACHE, OUR_CACHE };
+module.exports = { CACHE_DRIVERS, BASELINE_CACHE, OUR_CACHE, OUR_OTHER_CACHES };

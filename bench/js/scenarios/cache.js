@@ -2,20 +2,26 @@
 
 /**
  * get hit, set, wrap hit and mget of 100 keys through the cache-manager 7 API: our
- * createCache against cache-manager 7.2.9 with Keyv(CacheableMemory) and with its default
- * store, in one run.
+ * createCache (default, and with `frozen: true`) against cache-manager 7.2.9 with
+ * Keyv(CacheableMemory) and with its default store, in one run. Keys are drawn uniformly
+ * from 10,000, and for get and wrap hits also from a Zipf(0.99) law over them (a few keys
+ * take most reads, as in most caches).
  */
 
 const { defineScenario } = require('../lib/scenario');
 const { measureThroughput } = require('../lib/throughput');
 const { VALUE_KINDS } = require('../lib/values');
-const { rng } = require('../lib/random');
+const { rng, zipfTrace } = require('../lib/random');
 const { median } = require('../lib/stats');
 const { fmtNs } = require('../lib/ops-table');
-const { CACHE_DRIVERS, OUR_CACHE } = require('../drivers/caches');
+const { CACHE_DRIVERS, OUR_CACHE, OUR_OTHER_CACHES } = require('../drivers/caches');
 
-const OPS = ['get-hit', 'set', 'wrap-hit', 'mget-100'];
-const OP_LABELS = { 'get-hit': 'get hit', set: 'set', 'wrap-hit': 'wrap hit', 'mget-100': 'mget of 100' };
+const OPS = ['get-hit', 'get-hit-zipf', 'set', 'wrap-hit', 'wrap-hit-zipf', 'mget-100'];
+const OP_LABELS = {
+  'get-hit': 'get hit', 'get-hit-zipf': 'get hit (Zipf 0.99)', set: 'set', 'wrap-hit': 'wrap hit',
+  'wrap-hit-zipf': 'wrap hit (Zipf 0.99)', 'mget-100': 'mget of 100',
+};
+const ZIPF_ALPHA = 0.99;
 const MGET_KEYS = 100;
 const KEYS = 10_000;
 const TTL = 3_600_000;
@@ -38,7 +44,9 @@ defineScenario(module, {
     const values = keys.map((_, i) => make(i));
     for (let i = 0; i < job.keys; i++) await cache.set(keys[i], values[i], TTL);
     const random = rng(7);
-    const order = Uint32Array.from({ length: 1 << 16 }, () => Math.floor(random() * job.keys));
+    const order = job.op.endsWith('-zipf')
+      ? zipfTrace({ keys: job.keys, length: 1 << 16, alpha: ZIPF_ALPHA, seed: 7 })
+      : Uint32Array.from({ length: 1 << 16 }, () => Math.floor(random() * job.keys));
     const mask = order.length - 1;
     // mget batches: 100 random keys each, drawn from the same seeded order.
     const batches = Array.from({ length: 256 }, (_, b) =>
@@ -60,18 +68,22 @@ defineScenario(module, {
       });
     }
 
+    const getHit = async (n) => {
+      for (let i = 0; i < n; i++) if ((await cache.get(keys[order[pos++ & mask]])) === undefined) bad++;
+    };
+    const wrapHit = async (n) => {
+      for (let i = 0; i < n; i++) if ((await cache.wrap(keys[order[pos++ & mask]], load, TTL)) === undefined) bad++;
+    };
     const ops = {
-      'get-hit': async (n) => {
-        for (let i = 0; i < n; i++) if ((await cache.get(keys[order[pos++ & mask]])) === undefined) bad++;
-      },
+      'get-hit': getHit,
+      'get-hit-zipf': getHit,
+      'wrap-hit': wrapHit,
+      'wrap-hit-zipf': wrapHit,
       set: async (n) => {
         for (let i = 0; i < n; i++) {
           const k = order[pos++ & mask];
           await cache.set(keys[k], values[k], TTL);
         }
-      },
-      'wrap-hit': async (n) => {
-        for (let i = 0; i < n; i++) if ((await cache.wrap(keys[order[pos++ & mask]], load, TTL)) === undefined) bad++;
       },
       'mget-100': async (n) => {
         for (let i = 0; i < n; i++) {
@@ -91,21 +103,24 @@ defineScenario(module, {
   report(done, { quick }) {
     const cell = cells(done);
     const names = Object.keys(CACHE_DRIVERS);
-    const competitors = names.filter((n) => n !== OUR_CACHE);
-    const head = `| operation, value | ${names.map((n) => CACHE_DRIVERS[n].label).join(' | ')} | ${competitors.map((n) => `× vs ${CACHE_DRIVERS[n].label}`).join(' | ')} |`;
-    const sep = `|---|${[...names, ...competitors].map(() => '---:').join('|')}|`;
+    const competitors = names.filter((n) => n !== OUR_CACHE && !OUR_OTHER_CACHES.includes(n));
+    const ours = [OUR_CACHE, ...OUR_OTHER_CACHES];
+    const pairs = ours.flatMap((o) => competitors.map((c) => [o, c]));
+    const short = (n) => (n === OUR_CACHE ? 'ours' : n === 'ncm-create-cache-frozen' ? 'frozen' : CACHE_DRIVERS[n].label);
+    const head = `| operation, value | ${names.map((n) => CACHE_DRIVERS[n].label).join(' | ')} | ${pairs.map(([o, c]) => `${short(o)} × vs ${CACHE_DRIVERS[c].label}`).join(' | ')} |`;
+    const sep = `|---|${[...names, ...pairs].map(() => '---:').join('|')}|`;
     const rows = OPS.flatMap((op) => kindsFor(quick).map((kind) => {
       const ns = names.map((n) => cell.get(`${n}|${op}|${kind}`));
-      const ours = cell.get(`${OUR_CACHE}|${op}|${kind}`);
-      const ratios = competitors.map((n) => {
-        const theirs = cell.get(`${n}|${op}|${kind}`);
-        return ours && theirs ? fmtRatio(theirs / ours) : '–';
+      const ratios = pairs.map(([o, c]) => {
+        const mine = cell.get(`${o}|${op}|${kind}`);
+        const theirs = cell.get(`${c}|${op}|${kind}`);
+        return mine && theirs ? fmtRatio(theirs / mine) : '–';
       });
       return `| ${OP_LABELS[op]}, ${VALUE_KINDS[kind].label} | ${ns.map((v) => (v === undefined ? '–' : fmtNs(v))).join(' | ')} | ${ratios.join(' | ')} |`;
     }));
     return [
-      `ns per awaited call (median; an mget call fetches ${MGET_KEYS} keys), lower is better; "× vs": how many times`,
-      `faster ${CACHE_DRIVERS[OUR_CACHE].label} is than that competitor in the same run (below 1×: slower).`,
+      `ns per awaited call (median; an mget call fetches ${MGET_KEYS} keys), lower is better; "ours × vs": how many times`,
+      `faster ${CACHE_DRIVERS[OUR_CACHE].label} is than that competitor in the same run (below 1×: slower); "frozen × vs": the same for \`frozen: true\`.`,
       '',
       head, sep, ...rows,
     ].join('\n');
@@ -113,7 +128,7 @@ defineScenario(module, {
 
   charts(done, { quick }) {
     const cell = cells(done);
-    const competitors = Object.keys(CACHE_DRIVERS).filter((n) => n !== OUR_CACHE);
+    const competitors = Object.keys(CACHE_DRIVERS).filter((n) => n !== OUR_CACHE && !OUR_OTHER_CACHES.includes(n));
     const rows = OPS.flatMap((op) => kindsFor(quick).map((kind) => ({
       label: `${OP_LABELS[op]}, ${VALUE_KINDS[kind].label}`,
       ours: cell.get(`${OUR_CACHE}|${op}|${kind}`),
