@@ -84,6 +84,9 @@ export async function memoryStore(): Promise<void> {
   const store = new MemoryStore(options);
   new MemoryStore();
   new MemoryStore({ serializer: 'json' });
+  new MemoryStore({ frozen: true });
+  // @ts-expect-error frozen is a boolean
+  new MemoryStore({ frozen: 'yes' });
   const custom: Serializer = {
     serialize: (value) => JSON.stringify(value),
     deserialize: (payload) => JSON.parse(payload.toString()),
@@ -99,6 +102,7 @@ export async function memoryStore(): Promise<void> {
   expectType<number>()(store.opts.maxEntries);
   expectType<string | undefined>()(store.opts.namespace);
   expectType<number>()(MEMORY_STORE_DEFAULTS.decodedCacheBytes);
+  expectType<boolean>()(MEMORY_STORE_DEFAULTS.frozen);
   // @ts-expect-error the defaults are read-only
   MEMORY_STORE_DEFAULTS.maxEntries = 1;
 
