@@ -15,6 +15,8 @@
  *
  * Only strings (immutable, handed out as they are) and JSON data (copied) are kept, and
  * only once the native store says the entry was read before, so one-off reads never enter.
+ * In `frozen` mode JSON masters are deep-frozen and handed out themselves (no copy), and a
+ * value is kept from its first read, since every read must hand out a frozen value anyway.
  */
 
 const { TAG_STRING } = require('./serializer');
@@ -27,7 +29,7 @@ const CLOCK_STEPS = 32;
 
 /**
  * Once the budget is full, one candidate in this many is let in. Keeping a master costs a
- * plan and a copy on top of the parse; when the keys read twice outnumber what fits (a
+ * plan and a copy on top of the parse (in frozen mode, a freeze); when the keys read twice outnumber what fits (a
  * working set larger than the budget), letting every one in would replace masters before
  * they are ever read again, and reads would get slower than without this map.
  */
@@ -111,7 +113,8 @@ function copyByPlan(value, plan) {
 }
 
 /**
- * Freezes `value` and everything it holds (JSON data: objects, arrays and primitives),
+ * Freezes `value` and everything it holds. For JSON data only (what JSON.parse returns:
+ * plain objects, arrays and primitives; a typed array could not be frozen),
  * without recursion, so any nesting depth is safe. Returns `value`.
  */
 function deepFreeze(value) {
@@ -192,7 +195,8 @@ class DecodedCache {
 
   /**
    * Decodes `payload` (tag TAG_STRING or TAG_JSON, as written by the store) for a reader.
-   * Keeps a master when there is room; returns the reader's own value either way.
+   * Keeps a master when there is room; returns the reader's own value either way (in
+   * frozen mode: the frozen value, shared when kept).
    */
   keep(key, tag, payload, generation) {
     const bytes = estimate(payload);

@@ -74,7 +74,9 @@ const sweepTimers = new FinalizationRegistry((timer) => clearInterval(timer));
  * The native memory store. Entries live outside the JS heap; values are encoded in through
  * the configured serializer, and every read hands out a fresh value (decoded again, or a
  * deep copy of a decoded master kept on the JS heap, see lib/decoded-cache.js), so a cached
- * object can never be mutated by a caller.
+ * object can never be mutated by a caller. With `frozen: true`, strings and JSON values are
+ * handed out shared and deep-frozen instead (the master itself): no copy, and still no way
+ * for a caller to change what the cache holds.
  */
 class MemoryStore extends EventEmitter {
   #native;

@@ -26,9 +26,11 @@ export interface MemoryStoreOptions {
   decodedCacheBytes?: number;
   /**
    * Hand out strings and JSON values shared and deep-frozen instead of a copy per read: no
-   * copy and no parse for a value within `decodedCacheBytes`. A caller that mutates what it
-   * got throws (strict mode) or changes nothing (sloppy mode). Other values (v8-serialized,
-   * Buffers, a custom serializer's) are decoded per read as without it. Default false.
+   * copy and no parse for a value kept within `decodedCacheBytes`. A caller that assigns to
+   * what it got throws (strict mode) or changes nothing (sloppy mode); push, splice and the
+   * like throw in any mode. Other values (v8-serialized, Buffers, a custom serializer's) are
+   * decoded per read as without it. Applies to createCache and the sync API, not through
+   * Keyv (which stores its own serialized strings). Default false.
    */
   frozen?: boolean;
   /** With a namespace, `clear()` removes only keys starting with `${namespace}:`. */

@@ -9,6 +9,7 @@
 const CACHE_DRIVERS = {
   'ncm-create-cache': {
     label: 'native-cache-manager createCache (MemoryStore)',
+    short: 'ours',
     package: 'native-cache-manager',
     create() {
       const { createCache, MemoryStore } = require('../../..');
@@ -17,6 +18,7 @@ const CACHE_DRIVERS = {
   },
   'ncm-create-cache-frozen': {
     label: 'native-cache-manager createCache (MemoryStore, frozen: true)',
+    short: 'frozen',
     package: 'native-cache-manager',
     create() {
       // Opt-in: shared deep-frozen values, no copy per read.

@@ -106,7 +106,7 @@ defineScenario(module, {
     const competitors = names.filter((n) => n !== OUR_CACHE && !OUR_OTHER_CACHES.includes(n));
     const ours = [OUR_CACHE, ...OUR_OTHER_CACHES];
     const pairs = ours.flatMap((o) => competitors.map((c) => [o, c]));
-    const short = (n) => (n === OUR_CACHE ? 'ours' : n === 'ncm-create-cache-frozen' ? 'frozen' : CACHE_DRIVERS[n].label);
+    const short = (n) => CACHE_DRIVERS[n].short ?? CACHE_DRIVERS[n].label;
     const head = `| operation, value | ${names.map((n) => CACHE_DRIVERS[n].label).join(' | ')} | ${pairs.map(([o, c]) => `${short(o)} × vs ${CACHE_DRIVERS[c].label}`).join(' | ')} |`;
     const sep = `|---|${[...names, ...pairs].map(() => '---:').join('|')}|`;
     const rows = OPS.flatMap((op) => kindsFor(quick).map((kind) => {
