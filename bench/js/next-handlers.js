@@ -20,6 +20,7 @@ const path = require('node:path');
 const { median } = require('./lib/stats');
 const { closedLoop } = require('./lib/closed-loop');
 const { environment, environmentInfo } = require('./lib/runner');
+const { saveResults } = require('./chart');
 const { startRedis } = require('../../test/helpers/redis-server');
 const { nextApp, request, ROOT } = require('../../test/helpers/next-app');
 
@@ -104,7 +105,8 @@ async function main() {
       '|---|---|---:|---:|---:|---:|---:|',
       ...rows.map((r) => `| ${r.path} | ${r.handler} | ${Math.round(r.rps)} | ${r.p50ms.toFixed(1)} | ${r.p99ms.toFixed(1)} | ${r.failed} | ${r.vsDefault.toFixed(2)}× |`)];
     process.stdout.write(`${lines.join('\n')}\n`);
-    if (opts.json) fs.writeFileSync(opts.json, `${JSON.stringify({ environment: info, rows }, null, 2)}\n`);
+    // In the results format of docs/benchmarks/ (no chart panel: the figures are req/s of whole pages).
+    if (opts.json) saveResults(opts.json, 'next-handlers', { title: 'Next.js cache handlers', env: info, results: rows, table: lines.join('\n'), charts: [] });
   } finally {
     app.stopAll();
     await redis?.cleanup();
