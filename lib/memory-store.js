@@ -25,12 +25,9 @@ const MEMORY_STORE_DEFAULTS = Object.freeze({
   maxValueBytes: 64 * MiB,
   maxKeyBytes: 64 * 1024,
   sweepInterval: 1000,
-  decodedCacheBytes: 8 * MiB,
+  decodedCacheBytes: 64 * MiB,
   frozen: false,
 });
-
-/** The decoded budget of a store with `frozen: true` when `decodedCacheBytes` is not given. */
-const FROZEN_DECODED_CACHE_BYTES = 64 * MiB;
 
 const OPTION_SPEC = {
   maxEntries: { type: 'integer', min: 1, max: 2 ** 40, default: MEMORY_STORE_DEFAULTS.maxEntries },
@@ -38,7 +35,7 @@ const OPTION_SPEC = {
   maxValueBytes: { type: 'integer', min: 0, max: 2 ** 32 - 1, default: MEMORY_STORE_DEFAULTS.maxValueBytes },
   maxKeyBytes: { type: 'integer', min: 0, max: 2 ** 32 - 1, default: MEMORY_STORE_DEFAULTS.maxKeyBytes },
   sweepInterval: { type: 'integer', min: 0, max: 2 ** 31 - 1, default: MEMORY_STORE_DEFAULTS.sweepInterval },
-  decodedCacheBytes: { type: 'integer', min: 0, max: 2 ** 40, default: undefined },
+  decodedCacheBytes: { type: 'integer', min: 0, max: 2 ** 40, default: MEMORY_STORE_DEFAULTS.decodedCacheBytes },
   frozen: { type: 'boolean', default: MEMORY_STORE_DEFAULTS.frozen },
   namespace: { type: 'string', default: undefined },
   serializer: {
@@ -108,10 +105,10 @@ class MemoryStore extends EventEmitter {
       maxValueBytes: opts.maxValueBytes,
       maxKeyBytes: opts.maxKeyBytes,
     }, this.#meta);
-    opts.decodedCacheBytes ??= opts.frozen ? FROZEN_DECODED_CACHE_BYTES : MEMORY_STORE_DEFAULTS.decodedCacheBytes;
     this.#frozen = opts.frozen;
     if (opts.decodedCacheBytes > 0) {
-      this.#decoded = new DecodedCache(opts.decodedCacheBytes, this.#native, { frozen: opts.frozen });
+      this.#decoded = new DecodedCache(opts.decodedCacheBytes, this.#native,
+        { frozen: opts.frozen, clock: binding.wallClockMs });
     }
     if (opts.sweepInterval > 0) this.#startSweep(opts.sweepInterval);
   }
@@ -166,9 +163,17 @@ class MemoryStore extends EventEmitter {
     return { value, expires: expires === 0 ? undefined : expires };
   }
 
-  /** The value of `key`, or MISS; after a hit `#meta` holds the entry's expiry. */
+  /** The value of `key`, or MISS; after a hit `#meta[1]` holds the entry's expiry. */
   #read(key) {
     const decoded = this.#decoded;
+    if (decoded !== undefined) {
+      // A master still valid by the board: served without a native call.
+      const kept = decoded.hit(key);
+      if (kept !== undefined) {
+        this.#meta[1] = kept.expiresAt;
+        return kept.copy();
+      }
+    }
     const answer = this.#native.get(key, decoded !== undefined);
     if (answer === true) {
       // The entry carries the slot of a decoded master (see lib/decoded-cache.js).
@@ -193,7 +198,7 @@ class MemoryStore extends EventEmitter {
     // `frozen`, every JSON value is frozen and shared from its first read.
     if ((meta[3] === 1 || this.#frozen) && meta[4] === 0 && this.#decoded !== undefined &&
         (tag === TAG_JSON || tag === TAG_STRING)) {
-      return this.#decoded.keep(key, tag, payload, meta[2]);
+      return this.#decoded.keep(key, tag, payload, meta[2], meta[1]);
     }
     const value = this.#codec.decode(tag, payload);
     return this.#frozen && tag === TAG_JSON ? deepFreeze(value) : value;
@@ -263,13 +268,17 @@ class MemoryStore extends EventEmitter {
 
   /**
    * Counters and sizes: hits, misses, sets, deletes, evictions, expirations, entries, bytes,
-   * and the decoded copies kept on the JS heap: decodedEntries, decodedBytes (estimated).
+   * and the decoded copies kept on the JS heap: decodedEntries, decodedBytes (estimated),
+   * decodedHits (hits served from them without a native call, counted in `hits` too).
    */
   stats() {
     this.#checkOpen();
     const stats = this.#native.stats();
+    const decodedHits = this.#decoded?.hits ?? 0;
+    stats.hits += decodedHits;
     stats.decodedEntries = this.#decoded?.size ?? 0;
     stats.decodedBytes = this.#decoded?.bytes ?? 0;
+    stats.decodedHits = decodedHits;
     return stats;
   }
 

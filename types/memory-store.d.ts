@@ -20,8 +20,8 @@ export interface MemoryStoreOptions {
   /**
    * JS-heap budget, in estimated bytes, for decoded master copies of strings and JSON
    * values read more than once; reads of those hand out fresh copies of the master instead
-   * of parsing again (the native store still decides hit or miss). 0 turns it off.
-   * Default 8 MiB (64 MiB with `frozen: true`).
+   * of parsing again, without a native call (the native store still decides hit or miss,
+   * through a table of write generations it updates). 0 turns it off. Default 64 MiB.
    */
   decodedCacheBytes?: number;
   /**
@@ -52,6 +52,8 @@ export interface MemoryStoreStats {
   decodedEntries: number;
   /** Their estimated size in bytes, at most `decodedCacheBytes`. */
   decodedBytes: number;
+  /** Hits served from them without a native call; included in `hits`. */
+  decodedHits: number;
 }
 
 export declare const MEMORY_STORE_DEFAULTS: Readonly<Required<Omit<MemoryStoreOptions, 'namespace' | 'serializer'>>>;

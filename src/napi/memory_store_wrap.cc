@@ -12,6 +12,8 @@
 namespace ncm::napi {
 namespace {
 
+// Most board rows accepted (each is two doubles): 2^24 rows, 256 MiB.
+constexpr size_t kMaxBoardSlots = size_t{1} << 24;
 // Above this many entries, `clear()` frees memory on the thread pool.
 constexpr uint64_t kBackgroundFreeThreshold = 10000;
 // Buckets examined per lock hold by the sweep: keeps the JS thread's wait short.
@@ -151,6 +153,7 @@ Napi::Function MemoryStoreWrap::Define(Napi::Env env) {
                          InstanceMethod<&MemoryStoreWrap::Set>("set"),
                          InstanceMethod<&MemoryStoreWrap::Has>("has"),
                          InstanceMethod<&MemoryStoreWrap::SetDecodedSlot>("setDecodedSlot"),
+                         InstanceMethod<&MemoryStoreWrap::AttachBoard>("attachBoard"),
                          InstanceMethod<&MemoryStoreWrap::Delete>("delete"),
                          InstanceMethod<&MemoryStoreWrap::ExpiresAt>("expiresAt"),
                          InstanceMethod<&MemoryStoreWrap::DeletePrefix>("deletePrefix"),
@@ -183,6 +186,12 @@ MemoryStoreWrap::MemoryStoreWrap(const Napi::CallbackInfo& info)
   meta_ref_ = Napi::Persistent(meta);
   meta_ = meta.Data();
   store_ = std::make_shared<store::MemoryStore>(limits);
+}
+
+// The core may outlive this wrapper (a sweep under way holds it); the board's memory does
+// not, so the core lets go of it first.
+MemoryStoreWrap::~MemoryStoreWrap() {
+  if (store_) store_->AttachBoard(nullptr, 0);
 }
 
 bool MemoryStoreWrap::CheckOpen(Napi::Env env) {
@@ -253,6 +262,29 @@ Napi::Value MemoryStoreWrap::SetDecodedSlot(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env,
                             store_->SetDecodedSlot(key.view(), static_cast<uint64_t>(generation),
                                                    static_cast<uint32_t>(slot), CoarseNowMs()));
+}
+
+// attachBoard(board): a Float64Array of 2 × n doubles (n from 2 to 2^24) becomes the board
+// (see MemoryStore::AttachBoard): rows of the one it replaces are copied into it.
+Napi::Value MemoryStoreWrap::AttachBoard(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    ThrowWithCode(env, "ERR_INVALID_ARG_TYPE", "attachBoard(board): expected a Float64Array", true);
+    return env.Undefined();
+  }
+  Napi::Float64Array board = info[0].As<Napi::Float64Array>();
+  const size_t length = board.ElementLength();
+  if (length < 4 || length % 2 != 0 || length / 2 > kMaxBoardSlots) {
+    ThrowWithCode(env, "ERR_OUT_OF_RANGE",
+                  "attachBoard: the board must hold an even number of doubles, from 4 to 2^25",
+                  true);
+    return env.Undefined();
+  }
+  store_->AttachBoard(board.Data(), static_cast<uint32_t>(length / 2));
+  board_ref_ = Napi::Persistent(board);  // the previous board is released only now
+  return env.Undefined();
 }
 
 Napi::Value MemoryStoreWrap::Set(const Napi::CallbackInfo& info) {
@@ -402,7 +434,9 @@ Napi::Value MemoryStoreWrap::Close(const Napi::CallbackInfo& info) {
   if (store_) {
     const uint64_t entries = store_->GetStats().entries;
     FreeDetached(env, entries, store_->DetachAll());
+    store_->AttachBoard(nullptr, 0);
     store_.reset();
+    board_ref_.Reset();
   }
   return env.Undefined();
 }

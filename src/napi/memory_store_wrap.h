@@ -21,12 +21,14 @@ class MemoryStoreWrap : public Napi::ObjectWrap<MemoryStoreWrap> {
   // maxKeyBytes; `meta` is a Float64Array(5) that `get` fills with [tag, expiresAt,
   // generation, read before (0/1), decoded-copy slot (0 = none)].
   explicit MemoryStoreWrap(const Napi::CallbackInfo& info);
+  ~MemoryStoreWrap() override;
 
  private:
   Napi::Value Get(const Napi::CallbackInfo& info);
   Napi::Value Set(const Napi::CallbackInfo& info);
   Napi::Value Has(const Napi::CallbackInfo& info);
   Napi::Value SetDecodedSlot(const Napi::CallbackInfo& info);
+  Napi::Value AttachBoard(const Napi::CallbackInfo& info);
   Napi::Value Delete(const Napi::CallbackInfo& info);
   Napi::Value ExpiresAt(const Napi::CallbackInfo& info);
   Napi::Value DeletePrefix(const Napi::CallbackInfo& info);
@@ -41,6 +43,8 @@ class MemoryStoreWrap : public Napi::ObjectWrap<MemoryStoreWrap> {
   std::shared_ptr<store::MemoryStore> store_;
   Napi::Reference<Napi::Float64Array> meta_ref_;
   double* meta_ = nullptr;
+  // The board (see MemoryStore::AttachBoard); held here so its memory outlives its use.
+  Napi::Reference<Napi::Float64Array> board_ref_;
 };
 
 }  // namespace ncm::napi

@@ -47,10 +47,15 @@ class SievePolicy {
   }
 
   // Picks the entry to evict next (still linked; the caller removes it). nullptr if empty.
-  Entry* VictimLocked() {
+  // `take_visit(const Entry*)` reports, and forgets, a visit recorded outside the entry
+  // (reads served from a decoded copy, see MemoryStore::AttachBoard); it counts as the bit.
+  template <typename TakeVisit>
+  Entry* VictimLocked(TakeVisit&& take_visit) {
     if (tail_ == nullptr) return nullptr;
     Entry* e = hand_ != nullptr ? hand_ : tail_;
-    for (int steps = 0; (e->flags & Entry::kVisited) && steps < kMaxHandSteps; ++steps) {
+    for (int steps = 0; steps < kMaxHandSteps; ++steps) {
+      const bool visited_elsewhere = take_visit(static_cast<const Entry*>(e));
+      if ((e->flags & Entry::kVisited) == 0 && !visited_elsewhere) break;
       e->flags &= static_cast<uint8_t>(~Entry::kVisited);
       e = e->newer != nullptr ? e->newer : tail_;
     }

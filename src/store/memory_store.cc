@@ -1,5 +1,8 @@
 #include "store/memory_store.h"
 
+#include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <utility>
 
 namespace {
@@ -37,7 +40,35 @@ Entry* MemoryStore::FindLiveLocked(std::string_view key, uint32_t hash, int64_t 
   return e;
 }
 
+void MemoryStore::BoardWriteLocked(uint32_t slot, uint64_t generation) {
+  if (slot == 0 || slot >= board_slots_) return;
+  std::atomic_ref<double>(board_[2 * size_t{slot}])
+      .store(static_cast<double>(generation), std::memory_order_relaxed);
+  std::atomic_ref<double>(board_[2 * size_t{slot} + 1]).store(0, std::memory_order_relaxed);
+}
+
+bool MemoryStore::BoardTakeTouchLocked(const Entry* e) {
+  const uint32_t slot = e->decoded_slot;
+  if (slot == 0 || slot >= board_slots_) return false;
+  std::atomic_ref<double> touched(board_[2 * size_t{slot} + 1]);
+  if (touched.load(std::memory_order_relaxed) == 0) return false;
+  touched.store(0, std::memory_order_relaxed);
+  return true;
+}
+
+void MemoryStore::AttachBoard(double* rows, uint32_t slots) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (rows != nullptr) {
+    const size_t kept = std::min(slots, board_slots_);
+    if (kept != 0) std::memcpy(rows, board_, 2 * sizeof(double) * kept);
+    std::fill(rows + 2 * kept, rows + 2 * size_t{slots}, 0.0);
+  }
+  board_ = rows;
+  board_slots_ = rows == nullptr ? 0 : slots;
+}
+
 void MemoryStore::RemoveLocked(Entry* e) {
+  BoardWriteLocked(e->decoded_slot, 0);
   index_.EraseLocked(e);
   policy_.RemoveLocked(e);
   stats_.bytes -= e->footprint();
@@ -49,7 +80,8 @@ void MemoryStore::RemoveLocked(Entry* e) {
 bool MemoryStore::MakeRoomLocked(uint64_t incoming_bytes) {
   while (stats_.entries + 1 > limits_.max_entries ||
          stats_.bytes + incoming_bytes > limits_.max_bytes) {
-    Entry* victim = policy_.VictimLocked();
+    Entry* victim =
+        policy_.VictimLocked([this](const Entry* e) { return BoardTakeTouchLocked(e); });
     if (victim == nullptr) return false;
     RemoveLocked(victim);
     ++stats_.evictions;
@@ -110,7 +142,14 @@ bool MemoryStore::SetDecodedSlot(std::string_view key, uint64_t generation, uint
   std::lock_guard<std::mutex> lock(mutex_);
   Entry* e = FindLiveLocked(key, hash, now);
   if (e == nullptr || e->generation() != generation) return false;
+  if (slot != 0 && slot >= board_slots_) return false;
+  if (e->decoded_slot != 0) {
+    // Reads served from the copy being dropped still count as visits.
+    if (BoardTakeTouchLocked(e)) SievePolicy::TouchLocked(e);
+    BoardWriteLocked(e->decoded_slot, 0);
+  }
   e->decoded_slot = slot;
+  BoardWriteLocked(slot, generation);
   return true;
 }
 
@@ -160,6 +199,7 @@ size_t MemoryStore::DeletePrefix(std::string_view prefix) {
 std::unique_ptr<DetachedEntries> MemoryStore::DetachAll() {
   std::lock_guard<std::mutex> lock(mutex_);
   auto detached = std::make_unique<DetachedEntries>(policy_.oldest());
+  if (board_ != nullptr) std::fill(board_, board_ + 2 * size_t{board_slots_}, 0.0);
   policy_.ResetLocked();
   index_.ResetLocked();
   stats_.deletes += stats_.entries;

@@ -117,8 +117,20 @@ class MemoryStore {
   }
 
   // Records where a reader keeps a decoded copy of the live entry `key`, if that entry is
-  // still the one made by write `generation`; returns whether it was. 0 clears the hint.
+  // still the one made by write `generation`; returns whether it was. 0 clears the hint. A
+  // slot the board (see AttachBoard) has no row for is refused.
   bool SetDecodedSlot(std::string_view key, uint64_t generation, uint32_t slot, int64_t now);
+
+  // The board: a table of `slots` rows of two doubles that a reader on another thread reads
+  // without taking the lock, so that it can serve a decoded copy without calling in. Row
+  // `s` (a decoded slot, 1-based; row 0 is unused) holds [generation, touched]: the
+  // generation of the live entry whose decoded slot is `s`, or 0 once that entry is gone or
+  // its slot cleared; `touched` is set to non-zero by the reader on each read it serves from
+  // its copy, and the eviction hand counts it as a visit (then resets it). Rows of the
+  // previous board are copied over; nullptr detaches. The caller keeps `rows` alive until it
+  // is detached or replaced. Stores are relaxed atomics: the reader only ever needs to see
+  // a removal before its next read, which the JS thread's own calls into the store order.
+  void AttachBoard(double* rows, uint32_t slots);
 
   // Live-entry check; does not count as a hit or miss and does not mark the entry visited.
   bool Has(std::string_view key, int64_t now);
@@ -148,6 +160,9 @@ class MemoryStore {
   Status InsertFresh(Entry* fresh, uint8_t tag, bool is_text, int64_t expires_at, int64_t now);
   Entry* FindLiveLocked(std::string_view key, uint32_t hash, int64_t now);
   void RemoveLocked(Entry* e);
+  void BoardWriteLocked(uint32_t slot, uint64_t generation);
+  // Whether the reader touched `e`'s row since the last call; resets the mark.
+  bool BoardTakeTouchLocked(const Entry* e);
   bool MakeRoomLocked(uint64_t incoming_bytes);
 
   const Limits limits_;
@@ -158,6 +173,8 @@ class MemoryStore {
   uint64_t entries_with_expiry_ = 0;  // lets the sweep skip stores that use no TTLs
   uint64_t next_generation_ = 1;      // 0 is never handed out: readers use it for "none"
   size_t sweep_cursor_ = 0;
+  double* board_ = nullptr;
+  uint32_t board_slots_ = 0;
 };
 
 }  // namespace ncm::store

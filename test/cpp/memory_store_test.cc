@@ -120,6 +120,106 @@ TEST(MemoryStore, SieveKeepsAVisitedEntryThroughAScan) {
   EXPECT_EQ(GetValue(store, "warm1"), "<miss>");
 }
 
+uint64_t GenerationOf(MemoryStore& store, std::string_view key) {
+  uint64_t generation = 0;
+  store.Get(key, kNow, [&](const EntryView& view) { generation = view.generation; });
+  return generation;
+}
+
+TEST(MemoryStore, BoardRowsFollowTheEntryCarryingEachSlot) {
+  MemoryStore store(SmallLimits());
+  std::vector<double> board(2 * 8, -1.0);
+  store.AttachBoard(board.data(), 8);
+  EXPECT_EQ(board[2], 0.0);  // attaching zeroes the rows it does not copy
+  store.Set("a", "1", 0, false, 0, kNow);
+  store.Set("b", "2", 0, false, 0, kNow);
+  const uint64_t ga = GenerationOf(store, "a");
+  const uint64_t gb = GenerationOf(store, "b");
+  EXPECT_FALSE(store.SetDecodedSlot("a", ga, 8, kNow));      // no row for slot 8
+  EXPECT_FALSE(store.SetDecodedSlot("a", ga + 7, 1, kNow));  // not the entry's generation
+  ASSERT_TRUE(store.SetDecodedSlot("a", ga, 1, kNow));
+  ASSERT_TRUE(store.SetDecodedSlot("b", gb, 2, kNow));
+  EXPECT_EQ(board[2], static_cast<double>(ga));
+  EXPECT_EQ(board[4], static_cast<double>(gb));
+
+  // An overwrite, a delete and an expiry each clear the row of the entry that goes.
+  store.Set("a", "1b", 0, false, 0, kNow);
+  EXPECT_EQ(board[2], 0.0);
+  EXPECT_TRUE(store.Delete("b", kNow));
+  EXPECT_EQ(board[4], 0.0);
+  store.Set("c", "3", 0, false, kNow + 10, kNow);
+  const uint64_t gc = GenerationOf(store, "c");
+  ASSERT_TRUE(store.SetDecodedSlot("c", gc, 3, kNow));
+  EXPECT_EQ(board[6], static_cast<double>(gc));
+  EXPECT_EQ(GetValue(store, "c", kNow + 20), "<miss>");
+  EXPECT_EQ(board[6], 0.0);
+
+  // A bigger board takes the rows over; clearing the slot and emptying the store clear rows.
+  const uint64_t ga2 = GenerationOf(store, "a");
+  ASSERT_TRUE(store.SetDecodedSlot("a", ga2, 1, kNow));
+  std::vector<double> bigger(2 * 16, -1.0);
+  store.AttachBoard(bigger.data(), 16);
+  EXPECT_EQ(bigger[2], static_cast<double>(ga2));
+  EXPECT_EQ(bigger[30], 0.0);
+  ASSERT_TRUE(store.SetDecodedSlot("a", ga2, 0, kNow));
+  EXPECT_EQ(bigger[2], 0.0);
+  ASSERT_TRUE(store.SetDecodedSlot("a", ga2, 9, kNow));
+  EXPECT_EQ(bigger[18], static_cast<double>(ga2));
+  store.DetachAll();
+  EXPECT_EQ(bigger[18], 0.0);
+  store.AttachBoard(nullptr, 0);
+  store.Set("d", "4", 0, false, 0, kNow);
+  EXPECT_FALSE(store.SetDecodedSlot("d", GenerationOf(store, "d"), 1, kNow));  // detached
+}
+
+// Fills a 100-entry store with warm0..warm99, gives warm0 decoded slot 1 (reading it once
+// natively, as the read that decodes it does), then sets scan0: the hand clears warm0's bit
+// and evicts warm1. Every other live entry is then read, so the next eviction walks the
+// whole queue and comes back to warm0 with only the board left to speak for it.
+uint64_t PrepareHandAtWarm0(MemoryStore& store) {
+  for (int i = 0; i < 100; ++i) store.Set("warm" + std::to_string(i), "v", 0, false, 0, kNow);
+  const uint64_t g0 = GenerationOf(store, "warm0");
+  EXPECT_TRUE(store.SetDecodedSlot("warm0", g0, 1, kNow));
+  store.Set("scan0", "v", 0, false, 0, kNow);
+  EXPECT_FALSE(store.Has("warm1", kNow));
+  for (int i = 2; i < 100; ++i) GetValue(store, "warm" + std::to_string(i));
+  GetValue(store, "scan0");
+  return g0;
+}
+
+TEST(MemoryStore, EvictionSparesAnEntryTheReaderTouchedOnTheBoard) {
+  MemoryStore store(SmallLimits());  // 100 entries at most
+  std::vector<double> board(2 * 4, 0.0);
+  store.AttachBoard(board.data(), 4);
+  const uint64_t g0 = PrepareHandAtWarm0(store);
+  board[3] = 1;  // a read served from the decoded copy
+  store.Set("scan1", "v", 0, false, 0, kNow);
+  EXPECT_TRUE(store.Has("warm0", kNow));
+  EXPECT_FALSE(store.Has("warm2", kNow));
+  EXPECT_EQ(board[3], 0.0);  // the hand took the touch
+  EXPECT_EQ(board[2], static_cast<double>(g0));
+  // Untouched, it goes the next time the hand reaches it.
+  for (int i = 3; i < 100; ++i) GetValue(store, "warm" + std::to_string(i));
+  GetValue(store, "scan0");
+  GetValue(store, "scan1");
+  store.Set("scan2", "v", 0, false, 0, kNow);
+  EXPECT_FALSE(store.Has("warm0", kNow));
+  EXPECT_EQ(board[2], 0.0);
+}
+
+TEST(MemoryStore, DroppingASlotKeepsTheVisitsItRecorded) {
+  MemoryStore store(SmallLimits());
+  std::vector<double> board(2 * 4, 0.0);
+  store.AttachBoard(board.data(), 4);
+  const uint64_t g0 = PrepareHandAtWarm0(store);
+  board[3] = 1;
+  ASSERT_TRUE(store.SetDecodedSlot("warm0", g0, 0, kNow));  // the touch becomes the bit
+  EXPECT_EQ(board[2], 0.0);
+  store.Set("scan1", "v", 0, false, 0, kNow);
+  EXPECT_TRUE(store.Has("warm0", kNow));
+  EXPECT_FALSE(store.Has("warm2", kNow));
+}
+
 TEST(MemoryStore, DeletePrefixRemovesOnlyMatchingKeys) {
   MemoryStore store(SmallLimits());
   store.Set("ns:a", "1", 0, false, 0, kNow);

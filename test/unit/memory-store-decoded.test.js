@@ -148,37 +148,55 @@ describe('MemoryStore decoded copies', () => {
     await store.disconnect();
   });
 
-  test('the native entry carries the slot hint of its own write only', () => {
+  test('the native entry carries the slot hint of its own write only, and the board its generation', () => {
     const meta = new Float64Array(5);
     const native = new binding.MemoryStoreWrap(
       { maxEntries: 100, maxBytes: 1 << 20, maxValueBytes: 1 << 16, maxKeyBytes: 1024 }, meta);
     native.set('k', '{"v":1}', 2, 0);
+    expect(native.setDecodedSlot('k', 1, 1)).toBe(false); // no board: no slot has a row
+    for (const bad of [new Float64Array(3), new Float64Array(2), new Float32Array(16), [0, 0, 0, 0], undefined]) {
+      expect(() => native.attachBoard(bad)).toThrow(/attachBoard/);
+    }
+    const board = new Float64Array(16).fill(-1); // 8 rows
+    native.attachBoard(board);
+    expect([...board]).toEqual(new Array(16).fill(0));
     expect(native.get('k', true)).toBe('{"v":1}'); // no hint yet: the value
     const generation = meta[2];
     expect(generation).toBeGreaterThan(0);
     expect(meta[3]).toBe(0); // first read
     expect(meta[4]).toBe(0);
     expect(native.setDecodedSlot('k', generation + 1, 7)).toBe(false); // another write's
+    expect(native.setDecodedSlot('k', generation, 8)).toBe(false); // past the board's rows
     expect(native.setDecodedSlot('k', generation, 7)).toBe(true);
+    expect(board[14]).toBe(generation);
     expect(native.get('k', true)).toBe(true);
     expect(meta[3]).toBe(1); // read before
     expect(meta[4]).toBe(7);
     expect(native.get('k', false)).toBe('{"v":1}'); // the value when asked for it
     native.set('k', '{"v":2}', 2, 0); // a new write: a new entry, without a hint
+    expect(board[14]).toBe(0); // the old entry's row is zeroed
     expect(native.get('k', true)).toBe('{"v":2}');
     expect(meta[2]).toBeGreaterThan(generation);
     expect(meta[4]).toBe(0);
     expect(native.setDecodedSlot('k', meta[2], 3)).toBe(true);
+    const bigger = new Float64Array(32);
+    native.attachBoard(bigger); // rows carried over
+    expect(bigger[6]).toBe(meta[2]);
     expect(native.setDecodedSlot('k', meta[2], 0)).toBe(true); // cleared
+    expect(bigger[6]).toBe(0);
     expect(native.get('k', true)).toBe('{"v":2}');
     for (const [g, slot] of [[0, 1], [-1, 1], [NaN, 1], [2 ** 53, 1], [1, -1], [1, 2 ** 32]]) {
       expect(() => native.setDecodedSlot('k', g, slot)).toThrow(/out of range/);
     }
     expect(() => native.setDecodedSlot('k', '1', 1)).toThrow(/expected numbers/);
+    expect(native.setDecodedSlot('k', meta[2], 5)).toBe(true);
+    expect(bigger[10]).toBe(meta[2]);
     native.delete('k');
+    expect(bigger[10]).toBe(0);
     expect(native.get('k', true)).toBeUndefined();
     expect(native.setDecodedSlot('k', meta[2], 1)).toBe(false);
     native.close();
+    expect(() => native.attachBoard(new Float64Array(4))).toThrow(/closed/);
   });
 
   test('hits and misses are counted as without the map', () => {
@@ -308,6 +326,127 @@ describe('decoded copies of a namespaced store', () => {
     expect(readHot(store, 'other:b')).toEqual({ v: 'b' });
     store.setSync('ns:a', { v: 'new' });
     expect(readHot(store, 'ns:a')).toEqual({ v: 'new' });
+    store.disconnect();
+  });
+});
+
+describe('reads served from the board, without a native call', () => {
+  const { largeObject } = require('../../bench/js/lib/values');
+  const { estimate, MASTER_OVERHEAD } = require('../../lib/decoded-cache');
+
+  test('a kept value is served from its master and counted as a hit', () => {
+    const store = new MemoryStore();
+    store.setSync('k', { v: 1 });
+    readHot(store, 'k', 2); // the second read keeps the master
+    expect(store.stats()).toMatchObject({ hits: 2, decodedHits: 0, decodedEntries: 1 });
+    for (let i = 0; i < 5; i++) expect(store.getSync('k')).toEqual({ v: 1 });
+    expect(store.stats()).toMatchObject({ hits: 7, misses: 0, decodedHits: 5 });
+    store.disconnect();
+  });
+
+  test('a random trace gives the same values, hits, misses and evictions with masters as without', () => {
+    // Eviction decisions depend on SIEVE's visited bits: reads served from a master must
+    // count as visits exactly as native reads do, or the two stores drift apart.
+    const run = (decodedCacheBytes) => {
+      const store = new MemoryStore({ maxEntries: 200, decodedCacheBytes, sweepInterval: 0 });
+      const random = rng(5);
+      const seen = [];
+      // Read-through, as `wrap` does: a miss writes the key; a few rewrites and deletes.
+      for (let step = 0; step < 60_000; step++) {
+        const key = `k${Math.floor(random() ** 2 * 400)}`;
+        const r = random();
+        if (r < 0.005) {
+          store.setSync(key, { key, step, list: [step, { n: step }] });
+        } else if (r < 0.007) {
+          store.deleteSync(key);
+        } else {
+          const value = store.getSync(key);
+          seen.push(JSON.stringify(value) ?? '-');
+          if (value === undefined) store.setSync(key, { key, step, list: [step, { n: step }] });
+        }
+      }
+      const { hits, misses, evictions, decodedHits } = store.stats();
+      store.disconnect();
+      return { seen, hits, misses, evictions, decodedHits };
+    };
+    const plain = run(0);
+    const kept = run(64 * 1024 * 1024);
+    expect(plain.decodedHits).toBe(0);
+    expect(kept.decodedHits).toBeGreaterThan(kept.hits / 2);
+    expect(plain.evictions).toBeGreaterThan(1000);
+    expect({ ...kept, seen: undefined, decodedHits: 0 }).toEqual({ ...plain, seen: undefined });
+    const firstDifference = plain.seen.findIndex((text, i) => kept.seen[i] !== text);
+    expect(firstDifference).toBe(-1);
+    expect(kept.seen.length).toBe(plain.seen.length);
+  });
+
+  test('an entry removed by the background sweep is a miss even though its master is kept', async () => {
+    const store = new MemoryStore({ sweepInterval: 0 });
+    store.setSync('k', { v: 1 }, 60);
+    readHot(store, 'k');
+    expect(store.stats().decodedEntries).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await store.sweep()).toBe(1);
+    expect(store.getSync('k')).toBeUndefined();
+    expect(store.stats()).toMatchObject({ expirations: 1, decodedEntries: 0 });
+    store.disconnect();
+  });
+
+  test('a master past its expiry is never served, whatever the sweep did', async () => {
+    const store = new MemoryStore({ sweepInterval: 0 });
+    store.setSync('k', 'text', 60);
+    expect(store.getEntrySync('k')).toMatchObject({ value: 'text' });
+    const entry = store.getEntrySync('k'); // kept now
+    expect(store.getEntrySync('k')).toEqual(entry); // from the master, with its expiry
+    expect(store.stats().decodedHits).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(store.getSync('k')).toBeUndefined();
+    expect(store.stats().expirations).toBe(1);
+    store.disconnect();
+  });
+
+  test('the board grows past its first 1,024 rows as masters are kept', () => {
+    const store = new MemoryStore();
+    for (let i = 0; i < 5000; i++) store.setSync(`k${i}`, { i });
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 5000; i++) expect(store.getSync(`k${i}`)).toEqual({ i });
+    }
+    expect(store.stats()).toMatchObject({ decodedEntries: 5000, decodedHits: 5000 });
+    // Rows moved to the bigger boards still follow their entries.
+    for (let i = 0; i < 5000; i += 2) store.setSync(`k${i}`, { i, again: true });
+    for (let i = 0; i < 5000; i++) expect(store.getSync(`k${i}`)).toEqual(i % 2 === 0 ? { i, again: true } : { i });
+    store.disconnect();
+  });
+
+  test('8,192 values of 4 KiB fit the default budget and are all served from masters', () => {
+    const store = new MemoryStore();
+    const n = 8192;
+    for (let i = 0; i < n; i++) store.setSync(`p${i}`, largeObject(i));
+    for (let round = 0; round < 2; round++) for (let i = 0; i < n; i++) store.getSync(`p${i}`);
+    const before = store.stats();
+    expect(before.decodedEntries).toBe(n);
+    expect(before.decodedBytes).toBeLessThanOrEqual(64 * 1024 * 1024);
+    for (let i = 0; i < n; i++) expect(store.getSync(`p${i}`).page).toBe(i);
+    expect(store.stats().decodedHits - before.decodedHits).toBe(n);
+    store.disconnect();
+  });
+
+  test('the size estimate follows the structure, and characters beyond Latin-1 count double', () => {
+    expect(estimate('a'.repeat(1000))).toBe(1016);
+    expect(estimate('\u20ac'.repeat(1000))).toBe(2016);
+    expect(estimate('\u00e9'.repeat(1000))).toBe(1016); // Latin-1: one byte each
+    expect(estimate({ a: 1, b: 2 })).toBe(48); // header + two small integers
+    expect(estimate([1.5])).toBe(32 + 8 + 16); // a boxed double
+    expect(estimate({ s: 'abc' })).toBe(40 + 24);
+    let deep = 'end';
+    for (let i = 0; i < 100_000; i++) deep = [deep]; // no recursion limit
+    expect(estimate(deep)).toBe(100_000 * 40 + 24);
+    expect(MASTER_OVERHEAD).toBeGreaterThan(0);
+    // A budget of a few masters holds by the same measure.
+    const store = new MemoryStore({ decodedCacheBytes: 3 * (estimate('\u20ac'.repeat(500)) + MASTER_OVERHEAD) });
+    for (let i = 0; i < 10; i++) store.setSync(`s${i}`, '\u20ac'.repeat(500));
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 10; i++) store.getSync(`s${i}`);
+    expect(store.stats().decodedEntries).toBe(3);
     store.disconnect();
   });
 });
