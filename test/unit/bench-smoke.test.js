@@ -54,15 +54,16 @@ describe('bench/js/run.js --quick', () => {
     expect(result.stdout).toMatch(/@cacheable\/memory \d+\.\d+\.\d+/);
   });
 
-  test('measures createCache (default and frozen) against both cache-manager set-ups, uniform and Zipf keys', () => {
+  test('measures createCache (default and frozen) against both cache-manager set-ups and lru-cache, uniform, Zipf and round-robin keys', () => {
     const section = result.stdout.slice(result.stdout.indexOf('### createCache'));
     const caches = ['native-cache-manager createCache (MemoryStore)', 'native-cache-manager createCache (MemoryStore, frozen: true)',
-      'cache-manager + Keyv(CacheableMemory)', 'cache-manager default (Keyv + Map, returns references)'];
-    const ratios = ['ours', 'frozen'].flatMap((o) => [caches[2], caches[3]].map((c) => `${o} × vs ${c}`));
+      'cache-manager + Keyv(CacheableMemory)', 'lru-cache behind await', 'cache-manager default (Keyv + Map, returns references)'];
+    const ratios = ['ours', 'frozen'].flatMap((o) => caches.slice(2).map((c) => `${o} × vs ${c}`));
     expect(section).toContain(`| operation, value | ${caches.join(' | ')} | ${ratios.join(' | ')} |`);
-    // One row per operation: four ns figures, then four ratios.
-    for (const op of ['get hit', 'get hit \\(Zipf 0\\.99\\)', 'set', 'wrap hit', 'wrap hit \\(Zipf 0\\.99\\)', 'mget of 100']) {
-      expect(section).toMatch(new RegExp(`^\\| ${op}, object ~60 B( \\| [\\d.]+){4}( \\| [\\d.]+×){4} \\|$`, 'm'));
+    // One row per operation: five ns figures, then six ratios.
+    for (const op of ['get hit', 'get hit \\(Zipf 0\\.99\\)', 'get hit \\(8,192 round-robin\\)', 'set', 'wrap hit',
+      'wrap hit \\(Zipf 0\\.99\\)', 'wrap hit \\(8,192 round-robin\\)', 'mget of 100']) {
+      expect(section).toMatch(new RegExp(`^\\| ${op}, object ~60 B( \\| [\\d.]+){5}( \\| [\\d.]+×){6} \\|$`, 'm'));
     }
   });
 
@@ -74,14 +75,15 @@ describe('bench/js/run.js --quick', () => {
     expect(cache.env.node).toBe(process.version);
     expect(cache.env.packages['cache-manager']).toMatch(/^\d+\.\d+\.\d+$/);
     const chart = cache.charts[0];
-    expect(chart.rows.map((r) => r.label)).toEqual(['get hit, object ~60 B', 'get hit (Zipf 0.99), object ~60 B', 'set, object ~60 B',
-      'wrap hit, object ~60 B', 'wrap hit (Zipf 0.99), object ~60 B', 'mget of 100, object ~60 B']);
+    expect(chart.rows.map((r) => r.label)).toEqual(['get hit, object ~60 B', 'get hit (Zipf 0.99), object ~60 B',
+      'get hit (8,192 round-robin), object ~60 B', 'set, object ~60 B', 'wrap hit, object ~60 B',
+      'wrap hit (Zipf 0.99), object ~60 B', 'wrap hit (8,192 round-robin), object ~60 B', 'mget of 100, object ~60 B']);
     for (const row of chart.rows) {
       expect(row.ours).toBeGreaterThan(0);
       for (const label of chart.competitors) expect(row.others[label]).toBeGreaterThan(0);
     }
     const mget = cache.results.filter((r) => r.job.op === 'mget-100');
-    expect(mget).toHaveLength(4); // ours, ours frozen, and the two cache-manager set-ups
+    expect(mget).toHaveLength(5); // ours, ours frozen, the two cache-manager set-ups, lru-cache
     for (const r of mget) expect(r.results[0].nsPerOp).toBeGreaterThan(0);
   });
 
@@ -94,8 +96,8 @@ describe('bench/js/run.js --quick', () => {
       expect(svg).toContain(`>${title} (smoke run)</text>`);
     }
     expect(svg).toContain('cache-manager + Keyv(CacheableMemory)');
-    // cache: 6 rows x 2 competitors; get hit, get miss, set: 1 row x 3 competitors each.
-    expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(6 * 2 + 3 * 3);
+    // cache: 8 rows x 3 competitors; get hit, get miss, set: 1 row x 3 competitors each.
+    expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(8 * 3 + 3 * 3);
     expect(svg).toMatch(/<title>mget of 100, object ~60 B vs cache-manager \+ Keyv\(CacheableMemory\): [\d.]+×<\/title>/);
   });
 });

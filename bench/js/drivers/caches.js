@@ -37,6 +37,30 @@ const CACHE_DRIVERS = {
       return createCache({ stores: [new Keyv({ store: new CacheableMemory({ lruSize: 100_000 }) })] });
     },
   },
+  'lru-cache-await': {
+    label: 'lru-cache behind await',
+    short: 'lru-await',
+    package: 'lru-cache',
+    create() {
+      // The floor for an awaited in-process cache: a plain LRU of references, each call
+      // behind an async function as the cache-manager API is.
+      const { LRUCache } = require('lru-cache');
+      const lru = new LRUCache({ max: 100_000 });
+      return {
+        get: async (key) => lru.get(key),
+        set: async (key, value, ttl) => { lru.set(key, value, { ttl }); return value; },
+        mget: async (keys) => keys.map((key) => lru.get(key)),
+        wrap: async (key, fn, ttl) => {
+          const hit = lru.get(key);
+          if (hit !== undefined) return hit;
+          const value = await fn();
+          lru.set(key, value, { ttl });
+          return value;
+        },
+        disconnect: async () => { lru.clear(); },
+      };
+    },
+  },
   'cm-default': {
     label: 'cache-manager default (Keyv + Map, returns references)',
     package: 'cache-manager',
