@@ -107,3 +107,38 @@ describe('strings with a lone surrogate (not valid Unicode)', () => {
     await store.disconnect();
   });
 });
+
+describe('the JSON-safety check of the auto codec', () => {
+  const { isJsonSafe } = require('../../lib/serializer');
+
+  test('takes plain data and refuses, at any depth, what JSON would change', () => {
+    const at = (v, depth) => {
+      let out = v;
+      for (let i = 0; i < depth; i++) out = i % 2 ? [out] : { k: out };
+      return out;
+    };
+    const safe = ['', 'x', true, null, 0, 1.5, -3, { a: [1, 'b', null, { c: false }] }, [], {}, Object.create(null)];
+    const unsafe = [undefined, NaN, Infinity, -Infinity, -0, 1n, Symbol('s'), () => 1, new Date(0),
+      new Map(), new Set(), /re/, Buffer.from('a'), new Uint8Array(1), [1, , 3], [undefined], { u: undefined },
+      { toJSON: () => 1 }, new (class Point { constructor() { this.x = 1; } })(),
+      Object.setPrototypeOf([], class extends Array {}.prototype)];
+    for (const depth of [0, 1, 2, 5]) {
+      for (const v of safe) expect([depth, isJsonSafe(at(v, depth), 0)]).toEqual([depth, true]);
+      // At depth 0 a bare primitive like undefined is judged too: every one is refused.
+      for (const v of unsafe) expect([depth, String(v), isJsonSafe(at(v, depth), 0)]).toEqual([depth, String(v), false]);
+    }
+    expect(isJsonSafe(at(1, 64), 0)).toBe(true);
+    expect(isJsonSafe(at(1, 70), 0)).toBe(false); // past the depth bound: the v8 format
+  });
+
+  test('an enumerable property added to Object.prototype changes no decision about data', () => {
+    // eslint-disable-next-line no-extend-native
+    Object.defineProperty(Object.prototype, 'injected', { value: 1, enumerable: true, configurable: true });
+    try {
+      expect(isJsonSafe({ a: 1 }, 0)).toBe(true);
+      expect(isJsonSafe({ a: undefined }, 0)).toBe(false);
+    } finally {
+      delete Object.prototype.injected;
+    }
+  });
+});
