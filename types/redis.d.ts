@@ -103,6 +103,12 @@ export interface RedisConnectionOptions {
   maxReplyElements?: number;
   /** Deepest nesting of a reply. Default 32 (hiredis 0.14 itself stops at 7). */
   maxReplyDepth?: number;
+  /**
+   * true: the connection runs on an I/O thread of its own (sockets, TLS and RESP parsing
+   * off the JS thread). false: it runs on Node's own event loop, with no thread hop per
+   * command or reply. See docs/api.md "ioThread". Default true.
+   */
+  ioThread?: boolean;
 }
 
 /** Where a cluster's or sentinel's nodes are: 'redis://host:port' (rediss:// for TLS) or { host, port }. */
@@ -154,7 +160,7 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
 export declare const REDIS_CLIENT_DEFAULTS: Readonly<{
   host: string; port: number; db: number; connectTimeout: number; commandTimeout: number;
   offlineQueue: number; healthCheckInterval: number; keepAlive: number; maxReplyBytes: number;
-  maxReplyElements: number; maxReplyDepth: number; disconnectTimeout: number;
+  maxReplyElements: number; maxReplyDepth: number; disconnectTimeout: number; ioThread: boolean;
 }>;
 
 export declare const REDIS_STORE_DEFAULTS: Readonly<{

@@ -88,6 +88,29 @@ const DRIVERS = {
       return { get: (key) => store.get(key), set: (key, value) => store.set(key, value), close: () => store.disconnect() };
     },
   },
+  'ncm-client-host': {
+    label: 'native-cache-manager RedisClient (ioThread: false)',
+    package: 'native-cache-manager',
+    open(url, root = ROOT, ca = undefined) {
+      const { RedisClient } = require(root);
+      const client = new RedisClient(url, { ioThread: false, ...(ca === undefined ? {} : { tls: { ca } }) });
+      return {
+        get: (key) => client.command(['GET', key]),
+        set: (key, value) => client.command(['SET', key, value]),
+        close: () => client.disconnect(),
+      };
+    },
+  },
+  'ncm-store-host': {
+    label: 'native-cache-manager RedisStore (Keyv format, ioThread: false)',
+    package: 'native-cache-manager',
+    raw: false,
+    open(url, root = ROOT, ca = undefined) {
+      const { RedisStore } = require(root);
+      const store = new RedisStore(url, { ioThread: false, ...(ca === undefined ? {} : { tls: { ca } }) });
+      return { get: (key) => store.get(key), set: (key, value) => store.set(key, value), close: () => store.disconnect() };
+    },
+  },
   ioredis: {
     label: 'ioredis',
     package: 'ioredis',
@@ -365,7 +388,7 @@ function summary(stat, ceilings, levels) {
     '| measurement | native-cache-manager RedisClient | fastest other client | ratio | share of the ceiling |',
     '|---|---:|---:|---:|---:|',
   ];
-  const others = Object.keys(DRIVERS).filter((d) => d !== OURS && d !== OUR_STORE && !d.endsWith(BASELINE));
+  const others = Object.keys(DRIVERS).filter((d) => DRIVERS[d].package !== 'native-cache-manager' && !d.endsWith(BASELINE));
   for (const size of SIZES) {
     for (const op of OPS) {
       for (const c of levels) {
@@ -457,6 +480,31 @@ function tlsCost(stat, ceilings, levels) {
     ].join('\n'));
   }
   return sections.join('\n\n');
+}
+
+/** `ioThread: false` (the manager on Node's own loop) against the I/O thread, same run. */
+function hostedSummary(stat, levels, transports) {
+  const lines = [
+    '| measurement | ioThread: false | I/O thread (default) | throughput ratio | p50 ioThread: false / I/O thread |',
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const transport of transports) {
+    const over = transport === 'tls' ? ', TLS' : '';
+    for (const [hosted, threaded] of [['ncm-client-host', OURS], ['ncm-store-host', OUR_STORE]]) {
+      for (const size of SIZES) {
+        for (const op of OPS) {
+          for (const c of levels) {
+            const h = stat(hosted, op, size, c, transport);
+            const t = stat(threaded, op, size, c, transport);
+            if (!h || !t) continue;
+            lines.push(`| ${DRIVERS[threaded].label}: ${op}, ${SIZE_LABELS[size]}, c=${c}${over} | ${fmtRate(h.opsPerSec)}/s (p50 ${fmtUs(h.p50)} µs) ` +
+              `| ${fmtRate(t.opsPerSec)}/s (p50 ${fmtUs(t.p50)} µs) | ${fmtRatio(h.opsPerSec / t.opsPerSec)} | ${fmtRatio(h.p50 / t.p50)} |`);
+          }
+        }
+      }
+    }
+  }
+  return lines.length > 2 ? lines.join('\n') : '';
 }
 
 /** This build against the --baseline build, same run: throughput and p50 ratios. */
@@ -661,6 +709,12 @@ async function main() {
           tlsCost(stat, ceilings, levels),
         ] : []),
       ] : []),
+      ...(hostedSummary(stat, levels, args.transports) === '' ? [] : [
+        '',
+        '#### `ioThread: false` against the I/O thread (same run)',
+        '',
+        hostedSummary(stat, levels, args.transports),
+      ]),
       ...(args.baseline === undefined ? [] : [
         '',
         `#### This build against the baseline build in ${args.baseline} (same run, interleaved)`,

@@ -9,6 +9,25 @@
 
 namespace ncm::napi {
 
+struct RedisClientWrap::HostGuard {
+  napi_async_cleanup_hook_handle hook = nullptr;
+  RedisClientWrap* wrap = nullptr;  // cleared by the wrapper's destructor
+
+  // The environment is going away while the manager's handles are on its loop: stop the
+  // manager (its loop closes at once), then Released() removes the hook once its handles
+  // on Node's loop are closed, and Node closes the loop.
+  static void OnCleanup(napi_async_cleanup_hook_handle, void* arg) {
+    auto* guard = static_cast<HostGuard*>(arg);
+    if (guard->wrap != nullptr) guard->wrap->Shutdown();
+  }
+
+  void Released() {
+    if (hook == nullptr) return;
+    napi_remove_async_cleanup_hook(hook);
+    hook = nullptr;
+  }
+};
+
 Napi::Function RedisClientWrap::Define(Napi::Env env) {
   return DefineClass(env, "RedisClientWrap",
                      {
@@ -36,13 +55,61 @@ RedisClientWrap::RedisClientWrap(const Napi::CallbackInfo& info)
   redis::Config core;
   if (!RedisConfigFromJs(config, &core)) return;
   core.reply_buffers = std::make_shared<redis::ReplyBufferPool>();
+  Napi::Value io_thread = config.Get("ioThread");
+  hosted_ = io_thread.IsBoolean() && !io_thread.As<Napi::Boolean>().Value();
   events_ = std::make_shared<RedisEvents>(MaxStringLengthFromJs(config, (size_t{1} << 29) - 24),
                                           core.reply_buffers);
   manager_ = std::make_unique<redis::ConnectionManager>(std::move(core), events_);
+  if (hosted_) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      ThrowWithCode(env, "ERR_REDIS_CLOSED", "could not reach the event loop for ioThread: false");
+      return;
+    }
+    napi_value name = Napi::String::New(env, "native-cache-manager:redis");
+    if (napi_async_init(env, nullptr, name, &async_context_) != napi_ok) async_context_ = nullptr;
+    host_guard_ = std::make_shared<HostGuard>();
+    host_guard_->wrap = this;
+    redis::IoThread::HostHooks hooks;
+    hooks.before_run = [events = events_] { events->set_deferred(true); };
+    // Runs only from the manager's handles on Node's loop, which this wrapper's destructor
+    // closes (StopAndJoin) before it is gone.
+    hooks.after_run = [this] { DeliverHosted(); };
+    // The guard lives as long as the handles on Node's loop, which may outlive this wrapper.
+    hooks.released = [guard = host_guard_] { guard->Released(); };
+    manager_->RunOnHostLoop(loop, std::move(hooks));
+  }
+}
+
+void RedisClientWrap::DeliverHosted() {
+  events_->set_deferred(false);
+  if (!events_->TakeDirect()) return;
+  napi_env env = env_;
+  napi_handle_scope scope = nullptr;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value callback = on_events_.Value();
+  // A callback scope, as Node gives its own I/O callbacks: promises settled in there run
+  // their continuations before control returns to the loop.
+  napi_callback_scope callback_scope = nullptr;
+  if (async_context_ != nullptr &&
+      napi_open_callback_scope(env, callback, async_context_, &callback_scope) != napi_ok) {
+    callback_scope = nullptr;
+  }
+  events_->Drain(env, callback);
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    // Thrown by a listener: reported as uncaught, as from any other I/O callback.
+    napi_value error = nullptr;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  }
+  if (callback_scope != nullptr) napi_close_callback_scope(env, callback_scope);
+  napi_close_handle_scope(env, scope);
 }
 
 RedisClientWrap::~RedisClientWrap() {
+  if (host_guard_) host_guard_->wrap = nullptr;
   Shutdown();
+  if (async_context_ != nullptr) napi_async_destroy(env_, async_context_);
   if (hook_registered_) {
     napi_remove_env_cleanup_hook(env_, CleanupHook, this);
     hook_registered_ = false;
@@ -97,7 +164,12 @@ Napi::Value RedisClientWrap::SubmitPacked(const Napi::CallbackInfo& info) {
   if (!manager_) return Napi::Boolean::New(env, false);
   if (batch.empty()) return Napi::Boolean::New(env, true);
   if (!EnsureStarted(env)) return env.Undefined();
-  return Napi::Boolean::New(env, manager_->SubmitMany(&batch));
+  const bool taken = manager_->SubmitMany(&batch);
+  if (host_guard_ && host_guard_->hook == nullptr && manager_->HoldsHostHandles()) {
+    // The first submit put the manager's handles on Node's loop.
+    napi_add_async_cleanup_hook(env, HostGuard::OnCleanup, host_guard_.get(), &host_guard_->hook);
+  }
+  return Napi::Boolean::New(env, taken);
 }
 
 Napi::Value RedisClientWrap::Close(const Napi::CallbackInfo& info) {

@@ -4,7 +4,9 @@
 // (read by redis_config.h); `onEvents` receives the completions (see redis_events.h).
 //
 // All methods run on the JS thread. The wrapper registers an environment cleanup hook, so a
-// terminating worker stops the I/O thread without calling into the dying environment.
+// terminating worker stops the I/O thread without calling into the dying environment. With
+// `ioThread: false` in the config there is no I/O thread: the manager's loop runs on the
+// environment's own libuv loop (ConnectionManager::RunOnHostLoop).
 #ifndef NCM_NAPI_REDIS_CLIENT_WRAP_H_
 #define NCM_NAPI_REDIS_CLIENT_WRAP_H_
 
@@ -46,7 +48,14 @@ class RedisClientWrap : public Napi::ObjectWrap<RedisClientWrap> {
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
 
+  // Keeps Node's loop open (an async cleanup hook) while handles a hosted manager put on it
+  // are open, and stops the manager if the environment goes first.
+  struct HostGuard;
+
   bool EnsureStarted(Napi::Env env);
+  // Hosted: after a run of the manager's loop (a callback of Node's loop, outside any JS),
+  // delivers what it completed straight to `onEvents`, in a callback scope of its own.
+  void DeliverHosted();
   void Shutdown();
   void ReleaseTsfn(napi_threadsafe_function_release_mode mode);
   static void CleanupHook(void* arg);
@@ -58,6 +67,9 @@ class RedisClientWrap : public Napi::ObjectWrap<RedisClientWrap> {
   napi_threadsafe_function tsfn_ = nullptr;
   bool referenced_ = false;
   bool hook_registered_ = false;
+  bool hosted_ = false;  // config `ioThread: false`: the manager runs on Node's own loop
+  std::shared_ptr<HostGuard> host_guard_;
+  napi_async_context async_context_ = nullptr;  // hosted: the scope of direct deliveries
 };
 
 }  // namespace ncm::napi

@@ -161,7 +161,11 @@ void RedisEvents::NotifyLocked() {
   // One call per batch: later completions join the batch until the JS thread drains it.
   if (!notified_) {
     notified_ = true;
-    napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+    if (deferred_) {
+      direct_wanted_ = true;
+    } else {
+      napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+    }
   }
 }
 
@@ -193,7 +197,11 @@ void RedisEvents::CallJs(napi_env env, napi_value js_callback, void* context, vo
   // While the function is being torn down Node calls this with a null env, possibly after
   // the context is gone: touch nothing (queued completions are freed with the events).
   if (env == nullptr || js_callback == nullptr || context == nullptr) return;
-  RedisEvents* self = static_cast<std::shared_ptr<RedisEvents>*>(context)->get();
+  static_cast<std::shared_ptr<RedisEvents>*>(context)->get()->Drain(env, js_callback);
+}
+
+void RedisEvents::Drain(napi_env env, napi_value js_callback) {
+  RedisEvents* self = this;
   std::vector<redis::Completion> items;
   std::vector<uint64_t> credential_requests;
   bool closed;

@@ -38,6 +38,24 @@ class RedisEvents : public redis::Sink {
   // JS thread, before the manager's thread starts: the function to notify.
   void set_tsfn(napi_threadsafe_function tsfn) { tsfn_ = tsfn; }
 
+  // Hosted manager (no I/O thread): while a run of its loop is under way on the JS thread,
+  // completions wait for the owner to deliver them itself right after (TakeDirect, Drain)
+  // instead of going through the thread-safe function.
+  void set_deferred(bool deferred) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    deferred_ = deferred;
+  }
+  // Whether anything waits for a direct delivery; clears the mark.
+  bool TakeDirect() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const bool wanted = direct_wanted_;
+    direct_wanted_ = false;
+    return wanted;
+  }
+  // JS thread: turns the queued completions into one call of `js_callback` (and the `null`
+  // call after the close), as the thread-safe function's call does.
+  void Drain(napi_env env, napi_value js_callback);
+
   // redis::Sink (I/O thread)
   void Deliver(std::vector<redis::Completion> batch) override;
   void Closed() override;
@@ -59,6 +77,8 @@ class RedisEvents : public redis::Sink {
   std::vector<uint64_t> credential_requests_;  // connect attempts waiting for credentials
   bool closed_ = false;
   bool notified_ = false;
+  bool deferred_ = false;
+  bool direct_wanted_ = false;
   napi_threadsafe_function tsfn_ = nullptr;
 };
 

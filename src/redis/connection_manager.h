@@ -17,6 +17,7 @@
 #define NCM_REDIS_CONNECTION_MANAGER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,14 @@ class ConnectionManager : private IoThread::Listener {
   ~ConnectionManager() override;  // StopAndJoin()
   ConnectionManager(const ConnectionManager&) = delete;
   ConnectionManager& operator=(const ConnectionManager&) = delete;
+
+  // Owner thread, before the first Submit: no I/O thread; the manager's loop runs on the
+  // owner's loop `host` (see IoThread::UseHostLoop and its hooks).
+  void RunOnHostLoop(uv_loop_t* host, IoThread::HostHooks hooks) {
+    io_.UseHostLoop(host, std::move(hooks));
+  }
+  // Owner thread. Whether handles put on the host loop are open or closing.
+  bool HoldsHostHandles() const { return io_.HoldsHostHandles(); }
 
   // Owner thread. Starts the I/O thread on first use (lazy connect). Returns false when the
   // manager is closing or the thread could not start; the request is then not taken.

@@ -6,12 +6,20 @@
 // The thread starts with the first Submit (lazy: no thread, no socket before the first
 // command). Its Listener builds what runs on the loop when it starts, gets each wake-up's
 // inbox, and tears down when the loop has nothing left to do.
+//
+// Hosted (UseHostLoop): no thread. The manager's loop is driven from the owner's own loop
+// (Node's): the manager's backend fd is watched there by a poll handle and its next timeout
+// mirrored by a host timer, and each time either fires the manager's loop runs once without
+// blocking. Everything then happens on the owner's thread, between its own callbacks: no
+// thread hop per command or per reply. "I/O thread" below then means the owner's thread
+// inside such a run; the Listener sees the same calls in the same order.
 #ifndef NCM_REDIS_IO_THREAD_H_
 #define NCM_REDIS_IO_THREAD_H_
 
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -54,6 +62,23 @@ class IoThread {
   IoThread(const IoThread&) = delete;
   IoThread& operator=(const IoThread&) = delete;
 
+  // What the owner hears of a hosted loop, on its own thread.
+  struct HostHooks {
+    // Around each run of the manager's loop from a callback of the host loop (not from
+    // StopAndJoin). `after_run` may call into the owner's code (JS); nothing of this object
+    // is touched after it returns, so it may even stop it.
+    std::function<void()> before_run;
+    std::function<void()> after_run;
+    // Once the handles on the host loop are closed; may be after this object is gone.
+    std::function<void()> released;
+  };
+
+  // Owner thread, before the first Submit. Runs hosted on `host` (see above). The two handles
+  // this opens on `host` are unreferenced (they never keep it alive).
+  void UseHostLoop(uv_loop_t* host, HostHooks hooks);
+  // Owner thread. Whether handles opened on the host loop are still open or closing.
+  bool HoldsHostHandles() const { return pump_ != nullptr; }
+
   // Owner thread. Starts the thread on first use. Returns false when closing or closed, or
   // when the thread could not start; the batch is then left untouched. On success `batch`
   // is left empty.
@@ -76,8 +101,24 @@ class IoThread {
 
  private:
   void Run();
+  // Hosted: the thread's part, run on the owner's thread.
+  void StartHosted();
+  void PumpHosted();
+  void FinishHosted();
+  void WakeUp();  // drains the inbox into the listener (the wake handle's callback)
 
+ public:
+  struct HostPump;  // the handles on the host loop; outlive this object until closed
+  // A callback of the host loop: one run of the manager's loop, if it still has an owner.
+  static void PumpFromHost(HostPump* pump);
+
+ private:
   Listener* const listener_;
+  uv_loop_t* host_ = nullptr;
+  HostHooks host_hooks_;
+  bool pumping_ = false;
+  HostPump* pump_ = nullptr;  // owner thread
+  bool hosted_finished_ = false;
 
   std::mutex mutex_;  // guards everything below but the thread and the loop
   std::vector<std::unique_ptr<Request>> submitted_;
