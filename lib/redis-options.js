@@ -33,7 +33,7 @@ const REDIS_CLIENT_DEFAULTS = Object.freeze({
   maxReplyElements: 1_000_000,
   maxReplyDepth: 32,
   disconnectTimeout: 5000,
-  ioThread: true,
+  ioThread: false,
 });
 
 const CONNECTION_SPEC = {

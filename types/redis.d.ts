@@ -104,9 +104,9 @@ export interface RedisConnectionOptions {
   /** Deepest nesting of a reply. Default 32 (hiredis 0.14 itself stops at 7). */
   maxReplyDepth?: number;
   /**
-   * true: the connection runs on an I/O thread of its own (sockets, TLS and RESP parsing
-   * off the JS thread). false: it runs on Node's own event loop, with no thread hop per
-   * command or reply. See docs/api.md "ioThread". Default true.
+   * false: the connection runs on Node's own event loop, with no thread hop per command or
+   * reply. true: on an I/O thread of its own (sockets, TLS and RESP parsing off the JS
+   * thread). See docs/redis.md "ioThread". Default false.
    */
   ioThread?: boolean;
 }

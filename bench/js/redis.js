@@ -2,7 +2,8 @@
 
 /**
  * Redis GET/SET throughput and latency at concurrency 1, 16 and 128, with 100-byte and
- * 4 KiB values: our client and store against ioredis (with and without auto-pipelining),
+ * 4 KiB values: our client and store (on Node's loop, the default, and with `ioThread: true`)
+ * against ioredis (with and without auto-pipelining),
  * node-redis and cache-manager + @keyv/redis, all against one redis-server started here,
  * with `redis-benchmark -c 16 -P 16` on the same server as the ceiling. Every job runs over
  * plain TCP and over TLS: the server listens on a plain port and a TLS port (a CA and a
@@ -88,12 +89,12 @@ const DRIVERS = {
       return { get: (key) => store.get(key), set: (key, value) => store.set(key, value), close: () => store.disconnect() };
     },
   },
-  'ncm-client-host': {
-    label: 'native-cache-manager RedisClient (ioThread: false)',
+  'ncm-client-thread': {
+    label: 'native-cache-manager RedisClient (ioThread: true)',
     package: 'native-cache-manager',
     open(url, root = ROOT, ca = undefined) {
       const { RedisClient } = require(root);
-      const client = new RedisClient(url, { ioThread: false, ...(ca === undefined ? {} : { tls: { ca } }) });
+      const client = new RedisClient(url, { ioThread: true, ...(ca === undefined ? {} : { tls: { ca } }) });
       return {
         get: (key) => client.command(['GET', key]),
         set: (key, value) => client.command(['SET', key, value]),
@@ -101,13 +102,13 @@ const DRIVERS = {
       };
     },
   },
-  'ncm-store-host': {
-    label: 'native-cache-manager RedisStore (Keyv format, ioThread: false)',
+  'ncm-store-thread': {
+    label: 'native-cache-manager RedisStore (Keyv format, ioThread: true)',
     package: 'native-cache-manager',
     raw: false,
     open(url, root = ROOT, ca = undefined) {
       const { RedisStore } = require(root);
-      const store = new RedisStore(url, { ioThread: false, ...(ca === undefined ? {} : { tls: { ca } }) });
+      const store = new RedisStore(url, { ioThread: true, ...(ca === undefined ? {} : { tls: { ca } }) });
       return { get: (key) => store.get(key), set: (key, value) => store.set(key, value), close: () => store.disconnect() };
     },
   },
@@ -482,29 +483,35 @@ function tlsCost(stat, ceilings, levels) {
   return sections.join('\n\n');
 }
 
-/** `ioThread: false` (the manager on Node's own loop) against the I/O thread, same run. */
-function hostedSummary(stat, levels, transports) {
+/**
+ * The default (the manager on Node's own loop) against `ioThread: true` (an I/O thread of
+ * its own), same run: what the default was chosen by.
+ */
+function threadSummary(stat, levels, transport) {
   const lines = [
-    '| measurement | ioThread: false | I/O thread (default) | throughput ratio | p50 ioThread: false / I/O thread |',
+    '| measurement | default (Node\'s loop) | ioThread: true | throughput ratio | p50 default / ioThread: true |',
     '|---|---:|---:|---:|---:|',
   ];
-  for (const transport of transports) {
-    const over = transport === 'tls' ? ', TLS' : '';
-    for (const [hosted, threaded] of [['ncm-client-host', OURS], ['ncm-store-host', OUR_STORE]]) {
-      for (const size of SIZES) {
-        for (const op of OPS) {
-          for (const c of levels) {
-            const h = stat(hosted, op, size, c, transport);
-            const t = stat(threaded, op, size, c, transport);
-            if (!h || !t) continue;
-            lines.push(`| ${DRIVERS[threaded].label}: ${op}, ${SIZE_LABELS[size]}, c=${c}${over} | ${fmtRate(h.opsPerSec)}/s (p50 ${fmtUs(h.p50)} µs) ` +
-              `| ${fmtRate(t.opsPerSec)}/s (p50 ${fmtUs(t.p50)} µs) | ${fmtRatio(h.opsPerSec / t.opsPerSec)} | ${fmtRatio(h.p50 / t.p50)} |`);
-          }
+  for (const [hosted, threaded] of [[OURS, 'ncm-client-thread'], [OUR_STORE, 'ncm-store-thread']]) {
+    for (const size of SIZES) {
+      for (const op of OPS) {
+        for (const c of levels) {
+          const h = stat(hosted, op, size, c, transport);
+          const t = stat(threaded, op, size, c, transport);
+          if (!h || !t) continue;
+          lines.push(`| ${DRIVERS[hosted].label}: ${op}, ${SIZE_LABELS[size]}, c=${c} | ${fmtRate(h.opsPerSec)}/s (p50 ${fmtUs(h.p50)} µs) ` +
+            `| ${fmtRate(t.opsPerSec)}/s (p50 ${fmtUs(t.p50)} µs) | ${fmtRatio(h.opsPerSec / t.opsPerSec)} | ${fmtRatio(h.p50 / t.p50)} |`);
         }
       }
     }
   }
   return lines.length > 2 ? lines.join('\n') : '';
+}
+
+/** The section of threadSummary, when both modes were measured. */
+function threadSection(stat, levels, transport) {
+  const table = threadSummary(stat, levels, transport);
+  return table === '' ? [] : ['', `#### The default against \`ioThread: true\`${transport === 'tls' ? ', over TLS' : ''} (same run)`, '', table];
 }
 
 /** This build against the --baseline build, same run: throughput and p50 ratios. */
@@ -690,6 +697,7 @@ async function main() {
         '#### Our client against the others (same run)',
         '',
         summary(stat, ceilings, levels),
+        ...threadSection(stat, levels, 'tcp'),
       ] : []),
       ...(withTls ? [
         '',
@@ -700,6 +708,7 @@ async function main() {
         '#### Over TLS: our client against ioredis and node-redis (same run)',
         '',
         tlsSummary(stat, ceilings, levels),
+        ...threadSection(stat, levels, 'tls'),
         ...(withTcp ? [
           '',
           '#### The cost of TLS: each client over TLS against itself over plain TCP (same run)',
@@ -709,12 +718,6 @@ async function main() {
           tlsCost(stat, ceilings, levels),
         ] : []),
       ] : []),
-      ...(hostedSummary(stat, levels, args.transports) === '' ? [] : [
-        '',
-        '#### `ioThread: false` against the I/O thread (same run)',
-        '',
-        hostedSummary(stat, levels, args.transports),
-      ]),
       ...(args.baseline === undefined ? [] : [
         '',
         `#### This build against the baseline build in ${args.baseline} (same run, interleaved)`,

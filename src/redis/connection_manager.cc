@@ -55,7 +55,8 @@ class ConnectionManager::Loop : public Endpoint::Listener {
     }
   }
 
-  // The last completions go out now: the loop's check handle may not run again.
+  // Completions go out now: the loop's check handle may not run again (the end), or not
+  // before the next run (a hosted wake-up from the owner's own code).
   void FlushAll() { outbox_.Flush(); }
 
  private:
@@ -122,6 +123,8 @@ void ConnectionManager::OnLoopStart(uv_loop_t* loop) {
 }
 
 void ConnectionManager::OnWake(IoThread::Inbox inbox) { loop_->OnWake(std::move(inbox)); }
+
+void ConnectionManager::OnRunOutsideThread() { loop_->FlushAll(); }
 
 void ConnectionManager::OnLoopStopped() {
   loop_->FlushAll();

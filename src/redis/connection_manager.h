@@ -91,6 +91,7 @@ class ConnectionManager : private IoThread::Listener {
   // IoThread::Listener (I/O thread)
   void OnLoopStart(uv_loop_t* loop) override;
   void OnWake(IoThread::Inbox inbox) override;
+  void OnRunOutsideThread() override;
   void OnLoopStopped() override;
   void OnLoopClosed() override;
 

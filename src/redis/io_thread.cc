@@ -88,7 +88,16 @@ bool IoThread::Submit(std::vector<std::unique_ptr<Request>>* batch) {
     batch->clear();
   }
   if (start_hosted) StartHosted();
-  if (was_empty) uv_async_send(&wake_);
+  if (host_ != nullptr && !pumping_ && !hosted_finished_) {
+    // Hosted, and called from the owner's code (not from inside a run): hand the batch
+    // over now, so it is written before control returns to the host loop, as a client
+    // living on that loop would; then wake the host for whatever this started.
+    WakeUp();
+    listener_->OnRunOutsideThread();
+    ArmHostTimer();
+  } else if (was_empty) {
+    uv_async_send(&wake_);
+  }
   return true;
 }
 
@@ -134,6 +143,7 @@ void IoThread::PumpHosted() {
   for (int runs = 1; alive && runs < kMaxRunsPerPump && WatchersPending(&loop_); ++runs) {
     alive = uv_run(&loop_, UV_RUN_NOWAIT) != 0;
   }
+  listener_->OnRunOutsideThread();
   bool inbox_closed = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -141,15 +151,23 @@ void IoThread::PumpHosted() {
   }
   if (!alive && inbox_closed) {
     FinishHosted();
-  } else if (const int timeout = WatchersPending(&loop_) ? 0 : uv_backend_timeout(&loop_);
-             timeout < 0) {
-    uv_timer_stop(&pump_->timer);
   } else {
-    uv_timer_start(&pump_->timer, OnHostTimer, static_cast<uint64_t>(timeout), 0);
+    ArmHostTimer();
   }
   pumping_ = false;
   // Last: the owner may stop this manager from in there.
   if (host_hooks_.after_run) host_hooks_.after_run();
+}
+
+// The host timer at the manager's next timeout, or at once while watchers wait to be
+// handed to the backend (nothing else would wake the host for them).
+void IoThread::ArmHostTimer() {
+  const int timeout = WatchersPending(&loop_) ? 0 : uv_backend_timeout(&loop_);
+  if (timeout < 0) {
+    uv_timer_stop(&pump_->timer);
+  } else {
+    uv_timer_start(&pump_->timer, OnHostTimer, static_cast<uint64_t>(timeout), 0);
+  }
 }
 
 // What Run() does after its loop ran out, on the owner's thread; then the pump lets go.

@@ -49,6 +49,10 @@ class IoThread {
     // Before the first wake-up: build whatever runs on `loop`.
     virtual void OnLoopStart(uv_loop_t* loop) = 0;
     virtual void OnWake(Inbox inbox) = 0;
+    // Hosted: after each non-blocking run of the loop and after OnWake was called straight
+    // from the owner's Submit. What they completed must be handed on now: no check phase
+    // follows either (and in a run, timers fire after the check phase).
+    virtual void OnRunOutsideThread() {}
     // The loop ran out of active handles (after CloseInbox): destroy what OnLoopStart built.
     // Handles closed here still get their close callbacks.
     virtual void OnLoopStopped() = 0;
@@ -104,6 +108,7 @@ class IoThread {
   // Hosted: the thread's part, run on the owner's thread.
   void StartHosted();
   void PumpHosted();
+  void ArmHostTimer();
   void FinishHosted();
   void WakeUp();  // drains the inbox into the listener (the wake handle's callback)
 

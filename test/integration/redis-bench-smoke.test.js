@@ -9,7 +9,8 @@ const path = require('node:path');
 const { execFile } = require('node:child_process');
 
 const SCRIPT = path.join(__dirname, '..', '..', 'bench', 'js', 'redis.js');
-const LABELS = ['native-cache-manager RedisClient', 'native-cache-manager RedisStore (Keyv format)', 'ioredis',
+const LABELS = ['native-cache-manager RedisClient', 'native-cache-manager RedisStore (Keyv format)',
+  'native-cache-manager RedisClient (ioThread: true)', 'native-cache-manager RedisStore (Keyv format, ioThread: true)', 'ioredis',
   'ioredis (enableAutoPipelining)', 'node-redis (redis)', 'cache-manager + Keyv(@keyv/redis)'];
 const escape = (text) => text.replace(/[()+]/g, '\\$&');
 const TLS_SECTION = '### Redis GET / SET over TLS';
@@ -60,7 +61,9 @@ describe('bench/js/redis.js --quick', () => {
   test('measures every client over TLS too (100 B values), with the TLS ceiling, our client against ioredis and node-redis, and the cost of TLS per client', () => {
     expect(secure).toContain('#### 100 B values over TLS');
     const [table, rest] = secure.split('#### Over TLS');
-    const [versus, cost] = rest.split('#### The cost of TLS');
+    const [versusAndModes, cost] = rest.split('#### The cost of TLS');
+    const [versus, modes] = versusAndModes.split('#### The default against `ioThread: true`, over TLS');
+    expect(modes).toMatch(/^\| native-cache-manager RedisClient: GET, 100 B, c=16 \| [\d.]+ [kM]\/s \(p50 [\d.]+ µs\) \| [\d.]+ [kM]\/s \(p50 [\d.]+ µs\) \| [\d.]+× \| [\d.]+× \|$/m);
     for (const label of LABELS) {
       expect(table).toMatch(new RegExp(`^\\| ${escape(label)} \\|( [\\d.]+ [kM]/s \\(p50 [\\d.]+ µs, p99 [\\d.]+ µs\\) \\|){4}$`, 'm'));
       expect(cost).toMatch(new RegExp(`^\\| ${escape(label)} \\|( [\\d.]+× \\(p50 [\\d.]+×\\) \\|){4}$`, 'm'));
@@ -80,6 +83,11 @@ describe('bench/js/redis.js --quick', () => {
     expect(result.stdout).toMatch(/^- TLS: redis-server's TLS port \(the same server as the plain port\), TLSv1\.[23] with \S+ as Node negotiates it; /m);
     expect(plain).toMatch(/^\| GET, 100 B, c=16 \| [\d.]+ [kM]\/s \| [\d.]+ [kM]\/s \([^)]+\)?\) \| [\d.]+× \| \d+ % \|$/m);
     expect(plain).toMatch(/^\| GET, 100 B \| [\d.]+ µs \| [\d.]+ µs \| [\d.]+× \|$/m);
+    // The default (Node's loop) against ioThread: true, both of our clients, every job.
+    const modes = plain.slice(plain.indexOf('#### The default against `ioThread: true` (same run)'));
+    for (const ours of ['native-cache-manager RedisClient', 'native-cache-manager RedisStore \\(Keyv format\\)']) {
+      expect(modes).toMatch(new RegExp(`^\\| ${ours}: GET, 4 KiB, c=16 \\| [\\d.]+ [kM]/s \\(p50 [\\d.]+ µs\\) \\| [\\d.]+ [kM]/s \\(p50 [\\d.]+ µs\\) \\| [\\d.]+× \\| [\\d.]+× \\|$`, 'm'));
+    }
   });
 
   test('writes JSON results, positive for every job over both transports, and a chart with a bar per competitor', () => {
@@ -89,9 +97,9 @@ describe('bench/js/redis.js --quick', () => {
     expect(redis.env.transports).toEqual(['tcp', 'tls']);
     expect(redis.env.tls.protocol).toMatch(/^TLSv1\.[23]$/);
     const byTransport = (t) => redis.results.filter((r) => r.job.transport === t);
-    expect(byTransport('tcp')).toHaveLength(6 * 2 * 2 + 6);
-    expect(byTransport('tls')).toHaveLength(6 * 2 * 2);
-    expect(redis.results).toHaveLength(6 * 2 * 2 + 6 + 6 * 2 * 2);
+    expect(byTransport('tcp')).toHaveLength(8 * 2 * 2 + 8);
+    expect(byTransport('tls')).toHaveLength(8 * 2 * 2);
+    expect(redis.results).toHaveLength(8 * 2 * 2 + 8 + 8 * 2 * 2);
     for (const { results } of redis.results) {
       for (const r of results) {
         expect(r.opsPerSec).toBeGreaterThan(0);

@@ -1,7 +1,8 @@
 'use strict';
 
-// `ioThread: false`: the connection manager runs on Node's own event loop instead of a
-// thread of its own. The same guarantees as with the I/O thread: values, errors, timeouts,
+// `ioThread: false` (the default): the connection manager runs on Node's own event loop
+// instead of a thread of its own. The same guarantees as with the I/O thread (the rest of
+// the suite runs on the default; these name the mode): values, errors, timeouts,
 // reconnects, graceful close, exit without disconnect, workers terminated mid-traffic, TLS.
 
 const fs = require('node:fs');
@@ -12,6 +13,7 @@ const { startRedis } = require('../helpers/redis-server');
 const { makeCertificates } = require('../helpers/tls-certs');
 const {
   RedisClient, RedisStore, createCache, RedisServerError, RedisTimeoutError, RedisClosedError,
+  REDIS_CLIENT_DEFAULTS,
 } = require('../../lib');
 
 const root = path.join(__dirname, '..', '..');
@@ -38,8 +40,8 @@ test('commands, errors, buffers and 2,000 commands of one tick, with no thread s
   expect(threadCount()).toBe(before); // no I/O thread: everything ran on this one
   await client.disconnect();
 
-  // The default starts one.
-  const threaded = new RedisClient(redis.url);
+  // ioThread: true starts one.
+  const threaded = new RedisClient(redis.url, { ioThread: true });
   await threaded.command(['PING']);
   expect(threadCount()).toBe(before + 1);
   await threaded.disconnect();
@@ -186,7 +188,8 @@ test('worker threads with hosted clients terminated mid-traffic: no crash, conne
   expect(left).toBe(0);
 }, 180_000);
 
-test('ioThread is validated by name', () => {
+test('ioThread is validated by name, and false by default', () => {
+  expect(REDIS_CLIENT_DEFAULTS.ioThread).toBe(false);
   expect(() => new RedisClient(redis.url, { ioThread: 'no' })).toThrow(/ioThread/);
   expect(() => new RedisStore(redis.url, { ioThread: 0 })).toThrow(/ioThread/);
 });
