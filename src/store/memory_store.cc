@@ -28,7 +28,12 @@ DetachedEntries::~DetachedEntries() {
 
 MemoryStore::MemoryStore(const Limits& limits) : limits_(limits) {}
 
-MemoryStore::~MemoryStore() { DetachAll(); }
+MemoryStore::~MemoryStore() {
+  // The board's owner may be gone already: nothing is written to it from here on.
+  board_ = nullptr;
+  board_slots_ = 0;
+  DetachAll();
+}
 
 Entry* MemoryStore::FindLiveLocked(std::string_view key, uint32_t hash, int64_t now) {
   Entry* e = index_.FindLocked(key, hash);

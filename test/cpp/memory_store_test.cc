@@ -127,8 +127,8 @@ uint64_t GenerationOf(MemoryStore& store, std::string_view key) {
 }
 
 TEST(MemoryStore, BoardRowsFollowTheEntryCarryingEachSlot) {
-  MemoryStore store(SmallLimits());
   std::vector<double> board(2 * 8, -1.0);
+  MemoryStore store(SmallLimits());
   store.AttachBoard(board.data(), 8);
   EXPECT_EQ(board[2], 0.0);  // attaching zeroes the rows it does not copy
   store.Set("a", "1", 0, false, 0, kNow);
@@ -188,8 +188,8 @@ uint64_t PrepareHandAtWarm0(MemoryStore& store) {
 }
 
 TEST(MemoryStore, EvictionSparesAnEntryTheReaderTouchedOnTheBoard) {
-  MemoryStore store(SmallLimits());  // 100 entries at most
-  std::vector<double> board(2 * 4, 0.0);
+  std::vector<double> board(2 * 4, 0.0);  // outlives the store, as its owner must
+  MemoryStore store(SmallLimits());       // 100 entries at most
   store.AttachBoard(board.data(), 4);
   const uint64_t g0 = PrepareHandAtWarm0(store);
   board[3] = 1;  // a read served from the decoded copy
@@ -208,8 +208,8 @@ TEST(MemoryStore, EvictionSparesAnEntryTheReaderTouchedOnTheBoard) {
 }
 
 TEST(MemoryStore, DroppingASlotKeepsTheVisitsItRecorded) {
-  MemoryStore store(SmallLimits());
   std::vector<double> board(2 * 4, 0.0);
+  MemoryStore store(SmallLimits());
   store.AttachBoard(board.data(), 4);
   const uint64_t g0 = PrepareHandAtWarm0(store);
   board[3] = 1;
