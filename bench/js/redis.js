@@ -65,53 +65,42 @@ const valueFor = (i, size) => `${keyFor(i, size)}:v1:`.padEnd(size, 'x');
  * Over TLS the url is rediss:// and `ca` the PEM text of the run's CA (the server certificate
  * is verified, as in production); over plain TCP `ca` is undefined.
  */
+/** Our RedisClient with `options` (plus the run's CA over TLS), loaded from `root`. */
+function ourClientDriver(label, options) {
+  return {
+    label,
+    package: 'native-cache-manager',
+    open(url, root = ROOT, ca = undefined) {
+      const { RedisClient } = require(root);
+      const client = new RedisClient(url, { ...options, ...(ca === undefined ? {} : { tls: { ca } }) });
+      return {
+        get: (key) => client.command(['GET', key]),
+        set: (key, value) => client.command(['SET', key, value]),
+        close: () => client.disconnect(),
+      };
+    },
+  };
+}
+
+/** Our RedisStore with `options` (plus the run's CA over TLS), loaded from `root`. */
+function ourStoreDriver(label, options) {
+  return {
+    label,
+    package: 'native-cache-manager',
+    raw: false,
+    open(url, root = ROOT, ca = undefined) {
+      const { RedisStore } = require(root);
+      const store = new RedisStore(url, { ...options, ...(ca === undefined ? {} : { tls: { ca } }) });
+      return { get: (key) => store.get(key), set: (key, value) => store.set(key, value), close: () => store.disconnect() };
+    },
+  };
+}
+
 const DRIVERS = {
-  'ncm-client': {
-    label: 'native-cache-manager RedisClient',
-    package: 'native-cache-manager',
-    open(url, root = ROOT, ca = undefined) {
-      const { RedisClient } = require(root);
-      const client = ca === undefined ? new RedisClient(url) : new RedisClient(url, { tls: { ca } });
-      return {
-        get: (key) => client.command(['GET', key]),
-        set: (key, value) => client.command(['SET', key, value]),
-        close: () => client.disconnect(),
-      };
-    },
-  },
-  'ncm-store': {
-    label: 'native-cache-manager RedisStore (Keyv format)',
-    package: 'native-cache-manager',
-    raw: false,
-    open(url, root = ROOT, ca = undefined) {
-      const { RedisStore } = require(root);
-      const store = ca === undefined ? new RedisStore(url) : new RedisStore(url, { tls: { ca } });
-      return { get: (key) => store.get(key), set: (key, value) => store.set(key, value), close: () => store.disconnect() };
-    },
-  },
-  'ncm-client-thread': {
-    label: 'native-cache-manager RedisClient (ioThread: true)',
-    package: 'native-cache-manager',
-    open(url, root = ROOT, ca = undefined) {
-      const { RedisClient } = require(root);
-      const client = new RedisClient(url, { ioThread: true, ...(ca === undefined ? {} : { tls: { ca } }) });
-      return {
-        get: (key) => client.command(['GET', key]),
-        set: (key, value) => client.command(['SET', key, value]),
-        close: () => client.disconnect(),
-      };
-    },
-  },
-  'ncm-store-thread': {
-    label: 'native-cache-manager RedisStore (Keyv format, ioThread: true)',
-    package: 'native-cache-manager',
-    raw: false,
-    open(url, root = ROOT, ca = undefined) {
-      const { RedisStore } = require(root);
-      const store = new RedisStore(url, { ioThread: true, ...(ca === undefined ? {} : { tls: { ca } }) });
-      return { get: (key) => store.get(key), set: (key, value) => store.set(key, value), close: () => store.disconnect() };
-    },
-  },
+  'ncm-client': ourClientDriver('native-cache-manager RedisClient', {}),
+  'ncm-store': ourStoreDriver('native-cache-manager RedisStore (Keyv format)', {}),
+  'ncm-client-thread': ourClientDriver('native-cache-manager RedisClient (ioThread: true)', { ioThread: true }),
+  'ncm-store-thread': ourStoreDriver('native-cache-manager RedisStore (Keyv format, ioThread: true)', { ioThread: true }),
   ioredis: {
     label: 'ioredis',
     package: 'ioredis',

@@ -116,8 +116,7 @@ void IoThread::StartHosted() {
   uv_unref(reinterpret_cast<uv_handle_t*>(&pump_->poll));
   uv_unref(reinterpret_cast<uv_handle_t*>(&pump_->timer));
   uv_poll_start(&pump_->poll, UV_READABLE, [](uv_poll_t* handle, int, int) {
-    auto* pump = static_cast<HostPump*>(handle->data);
-    if (pump->owner != nullptr) pump->owner->PumpHosted();
+    PumpFromHost(static_cast<HostPump*>(handle->data));
   });
   // The first run registers the wake handle with the backend; until then nothing wakes it.
   uv_timer_start(&pump_->timer, OnHostTimer, 0, 0);
