@@ -1,5 +1,6 @@
 #include "napi/redis_client_wrap.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -8,6 +9,15 @@
 #include "napi/redis_config.h"
 
 namespace ncm::napi {
+
+namespace {
+// How the completions of one turn of a hosted manager's loop are cut up for JS (see
+// DeliverHosted). Measured with 100 B GETs, client and server on one CPU each: 16 callers
+// 1.6x and 128 callers 1.3x the rate of one piece per turn; pieces of 8 at 128 callers were
+// slower again (a write for every 8 commands).
+constexpr size_t kDeliveryPieces = 4;
+constexpr size_t kMinDeliveryPiece = 8;
+}  // namespace
 
 struct RedisClientWrap::HostGuard {
   napi_async_cleanup_hook_handle hook = nullptr;
@@ -84,26 +94,40 @@ RedisClientWrap::RedisClientWrap(const Napi::CallbackInfo& info)
 void RedisClientWrap::DeliverHosted() {
   events_->set_deferred(false);
   if (!events_->TakeDirect()) return;
+  // The completions of one turn go to JS in up to kDeliveryPieces pieces of at least
+  // kMinDeliveryPiece: when a piece's callback scope closes, the commands its callers issued
+  // in reaction are written at once (see IoThread::Submit), so the server works on them
+  // while later replies are still being turned into JS values, instead of waiting for the
+  // whole turn. Completions made meanwhile (by a direct write) wait for the next turn
+  // beyond those pieces, so a caller that reissues a failing command cannot hold the
+  // thread here.
+  const size_t piece =
+      std::max(kMinDeliveryPiece, (events_->Pending() + kDeliveryPieces - 1) / kDeliveryPieces);
   napi_env env = env_;
-  napi_handle_scope scope = nullptr;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value callback = on_events_.Value();
-  // A callback scope, as Node gives its own I/O callbacks: promises settled in there run
-  // their continuations before control returns to the loop.
-  napi_callback_scope callback_scope = nullptr;
-  if (async_context_ != nullptr &&
-      napi_open_callback_scope(env, callback, async_context_, &callback_scope) != napi_ok) {
-    callback_scope = nullptr;
+  bool more = true;
+  for (size_t round = 0; more && round < kDeliveryPieces; ++round) {
+    napi_handle_scope scope = nullptr;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_value callback = on_events_.Value();
+    // A callback scope, as Node gives its own I/O callbacks: promises settled in there run
+    // their continuations before control returns to the loop.
+    napi_callback_scope callback_scope = nullptr;
+    if (async_context_ != nullptr &&
+        napi_open_callback_scope(env, callback, async_context_, &callback_scope) != napi_ok) {
+      callback_scope = nullptr;
+    }
+    more = events_->Drain(env, callback, piece);
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      // Thrown by a listener: reported as uncaught, as from any other I/O callback.
+      napi_value error = nullptr;
+      if (napi_get_and_clear_last_exception(env, &error) == napi_ok)
+        napi_fatal_exception(env, error);
+    }
+    if (callback_scope != nullptr) napi_close_callback_scope(env, callback_scope);
+    napi_close_handle_scope(env, scope);
   }
-  events_->Drain(env, callback);
-  bool pending = false;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-    // Thrown by a listener: reported as uncaught, as from any other I/O callback.
-    napi_value error = nullptr;
-    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
-  }
-  if (callback_scope != nullptr) napi_close_callback_scope(env, callback_scope);
-  napi_close_handle_scope(env, scope);
+  if (more) events_->NotifyIfLeft();
 }
 
 RedisClientWrap::~RedisClientWrap() {

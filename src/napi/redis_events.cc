@@ -200,21 +200,31 @@ void RedisEvents::CallJs(napi_env env, napi_value js_callback, void* context, vo
   static_cast<std::shared_ptr<RedisEvents>*>(context)->get()->Drain(env, js_callback);
 }
 
-void RedisEvents::Drain(napi_env env, napi_value js_callback) {
+bool RedisEvents::Drain(napi_env env, napi_value js_callback, size_t max_items) {
   RedisEvents* self = this;
   std::vector<redis::Completion> items;
   std::vector<uint64_t> credential_requests;
-  bool closed;
+  bool closed = false;
+  bool more = false;
   {
     std::lock_guard<std::mutex> lock(self->mutex_);
-    items.swap(self->items_);
+    if (self->items_.size() <= max_items) {
+      items.swap(self->items_);
+    } else {
+      const auto split = self->items_.begin() + static_cast<std::ptrdiff_t>(max_items);
+      items.assign(std::make_move_iterator(self->items_.begin()), std::make_move_iterator(split));
+      self->items_.erase(self->items_.begin(), split);
+      more = true;
+    }
     credential_requests.swap(self->credential_requests_);
-    closed = self->closed_;
-    self->closed_ = false;
+    if (!more) {  // the close is reported after the last completion
+      closed = self->closed_;
+      self->closed_ = false;
+    }
     self->notified_ = false;
   }
   napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return false;
   napi_value undefined = nullptr;
   napi_get_undefined(env, &undefined);
   bool ok = true;
@@ -262,6 +272,7 @@ void RedisEvents::Drain(napi_env env, napi_value js_callback) {
     napi_call_function(env, undefined, js_callback, 1, &null_value, nullptr);
   }
   napi_close_handle_scope(env, scope);
+  return more && ok;
 }
 
 void RedisEvents::FinalizeContext(napi_env, void* data, void*) {

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -52,9 +53,20 @@ class RedisEvents : public redis::Sink {
     direct_wanted_ = false;
     return wanted;
   }
-  // JS thread: turns the queued completions into one call of `js_callback` (and the `null`
-  // call after the close), as the thread-safe function's call does.
-  void Drain(napi_env env, napi_value js_callback);
+  // Completions waiting to be drained.
+  size_t Pending() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return items_.size();
+  }
+  // After a Drain that left completions: has the thread-safe function deliver them.
+  void NotifyIfLeft() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!items_.empty() || closed_ || !credential_requests_.empty()) NotifyLocked();
+  }
+  // JS thread: turns the queued completions, at most `max_items` of them, into one call of
+  // `js_callback` (and the `null` call after the close, once none is left), as the
+  // thread-safe function's call does. Returns whether completions are left.
+  bool Drain(napi_env env, napi_value js_callback, size_t max_items = SIZE_MAX);
 
   // redis::Sink (I/O thread)
   void Deliver(std::vector<redis::Completion> batch) override;

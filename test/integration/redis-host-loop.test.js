@@ -81,6 +81,69 @@ test('a server pause past the command timeout: RedisTimeoutError, then the right
   await client.disconnect();
 });
 
+/** Keeps the JS thread busy for `ms` (nothing else of this process runs meanwhile). */
+function blockFor(ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) { /* busy */ }
+}
+
+describe.each([
+  ['Node\'s loop', { ioThread: false }],
+  ['an I/O thread', { ioThread: true }],
+])('the JS thread blocked past commandTimeout, connection on %s', (_mode, mode) => {
+  const loop = mode.ioThread === false;
+
+  test('a reply that arrived before the deadline is delivered', async () => {
+    const client = new RedisClient(redis.url, { ...mode, commandTimeout: 200 });
+    await client.command(['SET', 'host:blocked', 'v']);
+    const pending = client.command(['GET', 'host:blocked']);
+    await sleep(20); // written, and answered at once
+    blockFor(800);
+    expect(await pending).toBe('v');
+    await client.disconnect();
+  });
+
+  test('a reply that came after the deadline but during the block', async () => {
+    const client = new RedisClient(redis.url, { ...mode, commandTimeout: 200 });
+    await client.command(['SET', 'host:late', 'v']);
+    await redis.cli('CLIENT', 'PAUSE', '1000');
+    const pending = client.command(['GET', 'host:late']).catch((e) => e);
+    await sleep(20);
+    blockFor(2500); // the server answers at about 1 s, before the thread is free again
+    const outcome = await pending;
+    if (loop) {
+      // The loop reads its socket before it looks at deadlines: the answer is there.
+      expect(outcome).toBe('v');
+    } else {
+      // The I/O thread saw the deadline pass while the JS thread was blocked.
+      expect(outcome).toBeInstanceOf(RedisTimeoutError);
+    }
+    expect(await client.command(['GET', 'host:late'])).toBe('v');
+    await client.disconnect();
+  });
+
+  test('no reply by the end of the block: RedisTimeoutError, then the right values', async () => {
+    const client = new RedisClient(redis.url, { ...mode, commandTimeout: 200 });
+    await client.command(['SET', 'host:none', 'v']);
+    await redis.cli('CLIENT', 'PAUSE', '2500');
+    const t0 = Date.now();
+    const pending = client.command(['GET', 'host:none']).catch((e) => e);
+    await sleep(20);
+    blockFor(600);
+    const error = await pending;
+    expect(error).toBeInstanceOf(RedisTimeoutError);
+    expect(Date.now() - t0).toBeLessThan(2400); // at the deadline, not when the server answers
+    await redis.cli('CLIENT', 'UNPAUSE');
+    let value;
+    for (let i = 0; i < 50 && value === undefined; i++) {
+      value = await client.command(['GET', 'host:none']).catch(() => undefined);
+      if (value === undefined) await sleep(50);
+    }
+    expect(value).toBe('v');
+    await client.disconnect();
+  });
+});
+
 test('Redis restarted: calls fail with a connection error, then the client reconnects by itself', async () => {
   const client = new RedisClient(redis.url, { ...HOSTED, commandTimeout: 1000 });
   await client.command(['SET', 'host:before', 'v']);
