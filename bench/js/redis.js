@@ -372,6 +372,11 @@ function tables(stat, ceilings, levels, transport = 'tcp') {
   return sections.join('\n\n');
 }
 
+/** A section's lines: a blank line, its heading, a blank line and its table; none when the table is empty. */
+function titled(heading, table) {
+  return table === '' ? [] : ['', heading, '', table];
+}
+
 /** Ratios of our client against the others, same run: the figures the README quotes. */
 function summary(stat, ceilings, levels) {
   const lines = [
@@ -403,7 +408,8 @@ function summary(stat, ceilings, levels) {
       if (ours && io) latency.push(`| ${op}, ${SIZE_LABELS[size]} | ${fmtUs(ours.p50)} µs | ${fmtUs(io.p50)} µs | ${fmtRatio(ours.p50 / io.p50)} |`);
     }
   }
-  return [...lines, '', ...latency].join('\n');
+  if (lines.length === 2 && latency.length === 2) return ''; // no other client in this run
+  return (latency.length > 2 ? [...lines, '', ...latency] : lines).join('\n');
 }
 
 /** Over TLS, our client against ioredis and node-redis, same run: throughput, then p50 at concurrency 1. */
@@ -436,6 +442,7 @@ function tlsSummary(stat, ceilings, levels) {
       }
     }
   }
+  if (lines.length === 2) return ''; // no other client in this run
   return (latency.length > 2 ? [...lines, '', ...latency] : lines).join('\n');
 }
 
@@ -682,10 +689,7 @@ async function main() {
         '### Redis GET / SET',
         '',
         tables(stat, ceilings, levels, 'tcp'),
-        '',
-        '#### Our client against the others (same run)',
-        '',
-        summary(stat, ceilings, levels),
+        ...titled('#### Our client against the others (same run)', summary(stat, ceilings, levels)),
         ...threadSection(stat, levels, 'tcp'),
       ] : []),
       ...(withTls ? [
@@ -693,10 +697,7 @@ async function main() {
         '### Redis GET / SET over TLS',
         '',
         tables(stat, ceilings, levels, 'tls'),
-        '',
-        '#### Over TLS: our client against ioredis and node-redis (same run)',
-        '',
-        tlsSummary(stat, ceilings, levels),
+        ...titled('#### Over TLS: our client against ioredis and node-redis (same run)', tlsSummary(stat, ceilings, levels)),
         ...threadSection(stat, levels, 'tls'),
         ...(withTcp ? [
           '',
