@@ -12,9 +12,10 @@ namespace ncm::napi {
 
 namespace {
 // How the completions of one turn of a hosted manager's loop are cut up for JS (see
-// DeliverHosted). Measured with 100 B GETs, client and server on one CPU each: 16 callers
-// 1.6x and 128 callers 1.3x the rate of one piece per turn; pieces of 8 at 128 callers were
-// slower again (a write for every 8 commands).
+// DeliverHosted). Against one piece per turn, `bench/js/redis.js --baseline` measured 100 B
+// GETs at 1.66x (16 callers) and 1.77x (128 callers); see docs/benchmarks.md#redis. In a
+// trial before that, pieces of 8 at 128 callers were slower than pieces of 32 (a write for
+// every 8 commands).
 constexpr size_t kDeliveryPieces = 4;
 constexpr size_t kMinDeliveryPiece = 8;
 }  // namespace
