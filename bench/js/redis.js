@@ -4,7 +4,9 @@
  * Redis GET/SET throughput and latency at concurrency 1, 16 and 128, with 100-byte and
  * 4 KiB values: our client and store (on Node's loop, the default, and with `ioThread: true`)
  * against ioredis (with and without auto-pipelining),
- * node-redis and cache-manager + @keyv/redis, all against one redis-server started here,
+ * node-redis and cache-manager + @keyv/redis; and, through the API users call, our
+ * `createCache({ stores: [new RedisStore(url)] })` against cache-manager's `createCache` over
+ * Keyv(@keyv/redis), with wrap hits (WRAP) as well; all against one redis-server started here,
  * with `redis-benchmark -c 16 -P 16` on the same server as the ceiling. Every job runs over
  * plain TCP and over TLS: the server listens on a plain port and a TLS port (a CA and a
  * server certificate made for the run with the openssl CLI in a temporary folder, removed
@@ -96,9 +98,28 @@ function ourStoreDriver(label, options) {
   };
 }
 
+/** A miss inside a WRAP job: the function of a wrap hit never runs, so this counts as wrong. */
+const WRAP_MISS = () => 'wrap-miss';
+
 const DRIVERS = {
   'ncm-client': ourClientDriver('native-cache-manager RedisClient', {}),
   'ncm-store': ourStoreDriver('native-cache-manager RedisStore (Keyv format)', {}),
+  'ncm-cache': {
+    label: 'native-cache-manager createCache({ stores: [RedisStore] })',
+    package: 'native-cache-manager',
+    raw: false,
+    wraps: true,
+    open(url, root = ROOT, ca = undefined) {
+      const { createCache, RedisStore } = require(root);
+      const cache = createCache({ stores: [new RedisStore(url, ca === undefined ? {} : { tls: { ca } })] });
+      return {
+        get: (key) => cache.get(key),
+        set: (key, value) => cache.set(key, value),
+        wrap: (key) => cache.wrap(key, WRAP_MISS),
+        close: () => cache.disconnect(),
+      };
+    },
+  },
   'ncm-client-thread': ourClientDriver('native-cache-manager RedisClient (ioThread: true)', { ioThread: true }),
   'ncm-store-thread': ourStoreDriver('native-cache-manager RedisStore (Keyv format, ioThread: true)', { ioThread: true }),
   ioredis: {
@@ -133,22 +154,33 @@ const DRIVERS = {
     label: 'cache-manager + Keyv(@keyv/redis)',
     package: '@keyv/redis',
     raw: false,
+    wraps: true,
     open(url, root, ca) {
       const { createCache } = require('cache-manager');
       const { Keyv } = require('keyv');
       const { default: KeyvRedis } = require('@keyv/redis');
       const connect = ca === undefined ? url : { url, socket: { tls: true, ca } };
       const cache = createCache({ stores: [new Keyv({ store: new KeyvRedis(connect) })] });
-      return { get: (key) => cache.get(key), set: (key, value) => cache.set(key, value), close: () => cache.disconnect() };
+      return {
+        get: (key) => cache.get(key),
+        set: (key, value) => cache.set(key, value),
+        wrap: (key) => cache.wrap(key, WRAP_MISS),
+        close: () => cache.disconnect(),
+      };
     },
   },
 };
 
-const OPS = ['GET', 'SET'];
+// WRAP: a wrap hit (the key is there; the function never runs), for the drivers with a
+// `wrap` (the cache-manager API); the others skip it.
+const OPS = ['GET', 'SET', 'WRAP'];
+const CLIENT_OPS = ['GET', 'SET']; // the columns of the per-client tables
 const CONCURRENCY = [1, 16, 128];
 const TRANSPORTS = ['tcp', 'tls'];
 const OURS = 'ncm-client';
 const OUR_STORE = 'ncm-store';
+const OUR_CACHE = 'ncm-cache';
+const THEIR_CACHE = 'cm-keyv-redis';
 const RAW_CLIENTS = ['ioredis', 'ioredis-autopipelining', 'node-redis'];
 const CEILING = 'redis-benchmark -c 16 -P 16';
 const BASELINE = '@baseline';
@@ -236,12 +268,13 @@ async function runJob({ driver, op, concurrency, size, url, caFile, seconds, roo
     async step(n) {
       const k = n % KEYS;
       if (op === 'GET') return (await client.get(keyFor(k, size))) === valueFor(k, size) ? 0 : 1;
+      if (op === 'WRAP') return (await client.wrap(keyFor(k, size))) === valueFor(k, size) ? 0 : 1;
       await client.set(keyFor(k, size), valueFor(k, size));
       return 0;
     },
   });
   await client.close();
-  if (result.wrong > 0) throw new Error(`${driver}: ${result.wrong} GETs returned another key's value or none`);
+  if (result.wrong > 0) throw new Error(`${driver}: ${result.wrong} ${op}s returned another key's value or none`);
   return { opsPerSec: result.opsPerSec, p50: result.p50, p99: result.p99 };
 }
 
@@ -314,6 +347,7 @@ function roundJobs({ quick, clients, ops, sizes, levels, transports }, round) {
         for (const driver of rotated) {
           for (const transport of order) {
             if (transport === 'tls' && (DRIVERS[driver].noTls || (quick && size !== SIZES[0]))) continue;
+            if (op === 'WRAP' && !DRIVERS[driver].wraps) continue;
             jobs.push({ driver, op, concurrency, size, transport, root: DRIVERS[driver].root });
           }
         }
@@ -340,7 +374,7 @@ function statsOf(results) {
 
 /** The (op, concurrency) columns some client measured at this size over this transport. */
 function columnsOf(stat, size, levels, transport) {
-  return OPS.flatMap((op) => levels.map((c) => ({ op, c })))
+  return CLIENT_OPS.flatMap((op) => levels.map((c) => ({ op, c })))
     .filter(({ op, c }) => Object.keys(DRIVERS).some((d) => stat(d, op, size, c, transport) !== undefined));
 }
 
@@ -410,6 +444,29 @@ function summary(stat, ceilings, levels) {
   }
   if (lines.length === 2 && latency.length === 2) return ''; // no other client in this run
   return (latency.length > 2 ? [...lines, '', ...latency] : lines).join('\n');
+}
+
+/**
+ * The API users call, same run: our createCache over a RedisStore against cache-manager's
+ * createCache over Keyv(@keyv/redis), get, set and wrap hit.
+ */
+function cacheSummary(stat, levels, transport) {
+  const lines = [
+    `| measurement | ${DRIVERS[OUR_CACHE].label} | ${DRIVERS[THEIR_CACHE].label} | throughput ratio | p50 ratio (lower is better) |`,
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const size of SIZES) {
+    for (const op of OPS) {
+      for (const c of levels) {
+        const ours = stat(OUR_CACHE, op, size, c, transport);
+        const theirs = stat(THEIR_CACHE, op, size, c, transport);
+        if (!ours || !theirs) continue;
+        lines.push(`| ${op === 'WRAP' ? 'wrap hit' : op.toLowerCase()}, ${SIZE_LABELS[size]}, c=${c} | ${fmtRate(ours.opsPerSec)}/s (p50 ${fmtUs(ours.p50)} µs) `
+          + `| ${fmtRate(theirs.opsPerSec)}/s (p50 ${fmtUs(theirs.p50)} µs) | ${fmtRatio(ours.opsPerSec / theirs.opsPerSec)} | ${fmtRatio(ours.p50 / theirs.p50)} |`);
+      }
+    }
+  }
+  return lines.length > 2 ? lines.join('\n') : '';
 }
 
 /** Over TLS, our client against ioredis and node-redis, same run: throughput, then p50 at concurrency 1. */
@@ -566,6 +623,16 @@ function charts(stat, ceilings, levels, note) {
       rows: rowsFor(OUR_STORE, ['cm-keyv-redis'], false),
     },
     {
+      id: 'redis-cache',
+      title: 'Redis through createCache: get, set and wrap hit',
+      ours: DRIVERS[OUR_CACHE].label,
+      metric: 'operations per second',
+      better: 'higher',
+      competitors: [DRIVERS[THEIR_CACHE].label],
+      note,
+      rows: rowsFor(OUR_CACHE, [THEIR_CACHE], false),
+    },
+    {
       id: 'redis-tls',
       title: 'Redis client over TLS: GET / SET operations per second',
       ours: DRIVERS[OURS].label,
@@ -690,6 +757,7 @@ async function main() {
         '',
         tables(stat, ceilings, levels, 'tcp'),
         ...titled('#### Our client against the others (same run)', summary(stat, ceilings, levels)),
+        ...titled('#### Through the cache-manager API: createCache against createCache (same run)', cacheSummary(stat, levels, 'tcp')),
         ...threadSection(stat, levels, 'tcp'),
       ] : []),
       ...(withTls ? [
@@ -698,6 +766,7 @@ async function main() {
         '',
         tables(stat, ceilings, levels, 'tls'),
         ...titled('#### Over TLS: our client against ioredis and node-redis (same run)', tlsSummary(stat, ceilings, levels)),
+        ...titled('#### Through the cache-manager API, over TLS: createCache against createCache (same run)', cacheSummary(stat, levels, 'tls')),
         ...threadSection(stat, levels, 'tls'),
         ...(withTcp ? [
           '',

@@ -10,9 +10,10 @@ const { execFile } = require('node:child_process');
 
 const SCRIPT = path.join(__dirname, '..', '..', 'bench', 'js', 'redis.js');
 const LABELS = ['native-cache-manager RedisClient', 'native-cache-manager RedisStore (Keyv format)',
+  'native-cache-manager createCache({ stores: [RedisStore] })',
   'native-cache-manager RedisClient (ioThread: true)', 'native-cache-manager RedisStore (Keyv format, ioThread: true)', 'ioredis',
   'ioredis (enableAutoPipelining)', 'node-redis (redis)', 'cache-manager + Keyv(@keyv/redis)'];
-const escape = (text) => text.replace(/[()+]/g, '\\$&');
+const escape = (text) => text.replace(/[()+[\]{}]/g, '\\$&');
 const TLS_SECTION = '### Redis GET / SET over TLS';
 // A minute on a quiet machine, several under the sanitizer build on a loaded one: only a hang
 // should fail a smoke run.
@@ -90,6 +91,17 @@ describe('bench/js/redis.js --quick', () => {
     }
   });
 
+  test('compares createCache over RedisStore with cache-manager + Keyv(@keyv/redis): get, set and wrap hit, over both transports', () => {
+    const row = (what) => new RegExp(`^\\| ${what}, 100 B, c=16 \\| [\\d.]+ [kM]/s \\(p50 [\\d.]+ µs\\) \\| [\\d.]+ [kM]/s \\(p50 [\\d.]+ µs\\) \\| [\\d.]+× \\| [\\d.]+× \\|$`, 'm');
+    const [, viaCache] = plain.split('#### Through the cache-manager API: createCache against createCache (same run)');
+    const [, viaCacheTls] = secure.split('#### Through the cache-manager API, over TLS: createCache against createCache (same run)');
+    for (const section of [viaCache, viaCacheTls]) {
+      expect(section).toBeDefined();
+      for (const what of ['get', 'set', 'wrap hit']) expect(section).toMatch(row(what));
+    }
+    expect(viaCache).toMatch(/^\| get, 4 KiB, c=16 \| /m);
+  });
+
   test('writes JSON results, positive for every job over both transports, and a chart with a bar per competitor', () => {
     const data = JSON.parse(fs.readFileSync(path.join(dir, 'redis.json'), 'utf8'));
     const redis = data.scenarios.redis;
@@ -97,9 +109,11 @@ describe('bench/js/redis.js --quick', () => {
     expect(redis.env.transports).toEqual(['tcp', 'tls']);
     expect(redis.env.tls.protocol).toMatch(/^TLSv1\.[23]$/);
     const byTransport = (t) => redis.results.filter((r) => r.job.transport === t);
-    expect(byTransport('tcp')).toHaveLength(8 * 2 * 2 + 8);
-    expect(byTransport('tls')).toHaveLength(8 * 2 * 2);
-    expect(redis.results).toHaveLength(8 * 2 * 2 + 8 + 8 * 2 * 2);
+    // 9 clients x GET, SET x c=1, 16 at 100 B, GET of 4 KiB at c=16 (plain TCP only), and
+    // the wrap hits of the two createCache clients at 100 B.
+    expect(byTransport('tcp')).toHaveLength(9 * 2 * 2 + 9 + 2 * 2);
+    expect(byTransport('tls')).toHaveLength(9 * 2 * 2 + 2 * 2);
+    expect(redis.results).toHaveLength(9 * 2 * 2 + 9 + 2 * 2 + 9 * 2 * 2 + 2 * 2);
     for (const { results } of redis.results) {
       for (const r of results) {
         expect(r.opsPerSec).toBeGreaterThan(0);
@@ -112,13 +126,15 @@ describe('bench/js/redis.js --quick', () => {
         expect(redis.tlsCeilings[size][op][0]).toBeGreaterThan(0);
       }
     }
-    expect(redis.charts.map((c) => c.id)).toEqual(['redis-client', 'redis-store', 'redis-tls']);
+    expect(redis.charts.map((c) => c.id)).toEqual(['redis-client', 'redis-store', 'redis-cache', 'redis-tls']);
     const svg = fs.readFileSync(path.join(dir, 'chart.svg'), 'utf8');
     expect(svg).toContain('>Redis client: GET / SET operations per second (smoke run)</text>');
     expect(svg).toContain('>Redis client over TLS: GET / SET operations per second (smoke run)</text>');
     // client panel: 5 rows x (3 clients + the ceiling at c=16 only); store panel: 5 rows x 1;
-    // TLS panel: 4 rows x (3 clients + the TLS ceiling at c=16 only).
-    expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(5 * 3 + 3 + 5 + 4 * 3 + 2);
+    // createCache panel: 7 rows (the store's and 2 wrap rows) x 1; TLS panel: 4 rows x (3
+    // clients + the TLS ceiling at c=16 only).
+    expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(5 * 3 + 3 + 5 + 7 + 4 * 3 + 2);
+    expect(svg).toMatch(/<title>WRAP, 100 B, concurrency 16 vs cache-manager \+ Keyv\(@keyv\/redis\): [\d.]+×<\/title>/);
     expect(svg).toMatch(/<title>GET, 4 KiB, concurrency 16 vs redis-benchmark -c 16 -P 16 \(ceiling\): [\d.]+×<\/title>/);
     expect(svg).toMatch(/<title>SET, 100 B, concurrency 16 vs redis-benchmark -c 16 -P 16 --tls \(ceiling\): [\d.]+×<\/title>/);
   });
