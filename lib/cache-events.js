@@ -9,13 +9,14 @@
  */
 
 const { EventEmitter } = require('node:events');
+const { PromiseTracker } = require('./key-table');
 
 /** Events, non-blocking completion and tracked work of a cache. */
 class CacheEvents {
   #emitter = new EventEmitter();
   #nonBlocking;
-  #background = new Set();
-  #foreground = new Set();
+  #background = new PromiseTracker();
+  #foreground = new PromiseTracker();
 
   /** @param {boolean} nonBlocking whether writes return before the stores answered */
   constructor(nonBlocking) {
@@ -76,7 +77,7 @@ class CacheEvents {
    * @param {Promise<unknown>} promise
    */
   trackBackground(promise) {
-    track(this.#background, promise);
+    this.#background.add(promise);
   }
 
   /**
@@ -84,7 +85,7 @@ class CacheEvents {
    * @param {Promise<unknown>} promise
    */
   trackForeground(promise) {
-    track(this.#foreground, promise);
+    this.#foreground.add(promise);
   }
 
   /**
@@ -126,7 +127,7 @@ class CacheEvents {
    * @returns {Promise<void>}
    */
   settled() {
-    return Promise.all([...this.#background]).then(() => undefined);
+    return Promise.all(this.#background.all()).then(() => undefined);
   }
 
   /**
@@ -135,7 +136,7 @@ class CacheEvents {
    * @returns {Promise<void>}
    */
   async idle(timeout) {
-    const work = Promise.all([...this.#background, ...this.#foreground]);
+    const work = Promise.all([...this.#background.all(), ...this.#foreground.all()]);
     let timer;
     await Promise.race([work, new Promise((resolve) => {
       timer = setTimeout(resolve, timeout);
@@ -143,11 +144,6 @@ class CacheEvents {
     })]);
     clearTimeout(timer);
   }
-}
-
-function track(set, promise) {
-  set.add(promise);
-  promise.then(() => set.delete(promise));
 }
 
 module.exports = { CacheEvents };

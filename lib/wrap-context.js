@@ -13,12 +13,13 @@
  */
 
 const { AsyncLocalStorage } = require('node:async_hooks');
+const { KeyTable } = require('./key-table');
 
 /**
  * cacheId → tables, with a count of the caches using them so that the entry goes away with
  * the last of its caches (disconnected or garbage-collected): creating many short-lived
  * caches must not grow this map.
- * @type {Map<string, {flights: Map<string, object>, refreshes: Map<string, Promise<void>>, users: number}>}
+ * @type {Map<string, {flights: KeyTable, refreshes: Map<string, Promise<void>>, users: number}>}
  */
 const registries = new Map();
 
@@ -38,7 +39,7 @@ const finalizer = new FinalizationRegistry(release);
 function registryFor(cacheId, owner) {
   let registry = registries.get(cacheId);
   if (registry === undefined) {
-    registry = { flights: new Map(), refreshes: new Map(), users: 0 };
+    registry = { flights: new KeyTable(), refreshes: new Map(), users: 0 };
     registries.set(cacheId, registry);
   }
   registry.users++;

@@ -26,7 +26,7 @@ class Wrapper {
    * @param {import('./tier-set').TierSet} options.tiers
    * @param {import('./cache-events').CacheEvents} options.events
    * @param {import('./refresh').Refresher} options.refresher
-   * @param {Map<string, {key: string, promise: Promise<object>}>} options.flights running loads
+   * @param {import('./key-table').KeyTable} options.flights running loads (key → {key, promise})
    *   of the cacheId
    * @param {number|undefined} options.ttl the cache's default ttl
    * @param {number|undefined} options.refreshThreshold the cache's default threshold

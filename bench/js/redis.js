@@ -196,7 +196,7 @@ function addBaselineDrivers(root) {
   } catch {
     // an older layout: treat as plain TCP only
   }
-  for (const name of [OURS, OUR_STORE]) {
+  for (const name of [OURS, OUR_STORE, OUR_CACHE]) {
     DRIVERS[`${name}${BASELINE}`] = { ...DRIVERS[name], label: `${DRIVERS[name].label}, baseline build`, root, noTls: !tlsSupport };
   }
 }
@@ -575,7 +575,7 @@ function baselineSummary(stat, levels, transports) {
   ];
   for (const transport of transports) {
     const over = transport === 'tls' ? ', TLS' : '';
-    for (const name of [OURS, OUR_STORE]) {
+    for (const name of [OURS, OUR_STORE, OUR_CACHE]) {
       for (const size of SIZES) {
         for (const op of OPS) {
           for (const c of levels) {
