@@ -16,7 +16,8 @@ class CacheEvents {
   #emitter = new EventEmitter();
   #nonBlocking;
   #background = new PromiseTracker();
-  #foreground = new PromiseTracker();
+  #running = 0; // wrap loads under way (between loadStarted and loadEnded)
+  #loadsDone; // { promise, resolve } while idle() waits for them
 
   /** @param {boolean} nonBlocking whether writes return before the stores answered */
   constructor(nonBlocking) {
@@ -80,12 +81,28 @@ class CacheEvents {
     this.#background.add(promise);
   }
 
-  /**
-   * Counts `promise` (which must never reject) as a running `wrap` load until it settles.
-   * @param {Promise<unknown>} promise
-   */
-  trackForeground(promise) {
-    this.#foreground.add(promise);
+  /** A `wrap` load (a flight) begins: counted until the matching loadEnded(). */
+  loadStarted() {
+    this.#running++;
+  }
+
+  /** A `wrap` load ended, whatever its outcome. */
+  loadEnded() {
+    if (--this.#running === 0 && this.#loadsDone !== undefined) {
+      this.#loadsDone.resolve();
+      this.#loadsDone = undefined;
+    }
+  }
+
+  /** Resolves once no `wrap` load is running. */
+  #noLoads() {
+    if (this.#running === 0) return Promise.resolve();
+    if (this.#loadsDone === undefined) {
+      let resolve;
+      const promise = new Promise((r) => { resolve = r; });
+      this.#loadsDone = { promise, resolve };
+    }
+    return this.#loadsDone.promise;
   }
 
   /**
@@ -136,7 +153,7 @@ class CacheEvents {
    * @returns {Promise<void>}
    */
   async idle(timeout) {
-    const work = Promise.all([...this.#background.all(), ...this.#foreground.all()]);
+    const work = Promise.all([...this.#background.all(), this.#noLoads()]);
     let timer;
     await Promise.race([work, new Promise((resolve) => {
       timer = setTimeout(resolve, timeout);

@@ -2,21 +2,23 @@
 
 /**
  * A table for a hot path that inserts and deletes an entry per call on a long-lived
- * collection (the running wraps of a cacheId, the promises a cache tracks), kept on a
- * null-prototype object instead of a Map or a Set.
+ * collection (the running wraps of a cacheId, the background work a cache tracks), kept on
+ * a null-prototype object instead of a Map or a Set.
  *
- * Why: when V8 (11, Node 20) rebuilds the backing table of a Map or a Set as it fills with
- * deleted entries, the retired table keeps a pointer to its successor, for iterators still
- * walking it, and its old entries. Once one retired table is in the old generation, the
- * young-generation collector treats that pointer as a root: the successor and what it held
- * survive, are promoted, retire in turn, and so on until a full collection. Measured with
- * `--trace-gc`: 4 KiB wrap hits over Redis at 16 callers promoted half of the young
- * generation at every scavenge and ran 25 full collections in 3 s; with these tables, none.
- * An object's dictionary drops its old storage when it grows: nothing points forward.
+ * Why, measured with `--trace-gc` on Node 20 (V8 11): 4 KiB wrap hits over Redis at 16
+ * callers, with those tables as a Map and a Set, promoted half of the young generation at
+ * every scavenge and ran 25 full collections in 3 s; with either one alone, still about 20;
+ * with both on objects, none, and the same calls went 1.7-1.9x faster (docs/design.md,
+ * "Tables on hot paths"). The values held were never long-lived: something kept them
+ * reachable for the young-generation collector only, and a full collection freed them. The
+ * likely cause is that a Map or Set rebuilt as it fills with deleted entries leaves its old
+ * backing table pointing at the new one; once an old table is in the old generation, that
+ * pointer is a root for every scavenge. Moving the entries to a fresh Map every 512
+ * deletions was not enough at 128 callers. An object's dictionary keeps no such link.
  *
  * It costs more per operation than a Map (a fresh key string is looked up in V8's string
  * table first; about 20 ns more per get here), so it is used only where the churn was
- * measured to cost more (docs/design.md, "Tables on hot paths").
+ * measured to cost more.
  *
  * Keys are strings or non-negative integers; values are never `undefined`.
  */

@@ -123,8 +123,8 @@ class Wrapper {
     let fail;
     const flight = { key, promise: new Promise((resolve, reject) => { settle = resolve; fail = reject; }) };
     this.#flights.set(key, flight);
+    this.#events.loadStarted(); // ended by #fly, whatever happens
     this.#fly(flight, key, fn, ttl, threshold, index, pendingEntry).then(settle, fail);
-    this.#events.trackForeground(flight.promise.then(undefined, () => {}));
     return flight.promise.then((outcome) => this.#deliver(outcome, raw, waitUntil));
   }
 
@@ -154,6 +154,7 @@ class Wrapper {
       return { value, raw: { value, expires }, refresh: undefined };
     } finally {
       if (this.#flights.get(key) === flight) this.#flights.delete(key);
+      this.#events.loadEnded();
     }
   }
 
