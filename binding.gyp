@@ -35,6 +35,7 @@
         "src/napi/redis_config.cc",
         "src/napi/redis_events.cc",
         "src/napi/redis_client_wrap.cc",
+        "src/napi/json_quote.cc",
         "src/napi/addon.cc"
       ],
       "include_dirs": [

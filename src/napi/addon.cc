@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "common/clock.h"
+#include "napi/json_quote.h"
 #include "napi/memory_store_wrap.h"
 #include "napi/redis_client_wrap.h"
 
@@ -19,6 +20,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("MemoryStoreWrap", MemoryStoreWrap::Define(env));
   exports.Set("wallClockMs", Napi::Function::New<WallClockMs>(env, "wallClockMs"));
   exports.Set("RedisClientWrap", RedisClientWrap::Define(env));
+  DefineJsonQuote(env, exports);
   return exports;
 }
 
