@@ -27,7 +27,7 @@ const DEFAULT_OUT = path.join(ROOT, 'docs', 'benchmarks.svg');
 const FORMAT = 'native-cache-manager-bench/1';
 
 /** Panels in this order first; any other chart id after them, in file order. */
-const PANEL_ORDER = ['cache', 'redis-client', 'redis-store', 'redis-tls', 'get-hit', 'get-miss', 'set'];
+const PANEL_ORDER = ['cache', 'redis-client', 'redis-cache', 'redis-store', 'redis-tls', 'get-hit', 'get-miss', 'set'];
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#b07aa1', '#edc948', '#9c755f'];
 
