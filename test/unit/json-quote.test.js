@@ -3,17 +3,7 @@
 // The addon's jsonQuote must write exactly what JSON.stringify writes for a string: the
 // Keyv format (lib/keyv-format.js) uses it for long text.
 const { jsonQuote } = require('../../lib/binding');
-
-/** A deterministic pseudo-random generator (xorshift32), so a failure can be replayed. */
-function rng(seed) {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x % n;
-  };
-}
+const { seededInts } = require('../helpers/random');
 
 test('every UTF-16 code unit alone, and each between ASCII neighbours, as JSON.stringify writes it', () => {
   const wrong = [];
@@ -32,7 +22,7 @@ test('surrogate pairs stay, lone halves are escaped, wherever they fall', () => 
 });
 
 test('20,000 random strings of up to 600 units, from pools that mix ASCII, Latin-1, escapes, BMP and surrogates', () => {
-  const pick = rng(0xC0FFEE);
+  const pick = seededInts(0xC0FFEE);
   const pools = [
     () => 32 + pick(95), // printable ASCII, quote and backslash included
     () => pick(32), // control characters

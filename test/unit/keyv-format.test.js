@@ -5,20 +5,10 @@
 // deserializer on values built to trip it.
 const { defaultSerialize, defaultDeserialize } = require('@keyv/serialize');
 const { decodeEnvelope, mayHoldTag } = require('../../lib/keyv-format');
+const { seededInts } = require('../helpers/random');
 
 const STRINGS = ['plain', ':tag', '::two', ':base64:AAEC', 'a":b', 'x,', 'y:', '[', '"', '\\', '\\":', ',":', '', 'é🙂'];
 const KEYS = ['k', 'a,', 'b:', ':c', '[', 'q"', 'e\\', 'value', 'expires'];
-
-/** A deterministic pseudo-random generator (xorshift32), so a failure can be replayed. */
-function rng(seed) {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x % n;
-  };
-}
 
 function randomValue(pick, depth) {
   const kind = pick(depth > 2 ? 4 : 6);
@@ -36,7 +26,7 @@ function randomValue(pick, depth) {
 const spaced = (text) => JSON.stringify(JSON.parse(text), null, 2);
 
 test('reads what Keyv reads, on 5,000 values full of colons, quotes and odd keys, compact and spaced', () => {
-  const pick = rng(0x5eed);
+  const pick = seededInts(0x5eed);
   let tagged = 0;
   for (let n = 0; n < 5000; n++) {
     const value = randomValue(pick, 0);

@@ -6,6 +6,7 @@
 // failed call changes the store.
 
 const assert = require('node:assert');
+const { seededInts } = require('../helpers/random');
 const { MemoryStore, createCache } = require('../../lib');
 const { NativeCacheError } = require('../../lib/errors');
 const { MAX_TTL } = require('../../lib/options');
@@ -13,16 +14,10 @@ const { MAX_TTL } = require('../../lib/options');
 const ITERATIONS = Number(process.env.NCM_FUZZ_ITERATIONS || 30_000);
 const MAX_KEY_BYTES = 200;
 
-// xorshift32: the same sequence every run, so a failure replays.
+// The same sequence every run, so a failure replays.
 function makeRandom(seed) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x;
-  };
-  return { int: (n) => next() % n, pick: (list) => list[next() % list.length] };
+  const int = seededInts(seed);
+  return { int, pick: (list) => list[int(list.length)] };
 }
 
 function randomString(r, maxLength) {
