@@ -26,7 +26,8 @@ const NATIVE_QUOTE_FROM = 64;
 
 /** JSON.stringify(text), natively for long text. */
 function quote(text) {
-  if (text.length >= NATIVE_QUOTE_FROM) {
+  // typeof: an addon built before jsonQuote existed (NATIVE_CACHE_MANAGER_ADDON) still works.
+  if (text.length >= NATIVE_QUOTE_FROM && typeof jsonQuote === 'function') {
     const quoted = jsonQuote(text);
     if (quoted !== undefined) return quoted;
   }
@@ -86,10 +87,12 @@ const isJsonSpace = (c) => c === 32 || c === 9 || c === 10 || c === 13;
  * Such a value's opening quote is followed by ':' and comes first in the text or after
  * ':', ',' or '[' (spaces aside). A quote inside a string is escaped, and a key's closing
  * quote follows the key's last character, so any other '":' is no tag; a key that ends in
- * ',' or ':' only sends the text to the slower parse.
+ * ',' or ':' only sends the text to the slower parse. A colon may also be written as the
+ * escape \u003a (Keyv never does, another writer may): any \u003 sends the text there too.
  * @param {string} text
  */
 function mayHoldTag(text) {
+  if (text.includes('\\u003')) return true;
   for (let at = text.indexOf('":'); at !== -1; at = text.indexOf('":', at + 2)) {
     let i = at - 1;
     while (i >= 0 && isJsonSpace(text.charCodeAt(i))) i--;

@@ -47,6 +47,12 @@ test('answers undefined for anything but a string, and for no argument', () => {
   expect(jsonQuote()).toBeUndefined();
 });
 
+test('longer than 16 Mi units it answers undefined, and Keyv-format writes fall back to JSON.stringify', () => {
+  const text = 'y'.repeat(2 ** 24 + 1);
+  expect(jsonQuote(text)).toBeUndefined();
+  expect(require('../../lib/keyv-format').encodeEnvelope(text)).toBe(`{"value":${JSON.stringify(text)}}`);
+});
+
 test('a string of 4 MiB round-trips', () => {
   const text = `${'x'.repeat(1 << 22)}"\n`;
   const quoted = jsonQuote(text);

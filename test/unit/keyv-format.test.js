@@ -54,3 +54,12 @@ test('takes the reviver-free path for text with no string starting with a colon'
   }
   expect(mayHoldTag('":x"')).toBe(true); // a bare tagged string
 });
+
+test('a colon written as the escape \\u003a still reads as a tag, as Keyv reads it', () => {
+  for (const text of ['{"value":"\\u003abase64:AAEC"}', '{"value":["\\u003A:x"]}', '{"value":{"k":"\\u003ay"},"expires":5}']) {
+    expect(mayHoldTag(text)).toBe(true);
+    expect(decodeEnvelope(text).value).toEqual(defaultDeserialize(text).value);
+  }
+  expect(decodeEnvelope('{"value":"\\u003abase64:AAEC"}').value).toEqual(Buffer.from([0, 1, 2]));
+  expect(mayHoldTag('"\\u003ax"')).toBe(true);
+});
