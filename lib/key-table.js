@@ -24,10 +24,10 @@
  */
 class KeyTable {
   #entries = Object.create(null);
-  #size = 0;
 
+  /** Counted when asked (not on the hot path, which only gets, sets and deletes). */
   get size() {
-    return this.#size;
+    return Object.keys(this.#entries).length;
   }
 
   get(key) {
@@ -39,7 +39,6 @@ class KeyTable {
   }
 
   set(key, value) {
-    if (this.#entries[key] === undefined) this.#size++;
     this.#entries[key] = value;
     return this;
   }
@@ -47,13 +46,11 @@ class KeyTable {
   delete(key) {
     if (this.#entries[key] === undefined) return false;
     delete this.#entries[key];
-    this.#size--;
     return true;
   }
 
   clear() {
     this.#entries = Object.create(null);
-    this.#size = 0;
   }
 
   /** The values, in no particular order. */
