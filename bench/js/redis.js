@@ -101,6 +101,16 @@ function ourStoreDriver(label, options) {
 /** A miss inside a WRAP job: the function of a wrap hit never runs, so this counts as wrong. */
 const WRAP_MISS = () => 'wrap-miss';
 
+/** The job's view of a cache with the cache-manager API (ours or cache-manager's). */
+function cacheApi(cache) {
+  return {
+    get: (key) => cache.get(key),
+    set: (key, value) => cache.set(key, value),
+    wrap: (key) => cache.wrap(key, WRAP_MISS),
+    close: () => cache.disconnect(),
+  };
+}
+
 const DRIVERS = {
   'ncm-client': ourClientDriver('native-cache-manager RedisClient', {}),
   'ncm-store': ourStoreDriver('native-cache-manager RedisStore (Keyv format)', {}),
@@ -111,13 +121,7 @@ const DRIVERS = {
     wraps: true,
     open(url, root = ROOT, ca = undefined) {
       const { createCache, RedisStore } = require(root);
-      const cache = createCache({ stores: [new RedisStore(url, ca === undefined ? {} : { tls: { ca } })] });
-      return {
-        get: (key) => cache.get(key),
-        set: (key, value) => cache.set(key, value),
-        wrap: (key) => cache.wrap(key, WRAP_MISS),
-        close: () => cache.disconnect(),
-      };
+      return cacheApi(createCache({ stores: [new RedisStore(url, ca === undefined ? {} : { tls: { ca } })] }));
     },
   },
   'ncm-client-thread': ourClientDriver('native-cache-manager RedisClient (ioThread: true)', { ioThread: true }),
@@ -160,13 +164,7 @@ const DRIVERS = {
       const { Keyv } = require('keyv');
       const { default: KeyvRedis } = require('@keyv/redis');
       const connect = ca === undefined ? url : { url, socket: { tls: true, ca } };
-      const cache = createCache({ stores: [new Keyv({ store: new KeyvRedis(connect) })] });
-      return {
-        get: (key) => cache.get(key),
-        set: (key, value) => cache.set(key, value),
-        wrap: (key) => cache.wrap(key, WRAP_MISS),
-        close: () => cache.disconnect(),
-      };
+      return cacheApi(createCache({ stores: [new Keyv({ store: new KeyvRedis(connect) })] }));
     },
   },
 };
