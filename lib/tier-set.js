@@ -367,11 +367,47 @@ class TierSet {
 
   #put(count, request, wait) {
     const events = this.#events;
+    if (count === 1 && !(this.#nonBlocking && !wait)) return this.#putOne(request);
     const pending = fanOut(this.#tiers, count, setEntry, request, this.#storeWritten);
     const { key, value } = request;
     // The common write (synchronous tiers, nobody listening) builds no event payload.
     if (pending === undefined && !events.listening('set')) return Promise.resolve(value);
     return events.finish(pending, 'set', { key, value }, value, wait);
+  }
+
+  /**
+   * `#put` to the first tier alone, waiting for it: what the fan-out and `finish` do for
+   * one tier (the same events, in the same order, and the same outcome), with one promise
+   * hop after the store's answer instead of three (each hop is a promise and a microtask
+   * per write, a few percent of a Redis write at 128 in flight).
+   */
+  #putOne(request) {
+    const events = this.#events;
+    const { key, value } = request;
+    let answer;
+    try {
+      answer = setEntry(this.#tiers[0], request);
+    } catch (error) {
+      return events.finish(Promise.reject(error), 'set', { key, value }, value, true);
+    }
+    if (!isThenable(answer)) {
+      this.#storeWritten(0, request);
+      if (!events.listening('set')) return Promise.resolve(value);
+      return events.finish(undefined, 'set', { key, value }, value, true);
+    }
+    return answer.then(() => {
+      try {
+        this.#storeWritten(0, request);
+      } catch (error) {
+        events.emit('set', { key, value, error });
+        throw error;
+      }
+      if (events.listening('set')) events.emit('set', { key, value });
+      return value;
+    }, (error) => {
+      events.emit('set', { key, value, error });
+      throw error;
+    });
   }
 
   /**

@@ -100,6 +100,59 @@ describe('createCache events', () => {
   });
 });
 
+describe('set events with one asynchronous tier (the single-tier write path)', () => {
+  test('a write emits the store\'s event, then the call\'s, and resolves with the value', async () => {
+    const slow = new SlowStore({ delay: 2 });
+    const cache = createCache({ stores: [slow] });
+    const seen = [];
+    cache.on('set', (e) => seen.push(e));
+    await expect(cache.set('k', { n: 1 }, 1000)).resolves.toEqual({ n: 1 });
+    expect(seen).toEqual([
+      { key: 'k', value: { n: 1 }, store: 'primary' },
+      { key: 'k', value: { n: 1 } },
+    ]);
+    expect(slow.memory.getSync('k')).toEqual({ n: 1 });
+    expect(slow.calls.set).toBe(1);
+    await cache.disconnect();
+  });
+
+  test('a failing write rejects with the store\'s error and reports it once, without a store event', async () => {
+    const slow = new SlowStore({ delay: 2 });
+    await slow.memory.disconnect();
+    const cache = createCache({ stores: [slow] });
+    const seen = [];
+    cache.on('set', (e) => seen.push(e));
+    await expect(cache.set('k', 1)).rejects.toThrow(StoreClosedError);
+    expect(seen).toEqual([{ key: 'k', value: 1, error: expect.any(StoreClosedError) }]);
+  });
+
+  test('a listener that throws on the store\'s event fails the call, which reports that error', async () => {
+    const cache = createCache({ stores: [new SlowStore({ delay: 2 })] });
+    const boom = new Error('listener failed');
+    const seen = [];
+    cache.on('set', (e) => {
+      seen.push(e);
+      if (e.store !== undefined) throw boom;
+    });
+    await expect(cache.set('k', 1)).rejects.toBe(boom);
+    expect(seen).toEqual([
+      { key: 'k', value: 1, store: 'primary' },
+      { key: 'k', value: 1, error: boom },
+    ]);
+    await cache.disconnect();
+  });
+
+  test('with nobody listening, writes still land and resolve in call order', async () => {
+    const slow = new SlowStore({ delay: 1 });
+    const cache = createCache({ stores: [slow] });
+    const order = [];
+    await Promise.all([1, 2, 3].map((n) => cache.set(`k${n}`, n).then((v) => order.push(v))));
+    expect(order).toEqual([1, 2, 3]);
+    expect([1, 2, 3].map((n) => slow.memory.getSync(`k${n}`))).toEqual([1, 2, 3]);
+    await cache.disconnect();
+  });
+});
+
 describe('clear is emitted with no argument, as cache-manager 7.2.9 emits it', () => {
   async function clearArgs(cache) {
     const counts = [];
