@@ -3,7 +3,8 @@
 /**
  * The tiers of a cache and every operation that spans them: reads in tier order (or of
  * every tier at once, first hit wins, when non-blocking) and writes to all of them at once
- * through one fan-out (`fanOut`), with the events cache-manager emits for each.
+ * through one fan-out (`fanOut`; a waited-for write to one tier takes a shorter path,
+ * `#putOne`), with the events cache-manager emits for each.
  *
  * Tiers answer synchronously (memory) or with promises (Redis, Keyv); every path checks for
  * a promise before awaiting, so a synchronous tier costs no extra promise hops.
@@ -376,10 +377,11 @@ class TierSet {
   }
 
   /**
-   * `#put` to the first tier alone, waiting for it: what the fan-out and `finish` do for
-   * one tier (the same events, in the same order, and the same outcome), with one promise
-   * hop after the store's answer instead of three (each hop is a promise and a microtask
-   * per write, a few percent of a Redis write at 128 in flight).
+   * `#put` to the first tier alone, waiting for it: for each call, what the fan-out and
+   * `finish` do for one tier (the same events, in the same order, and the same outcome),
+   * with one promise hop after the store's answer instead of three (each hop is a promise
+   * and a microtask per write, a few percent of a Redis write at 128 in flight). Across
+   * calls answered together, each call's events now come before the next call's.
    */
   #putOne(request) {
     const events = this.#events;
@@ -395,7 +397,8 @@ class TierSet {
       if (!events.listening('set')) return Promise.resolve(value);
       return events.finish(undefined, 'set', { key, value }, value, true);
     }
-    return answer.then(() => {
+    // Promise.resolve: a Keyv tier may answer with any thenable; a native promise passes as is.
+    return Promise.resolve(answer).then(() => {
       try {
         this.#storeWritten(0, request);
       } catch (error) {
